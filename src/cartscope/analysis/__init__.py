@@ -1,0 +1,1 @@
+"""Study protocols, biomarker screening, study analyses and the built-in presets."""

@@ -1,0 +1,1 @@
+"""Publication-ready tables, figures and the HTML/PDF report."""
