@@ -7,12 +7,15 @@ no command shows a traceback for bad input.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from cartscope.cohort.problems import CohortError, Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.cohort.summary import CohortSummary
 
 app = typer.Typer(
     name="cartscope",
@@ -99,7 +102,7 @@ def demo(
     from cartscope.analysis.presets import synthesize
     from cartscope.cohort.load import load_cohort
     from cartscope.cohort.store import import_cohort
-    from cartscope.cohort.summary import print_summary
+    from cartscope.cohort.summary import summarize
     from cartscope.cohort.write import write_cohort
 
     cohort_dir = out / "cohort"
@@ -111,7 +114,37 @@ def demo(
         _fail_on(exc.problems)
         return
     console.print(report.describe())
-    print_summary(cohort, console)
+    _print_summary(summarize(cohort))
+    console.print(f"cohort files: {cohort_dir}")
+
+
+def _print_summary(summary: "CohortSummary") -> None:
+    from rich.table import Table
+
+    rows = Table(title="Rows per table")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for rec in summary.rows.itertuples():
+        rows.add_row(rec.table, str(rec.rows) if rec.present else "-")
+    console.print(rows)
+
+    groups = Table(title="Patients by disease group and cohort")
+    for col in ("group", "cohort", "patients"):
+        groups.add_column(col, justify="right" if col == "patients" else "left")
+    for rec in summary.groups.itertuples():
+        groups.add_row(rec.group, rec.cohort, str(rec.patients))
+    console.print(groups)
+
+    follow = Table(title="Observed follow-up, days")
+    for col in ("group", "patients", "median (range)"):
+        follow.add_column(col)
+    for rec in summary.followup.itertuples():
+        follow.add_row(
+            rec.group,
+            str(rec.patients),
+            f"{rec.followup_median_days:g} ({rec.followup_min_days:g}-{rec.followup_max_days:g})",
+        )
+    console.print(follow)
 
 
 def main() -> None:  # pragma: no cover
