@@ -1,0 +1,150 @@
+"""Harrell's concordance of a Cox linear predictor with its infinitesimal-jackknife SE.
+
+Definitions follow R survival >= 3 (``concordancefit`` as called by ``coxph``, Therneau and
+Watson 2017, "The concordance statistic and the Cox model"):
+
+* a pair is comparable when one member ``i`` has an event at ``t_i`` and the other was still
+  at risk: ``t_j > t_i``, or ``t_j == t_i`` and ``j`` censored (tied event times are not
+  comparable); pairs are counted within strata only;
+* concordant when the member with the event has the larger predictor, discordant when the
+  smaller, tied on x when equal; ``C = (concordant + tied_x / 2) / (conc + disc + tied_x)``;
+* the variance is ``sum_i dfbeta_i^2 / 4`` with
+  ``dfbeta_i = ((c_i - d_i) - somers_d (c_i + d_i + t_i)) / npair``, where ``c_i, d_i, t_i``
+  count the comparable pairs that contain observation ``i``.
+
+Pair counts are 2-D dominance counts (time order x predictor rank); they are answered for all
+observations at once with a wavelet matrix over the predictor ranks, O(n log n) with every
+step vectorised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+class _WaveletMatrix:
+    """Counts of values below a bound inside index ranges, answered for many ranges at once."""
+
+    def __init__(self, values: IntArray, n_bits: int) -> None:
+        self.n_bits = n_bits
+        self.zero_prefix: list[IntArray] = []
+        self.zeros: list[int] = []
+        cur = values.astype(np.int64)
+        for b in range(n_bits - 1, -1, -1):
+            bit = (cur >> b) & 1
+            is_zero = bit == 0
+            prefix = np.zeros(cur.shape[0] + 1, dtype=np.int64)
+            np.cumsum(is_zero, out=prefix[1:])
+            self.zero_prefix.append(prefix)
+            self.zeros.append(int(prefix[-1]))
+            cur = np.concatenate([cur[is_zero], cur[~is_zero]])
+
+    def count_less(self, lo: IntArray, hi: IntArray, bound: IntArray) -> IntArray:
+        """For each query, the number of values < ``bound`` among positions ``[lo, hi)``."""
+        lo = lo.astype(np.int64).copy()
+        hi = hi.astype(np.int64).copy()
+        result = np.zeros(lo.shape[0], dtype=np.int64)
+        for level, b in enumerate(range(self.n_bits - 1, -1, -1)):
+            prefix = self.zero_prefix[level]
+            lo0 = prefix[lo]
+            hi0 = prefix[hi]
+            one = ((bound >> b) & 1).astype(bool)
+            result += np.where(one, hi0 - lo0, 0)
+            z = self.zeros[level]
+            lo = np.where(one, z + lo - lo0, lo0)
+            hi = np.where(one, z + hi - hi0, hi0)
+        return result
+
+
+@dataclass(frozen=True)
+class ConcordanceCounts:
+    """Pair counts and the concordance with its standard error."""
+
+    concordant: float
+    discordant: float
+    tied_x: float
+    concordance: float
+    std_err: float
+
+
+def concordance(
+    time: FloatArray, event: FloatArray, predictor: FloatArray, strata: NDArray[np.intp]
+) -> ConcordanceCounts:
+    """Concordance of ``predictor`` (higher = earlier event) with the survival outcome."""
+    n = time.shape[0]
+    # time order within stratum, deaths before censorings at a tied time
+    order = np.lexsort((-event, time, strata))
+    t = time[order]
+    ev = event[order] > 0
+    st = strata[order]
+    _, rank = np.unique(predictor, return_inverse=True)
+    rank = rank.reshape(-1).astype(np.int64)[order]
+    n_bits = max(1, int(np.ceil(np.log2(int(rank.max()) + 2))))
+
+    pos = np.arange(n, dtype=np.int64)
+    new_stratum = np.ones(n, dtype=bool)
+    new_stratum[1:] = st[1:] != st[:-1]
+    stratum_id = np.cumsum(new_stratum) - 1
+    stratum_start = np.flatnonzero(new_stratum)
+    stratum_end = np.append(stratum_start[1:], n)
+
+    # blocks of tied deaths (same stratum, time, event)
+    new_block = np.ones(n, dtype=bool)
+    new_block[1:] = (t[1:] != t[:-1]) | (st[1:] != st[:-1]) | (ev[1:] != ev[:-1])
+    block_id = np.cumsum(new_block) - 1
+    block_start = np.flatnonzero(new_block)
+    block_end = np.append(block_start[1:], n)
+
+    # role 1: observation i has the event; its comparators follow its tie block
+    all_ranks = _WaveletMatrix(rank, n_bits)
+    dead = np.flatnonzero(ev)
+    lo = block_end[block_id[dead]]
+    hi = stratum_end[stratum_id[dead]]
+    r = rank[dead]
+    less = all_ranks.count_less(lo, hi, r)
+    less_eq = all_ranks.count_less(lo, hi, r + 1)
+    tied_own = (less_eq - less).astype(float)
+    lower_own = less.astype(float)
+    higher_own = (hi - lo - less_eq).astype(float)
+
+    # role 2: observation j is at risk when others have their event
+    death_ranks = _WaveletMatrix(rank[dead], n_bits)
+    deaths_before = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(ev, out=deaths_before[1:])
+    d_lo = deaths_before[stratum_start[stratum_id]]
+    d_hi = np.where(ev, deaths_before[block_start[block_id]], deaths_before[pos])
+    other_less = death_ranks.count_less(d_lo, d_hi, rank)
+    other_less_eq = death_ranks.count_less(d_lo, d_hi, rank + 1)
+    other_tied = (other_less_eq - other_less).astype(float)
+    other_higher = (d_hi - d_lo - other_less_eq).astype(float)
+    other_lower = other_less.astype(float)
+
+    conc_i = other_higher
+    disc_i = other_lower.copy()
+    tied_i = other_tied.copy()
+    conc_i = conc_i.copy()
+    conc_i[dead] += lower_own
+    disc_i[dead] += higher_own
+    tied_i[dead] += tied_own
+
+    concordant = float(lower_own.sum())
+    discordant = float(higher_own.sum())
+    tied_x = float(tied_own.sum())
+    npair = concordant + discordant + tied_x
+    if npair == 0:
+        return ConcordanceCounts(concordant, discordant, tied_x, float("nan"), float("nan"))
+    somers = (concordant - discordant) / npair
+    dfbeta = ((conc_i - disc_i) - somers * (conc_i + disc_i + tied_i)) / npair
+    return ConcordanceCounts(
+        concordant=concordant,
+        discordant=discordant,
+        tied_x=tied_x,
+        concordance=(somers + 1.0) / 2.0,
+        std_err=float(np.sqrt(np.sum(dfbeta**2) / 4.0)),
+    )

@@ -1,0 +1,435 @@
+"""Cox proportional hazards regression, matching R survival's ``coxph`` and ``cox.zph``.
+
+The model: h(t | x) = h0_s(t) exp(x' beta), with a separate baseline hazard ``h0_s`` per
+stratum ``s``. ``beta`` maximises the log partial likelihood (Cox 1972) with tied event
+times handled by Efron's (1977, R's default) or Breslow's (1974) approximation, by
+Newton-Raphson from beta = 0 with step halving, stopping when the relative change of the
+log likelihood is at most ``tol`` (R's ``coxph.control(eps = 1e-9)``).
+
+Reported as ``summary(coxph(...))`` prints them: coefficients, standard errors from the
+inverse information, hazard ratios with Wald confidence limits ``exp(b +- z_(1+level)/2 se)``,
+z and two-sided p, the likelihood-ratio, Wald and score (log-rank) tests on p df, and
+Harrell's concordance with the infinitesimal-jackknife standard error of survival >= 3.
+
+Categorical covariates (a DataFrame's category, string, object or boolean columns) are
+expanded to treatment contrasts with the first level as reference, named as R names them:
+column name followed by the level, e.g. ``sexM`` for level ``"M"`` of column ``sex`` and
+``flagTRUE`` for a boolean column. Levels of a pandas Categorical keep their declared order
+(unused ones are dropped); other columns use their sorted distinct values, as R's
+``factor()`` does. All columns made from one DataFrame column form one *term*; ``cox_zph``
+tests a term's columns jointly, as R does for a factor.
+
+Deliberate differences from R: missing values are an error (R drops the rows silently), and
+so are redundant (collinear) columns (R reports their coefficients as NA) and coefficients
+that diverge (R warns "Loglik converged before variable ..."). Times are compared exactly
+(R first merges times that differ by rounding error only, ``timefix``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+
+from cartscope.stats._cox_concordance import concordance as _concordance
+from cartscope.stats._cox_fit import (
+    CHOLESKY_TOLERANCE,
+    build_risk_sets,
+    ldl,
+    ldl_solve,
+    newton_raphson,
+)
+from cartscope.stats._cox_zph import TRANSFORMS, zph_statistics
+
+__all__ = ["CoxModelError", "CoxResult", "CoxTest", "CoxZph", "cox", "cox_zph"]
+
+FloatArray = NDArray[np.float64]
+
+
+class CoxModelError(ValueError):
+    """The Cox model cannot be fitted to these data (the message says why)."""
+
+
+@dataclass(frozen=True)
+class CoxTest:
+    """A chi-square test of the whole model: statistic on ``df`` degrees of freedom."""
+
+    statistic: float
+    df: int
+    p_value: float
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox model; arrays have one entry per coefficient, in ``names`` order.
+
+    ``loglik_null`` is the log partial likelihood at beta = 0 and ``loglik`` at the estimate.
+    ``terms`` maps each input column to the coefficient columns made from it. The inputs
+    (sorted as given) are kept so that :func:`cox_zph` can work from the result alone.
+    """
+
+    names: tuple[str, ...]
+    coef: FloatArray
+    se: FloatArray
+    hazard_ratio: FloatArray
+    ci_lower: FloatArray
+    ci_upper: FloatArray
+    z: FloatArray
+    p_value: FloatArray
+    var: FloatArray
+    loglik_null: float
+    loglik: float
+    lr_test: CoxTest
+    wald_test: CoxTest
+    score_test: CoxTest
+    concordance: float
+    concordance_se: float
+    n: int
+    n_events: int
+    iterations: int
+    ties: str
+    level: float
+    terms: tuple[tuple[str, tuple[int, ...]], ...]
+    time: FloatArray = field(repr=False)
+    event: FloatArray = field(repr=False)
+    x: FloatArray = field(repr=False)
+    strata: NDArray[np.intp] = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per coefficient: term, coef, hazard ratio with CI, se, z, p."""
+        return pd.DataFrame(
+            {
+                "term": list(self.names),
+                "coef": self.coef,
+                "hazard_ratio": self.hazard_ratio,
+                "se": self.se,
+                "z": self.z,
+                "p_value": self.p_value,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class CoxZph:
+    """Proportional-hazards test per term and GLOBAL, as R ``cox.zph(fit)$table``.
+
+    ``y`` holds the scaled Schoenfeld residuals (events x terms, in stratum then time
+    order), ``x`` the transformed event times and ``time`` the event times, as R's fields.
+    """
+
+    terms: tuple[str, ...]
+    chisq: FloatArray
+    df: NDArray[np.int64]
+    p_value: FloatArray
+    transform: str
+    x: FloatArray = field(repr=False)
+    time: FloatArray = field(repr=False)
+    y: FloatArray = field(repr=False)
+    var: FloatArray = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per term plus ``GLOBAL``: chisq, df, p."""
+        return pd.DataFrame(
+            {
+                "term": [*self.terms, "GLOBAL"],
+                "chisq": self.chisq,
+                "df": self.df,
+                "p_value": self.p_value,
+            }
+        )
+
+
+# --- input handling --------------------------------------------------------------------
+
+
+def _vector(values: ArrayLike, name: str, n: int | None = None) -> FloatArray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise CoxModelError(f"{name} must be numeric") from exc
+    if arr.ndim != 1:
+        raise CoxModelError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise CoxModelError(f"{name} has {arr.shape[0]} values but time has {n}")
+    bad = int(np.sum(~np.isfinite(arr)))
+    if bad:
+        raise CoxModelError(f"{name} has {bad} missing or non-finite value(s)")
+    return arr
+
+
+def _levels(col: pd.Series) -> list[Any]:
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        present = set(col.dropna().unique())
+        return [c for c in col.cat.categories if c in present]
+    return sorted(col.dropna().unique())
+
+
+def _design(
+    covariates: ArrayLike | pd.DataFrame, names: Sequence[str] | None, n: int
+) -> tuple[FloatArray, tuple[str, ...], tuple[tuple[str, tuple[int, ...]], ...]]:
+    """Numeric design matrix, coefficient names and terms (input column -> its columns)."""
+    if isinstance(covariates, pd.DataFrame):
+        if covariates.shape[0] != n:
+            raise CoxModelError(
+                f"covariates have {covariates.shape[0]} rows but time has {n} values"
+            )
+        columns: list[FloatArray] = []
+        col_names: list[str] = []
+        terms: list[tuple[str, tuple[int, ...]]] = []
+        for label in covariates.columns:
+            col = covariates[label]
+            label = str(label)
+            missing = int(col.isna().sum())
+            if missing:
+                raise CoxModelError(f"covariate {label!r} has {missing} missing value(s)")
+            start = len(columns)
+            if pd.api.types.is_bool_dtype(col.dtype):
+                columns.append(col.to_numpy(dtype=float))
+                col_names.append(f"{label}TRUE")
+            elif pd.api.types.is_numeric_dtype(col.dtype) and not isinstance(
+                col.dtype, pd.CategoricalDtype
+            ):
+                values = col.to_numpy(dtype=float)
+                if not np.all(np.isfinite(values)):
+                    raise CoxModelError(f"covariate {label!r} has non-finite values")
+                columns.append(values)
+                col_names.append(label)
+            else:
+                levels = _levels(col)
+                if len(levels) < 2:
+                    raise CoxModelError(
+                        f"covariate {label!r} has fewer than two levels: {levels}"
+                    )
+                values_obj = col.to_numpy(dtype=object)
+                for level in levels[1:]:
+                    columns.append((values_obj == level).astype(float))
+                    col_names.append(f"{label}{level}")
+            terms.append((label, tuple(range(start, len(columns)))))
+        x = np.column_stack(columns) if columns else np.zeros((n, 0))
+        if names is not None:
+            raise CoxModelError("names cannot be given with a DataFrame (its columns name it)")
+        return x, tuple(col_names), tuple(terms)
+
+    try:
+        x = np.asarray(covariates, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise CoxModelError("covariates must be numeric (or a DataFrame)") from exc
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise CoxModelError(f"covariates must be 2-D (patients x p), got shape {x.shape}")
+    if x.shape[0] != n:
+        raise CoxModelError(f"covariates have {x.shape[0]} rows but time has {n} values")
+    p = x.shape[1]
+    if names is None:
+        col_names = [f"x{j + 1}" for j in range(p)]
+    else:
+        col_names = [str(s) for s in names]
+        if len(col_names) != p:
+            raise CoxModelError(f"{len(col_names)} names given for {p} covariate columns")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        cols = ", ".join(
+            f"{col_names[j]} ({int(bad[:, j].sum())})" for j in np.flatnonzero(bad.any(0))
+        )
+        raise CoxModelError(f"covariates have missing or non-finite values: {cols}")
+    return x, tuple(col_names), tuple((nm, (j,)) for j, nm in enumerate(col_names))
+
+
+def _strata_codes(strata: ArrayLike | None, n: int) -> NDArray[np.intp]:
+    if strata is None:
+        return np.zeros(n, dtype=np.intp)
+    s = pd.Series(np.asarray(strata, dtype=object) if not isinstance(strata, pd.Series)
+                  else strata.to_numpy(dtype=object))
+    if s.shape[0] != n:
+        raise CoxModelError(f"strata has {s.shape[0]} values but time has {n}")
+    if s.isna().any():
+        raise CoxModelError(f"strata has {int(s.isna().sum())} missing value(s)")
+    try:
+        _, codes = np.unique(s.to_numpy(), return_inverse=True)
+    except TypeError:
+        codes = pd.factorize(s, sort=False)[0]
+    return codes.reshape(-1).astype(np.intp)
+
+
+def _collinear_message(x: FloatArray, names: Sequence[str], redundant: NDArray[np.intp]) -> str:
+    parts = []
+    xc = x - x.mean(axis=0)
+    for j in redundant:
+        if np.ptp(x[:, j]) == 0:
+            parts.append(f"{names[j]!r} is constant")
+            continue
+        keep = [k for k in range(x.shape[1]) if k < j and k not in set(redundant.tolist())]
+        if keep:
+            coef, *_ = np.linalg.lstsq(xc[:, keep], xc[:, j], rcond=None)
+            scale = np.abs(coef) * np.std(xc[:, keep], axis=0)
+            involved = [names[keep[i]] for i in np.flatnonzero(scale > 1e-6 * scale.max())]
+        else:
+            involved = []
+        if involved:
+            parts.append(f"{names[j]!r} is a linear combination of {', '.join(map(repr, involved))}")
+        else:
+            parts.append(f"{names[j]!r} is redundant")
+    return "covariates are collinear (singular information matrix): " + "; ".join(parts)
+
+
+def _chisq_test(statistic: float, df: int) -> CoxTest:
+    return CoxTest(float(statistic), int(df), float(sps.chi2.sf(statistic, df)))
+
+
+# --- public API ----------------------------------------------------------------------------
+
+
+def cox(
+    time: ArrayLike,
+    event: ArrayLike,
+    covariates: ArrayLike | pd.DataFrame,
+    ties: str = "efron",
+    strata: ArrayLike | None = None,
+    names: Sequence[str] | None = None,
+    level: float = 0.95,
+    max_iter: int = 30,
+    tol: float = 1e-9,
+) -> CoxResult:
+    """Fit a Cox proportional hazards model, as R ``coxph(Surv(time, event) ~ x + strata(s))``.
+
+    Args:
+        time: follow-up time per patient.
+        event: 1 (or True) for an event, 0 for censoring.
+        covariates: patients x p numbers, or a DataFrame (categorical columns become
+            treatment-coded dummies, see the module docstring for the naming).
+        ties: ``"efron"`` (R's default) or ``"breslow"``.
+        strata: optional stratum label per patient; each stratum has its own baseline hazard.
+        names: coefficient names for an array input (default ``x1..xp``).
+        level: confidence level of the hazard-ratio intervals.
+        max_iter: Newton-Raphson iterations allowed.
+        tol: convergence criterion on the relative change of the log partial likelihood.
+
+    Raises:
+        CoxModelError: mismatched lengths, missing values, no events, collinear covariates,
+            a diverging coefficient (monotone likelihood) or no convergence.
+    """
+    if ties not in ("efron", "breslow"):
+        raise CoxModelError(f"ties must be 'efron' or 'breslow', got {ties!r}")
+    if not 0.0 < level < 1.0:
+        raise CoxModelError(f"level must be between 0 and 1, got {level}")
+    if max_iter < 1:
+        raise CoxModelError(f"max_iter must be at least 1, got {max_iter}")
+    t = _vector(time, "time")
+    n = t.shape[0]
+    ev = _vector(event, "event", n)
+    if not np.all((ev == 0) | (ev == 1)):
+        raise CoxModelError("event must be 0/1 (or boolean)")
+    x, col_names, terms = _design(covariates, names, n)
+    if x.shape[1] == 0:
+        raise CoxModelError("no covariates given")
+    codes = _strata_codes(strata, n)
+    n_events = int(ev.sum())
+    if n_events == 0:
+        raise CoxModelError("no events: the Cox model needs at least one event")
+
+    means = x.mean(axis=0)
+    xc = x - means
+    abs_dev = np.abs(xc).sum(axis=0)
+    scale = np.where(abs_dev > 0, n / np.where(abs_dev > 0, abs_dev, 1.0), 1.0)
+    sets = build_risk_sets(t, ev, codes, ties)
+    z = (xc * scale)[sets.order]
+    fit = newton_raphson(z, sets, max_iter=max_iter, eps=tol)
+
+    if fit.redundant_initial.size or fit.redundant_final.size:
+        redundant = fit.redundant_initial if fit.redundant_initial.size else fit.redundant_final
+        raise CoxModelError(_collinear_message(x, col_names, redundant))
+    coef = fit.beta * scale
+    var = fit.var * np.outer(scale, scale)
+    u = fit.score / scale
+    if not fit.converged:
+        lp = xc @ coef
+        hint = (
+            "; a coefficient may be infinite (monotone likelihood)"
+            if np.max(lp) > 500 or not np.all(np.isfinite(u @ var))
+            else ""
+        )
+        raise CoxModelError(
+            f"Newton-Raphson did not converge in {max_iter} iterations{hint}"
+        )
+    infs = np.abs(u @ var)
+    diverging = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(coef)))
+    if np.any(diverging):
+        which = ", ".join(repr(col_names[j]) for j in np.flatnonzero(diverging))
+        raise CoxModelError(
+            f"the log likelihood converged before coefficient(s) {which}: the estimate may "
+            "be infinite (monotone likelihood, e.g. a group with no events or complete "
+            "separation)"
+        )
+
+    se = np.sqrt(np.diag(var))
+    zval = coef / se
+    pval = 2.0 * sps.norm.sf(np.abs(zval))
+    q = sps.norm.ppf((1.0 + level) / 2.0)
+    p = coef.shape[0]
+    factor, _ = ldl(var, CHOLESKY_TOLERANCE)
+    wald = float(coef @ ldl_solve(factor, coef))
+    lr = 2.0 * (fit.loglik - fit.loglik_null)
+    conc = _concordance(t, ev, xc @ coef, codes)
+    return CoxResult(
+        names=col_names,
+        coef=coef,
+        se=se,
+        hazard_ratio=np.exp(coef),
+        ci_lower=np.exp(coef - q * se),
+        ci_upper=np.exp(coef + q * se),
+        z=zval,
+        p_value=pval,
+        var=var,
+        loglik_null=fit.loglik_null,
+        loglik=fit.loglik,
+        lr_test=_chisq_test(lr, p),
+        wald_test=_chisq_test(wald, p),
+        score_test=_chisq_test(fit.score_test, p),
+        concordance=conc.concordance,
+        concordance_se=conc.std_err,
+        n=n,
+        n_events=n_events,
+        iterations=fit.iterations,
+        ties=ties,
+        level=level,
+        terms=terms,
+        time=t,
+        event=ev,
+        x=x,
+        strata=codes,
+    )
+
+
+def cox_zph(fit: CoxResult, transform: str = "km") -> CoxZph:
+    """Score test of proportional hazards for each term and globally, as R ``cox.zph(fit)``.
+
+    ``transform`` is the function of time the effects may drift along: ``"km"`` (R's default,
+    one minus the pooled Kaplan-Meier), ``"rank"`` or ``"identity"``.
+    """
+    if not isinstance(fit, CoxResult):
+        raise CoxModelError("cox_zph needs the result of cox()")
+    if transform not in TRANSFORMS:
+        raise CoxModelError(f"transform must be one of {TRANSFORMS}, got {transform!r}")
+    out = zph_statistics(
+        fit.time, fit.event, fit.x, fit.strata, fit.coef, fit.ties,
+        [cols for _, cols in fit.terms], transform,
+    )
+    return CoxZph(
+        terms=tuple(name for name, _ in fit.terms),
+        chisq=out["chisq"],
+        df=out["df"].astype(np.int64),
+        p_value=out["p_value"],
+        transform=transform,
+        x=out["x"],
+        time=out["time"],
+        y=out["y"],
+        var=out["var"],
+    )
