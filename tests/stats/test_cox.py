@@ -56,6 +56,7 @@ def _close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = 0.0) ->
     np.testing.assert_allclose(np.asarray(actual, dtype=float), exp, rtol=rtol, atol=atol)
 
 
+@pytest.mark.r_reference
 @pytest.mark.parametrize("ties", TIES)
 @pytest.mark.parametrize("name", CASES)
 def test_coefficients_match_r(ref: dict[str, Any], name: str, ties: str) -> None:
@@ -75,6 +76,7 @@ def test_coefficients_match_r(ref: dict[str, Any], name: str, ties: str) -> None
     assert fit.iterations == r["iter"]
 
 
+@pytest.mark.r_reference
 @pytest.mark.parametrize("ties", TIES)
 @pytest.mark.parametrize("name", CASES)
 def test_model_tests_match_r(ref: dict[str, Any], name: str, ties: str) -> None:
@@ -86,6 +88,7 @@ def test_model_tests_match_r(ref: dict[str, Any], name: str, ties: str) -> None:
         _close([ours.statistic, ours.df, ours.p_value], theirs)
 
 
+@pytest.mark.r_reference
 @pytest.mark.parametrize("ties", TIES)
 @pytest.mark.parametrize("name", CASES)
 def test_concordance_matches_r(ref: dict[str, Any], name: str, ties: str) -> None:
@@ -95,6 +98,7 @@ def test_concordance_matches_r(ref: dict[str, Any], name: str, ties: str) -> Non
     _close([fit.concordance, fit.concordance_se], r["concordance"])
 
 
+@pytest.mark.r_reference
 @pytest.mark.parametrize("transform", ["km", "rank", "identity"])
 @pytest.mark.parametrize("ties", TIES)
 @pytest.mark.parametrize("name", CASES)
@@ -115,6 +119,7 @@ def test_zph_matches_r(ref: dict[str, Any], name: str, ties: str, transform: str
     _close(zph.var, np.asarray(r["var"], dtype=float).reshape(zph.var.shape))
 
 
+@pytest.mark.r_reference
 def test_factor_naming_and_terms(ref: dict[str, Any]) -> None:
     fit = _fit(_case(ref, "veteran"), "efron")
     assert fit.names == ("trt", "celltypesmallcell", "celltypeadeno", "celltypelarge",
@@ -125,6 +130,7 @@ def test_factor_naming_and_terms(ref: dict[str, Any]) -> None:
     np.testing.assert_allclose(frame["hazard_ratio"], np.exp(fit.coef), rtol=1e-15)
 
 
+@pytest.mark.r_reference
 def test_separation_is_an_error_where_r_warns(ref: dict[str, Any]) -> None:
     sep = ref["separation"]
     assert sep["warned"] is True
@@ -187,6 +193,16 @@ def test_non_convergence_is_an_error() -> None:
     time, event, x = _small()
     with pytest.raises(CoxModelError, match="did not converge in 1 iterations"):
         cox(time, event, x, max_iter=1)
+
+
+def test_zph_from_arguments_equals_zph_from_fit() -> None:
+    time, event, x = _small()
+    a = cox_zph(time, event, x, ties="breslow", transform="rank")
+    b = cox_zph(cox(time, event, x, ties="breslow"), transform="rank")
+    np.testing.assert_array_equal(a.chisq, b.chisq)
+    assert list(a.to_frame()["term"]) == ["x1", "x2", "GLOBAL"]
+    with pytest.raises(CoxModelError, match="transform"):
+        cox_zph(cox(time, event, x), transform="log")
 
 
 def test_bad_event_coding_and_ties() -> None:

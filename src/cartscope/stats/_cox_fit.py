@@ -143,6 +143,10 @@ class Derivatives:
         Z' diag(r_i c_i) Z - sum_terms w_g m_w mean mean', where c_i collects w_g / den of
         every term whose risk set contains row i (with weight f for the tied deaths).
         """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._info(group_weight)
+
+    def _info(self, group_weight: FloatArray | None) -> FloatArray:
         sets = self.sets
         tw = sets.term_weight
         if group_weight is not None:

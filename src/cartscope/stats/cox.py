@@ -408,16 +408,22 @@ def cox(
     )
 
 
-def cox_zph(fit: CoxResult, transform: str = "km") -> CoxZph:
+def cox_zph(
+    fit: CoxResult | ArrayLike, *args: Any, transform: str = "km", **kwargs: Any
+) -> CoxZph:
     """Score test of proportional hazards for each term and globally, as R ``cox.zph(fit)``.
 
-    ``transform`` is the function of time the effects may drift along: ``"km"`` (R's default,
-    one minus the pooled Kaplan-Meier), ``"rank"`` or ``"identity"``.
+    ``fit`` is a :class:`CoxResult`, or the arguments of :func:`cox` (``time, event,
+    covariates, ...``) to fit first. ``transform`` is the function of time the effects may
+    drift along: ``"km"`` (R's default, one minus the pooled Kaplan-Meier), ``"rank"`` or
+    ``"identity"``.
     """
-    if not isinstance(fit, CoxResult):
-        raise CoxModelError("cox_zph needs the result of cox()")
     if transform not in TRANSFORMS:
         raise CoxModelError(f"transform must be one of {TRANSFORMS}, got {transform!r}")
+    if not isinstance(fit, CoxResult):
+        fit = cox(fit, *args, **kwargs)
+    elif args or kwargs:
+        raise CoxModelError("give either a fitted CoxResult or the arguments of cox(), not both")
     out = zph_statistics(
         fit.time, fit.event, fit.x, fit.strata, fit.coef, fit.ties,
         [cols for _, cols in fit.terms], transform,
