@@ -121,10 +121,15 @@ def _risk_sums(data: FGData, beta: FloatArray) -> _RiskSums:
 
 
 def neg_loglik(data: FGData, beta: FloatArray) -> float:
-    """``f(b)``: the negative log pseudo-likelihood of ``crr`` (its ``crrf``)."""
-    rs = _risk_sums(data, beta)
-    lin = data.x[data.status == 1] @ beta
-    return float(-lin.sum() + np.sum(data.d * np.log(rs.s0)))
+    """``f(b)``: the negative log pseudo-likelihood of ``crr`` (its ``crrf``).
+
+    A trial step far out may overflow ``exp``; the result is then inf or NaN, which the
+    line search treats as "too far" (as ``crr`` does with ``is.na``).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rs = _risk_sums(data, beta)
+        lin = data.x[data.status == 1] @ beta
+        return float(-lin.sum() + np.sum(data.d * np.log(rs.s0)))
 
 
 def _subject_weights(data: FGData, rs: _RiskSums) -> tuple[FloatArray, FloatArray]:
