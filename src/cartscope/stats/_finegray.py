@@ -1,7 +1,8 @@
 """Numerical kernel of the Fine-Gray subdistribution-hazard regression, as R ``cmprsk::crr``.
 
-Everything here works on arrays already sorted by time and validated by
-:func:`cartscope.stats.competing.fine_gray`; nothing is checked again.
+:func:`design_matrix` turns the user's covariates into a numeric matrix (the one input
+adapter here); everything else works on arrays already sorted by time and validated by
+:func:`cartscope.stats.competing.fine_gray`, and checks nothing again.
 
 Notation (one censoring group, time-fixed covariates):
 
@@ -35,8 +36,10 @@ estimated ``G`` (Fine & Gray 1999, JASA 94:496-509, section 3; ``crrvv`` in cmpr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -59,6 +62,63 @@ def censoring_survival_before(time: FloatArray, censored: NDArray[np.bool_]) -> 
     if uniq[0] == 0.0:
         surv_before[0] = surv_after[0]
     return surv_before[np.searchsorted(uniq, time)]
+
+
+def design_matrix(covariates: Any, n: int) -> tuple[FloatArray, tuple[str, ...]]:
+    """Numeric design matrix and column names.
+
+    A DataFrame's numeric (and boolean, as 0/1) columns pass through; any other column is
+    categorical and becomes treatment dummies ``name[level]`` for every level but the
+    first (the reference: the first category of a pandas Categorical, else the smallest
+    value), like R's ``model.matrix`` with treatment contrasts. An array is used as is,
+    with columns named ``x1, x2, ...``.
+    """
+    if isinstance(covariates, pd.Series):
+        covariates = covariates.to_frame()
+    if isinstance(covariates, pd.DataFrame):
+        if covariates.shape[0] != n:
+            raise ValueError(f"covariates has {covariates.shape[0]} rows but time has {n}")
+        blocks: list[FloatArray] = []
+        names: list[str] = []
+        for name in covariates.columns:
+            col = covariates[name]
+            if col.isna().any():
+                raise ValueError(
+                    f"covariate {name!r} has {int(col.isna().sum())} missing value(s); "
+                    "drop those patients first"
+                )
+            categorical = isinstance(col.dtype, pd.CategoricalDtype)
+            if pd.api.types.is_bool_dtype(col) or (
+                pd.api.types.is_numeric_dtype(col) and not categorical
+            ):
+                blocks.append(col.to_numpy(dtype=np.float64)[:, None])
+                names.append(str(name))
+                continue
+            cat = col if categorical else col.astype("category")
+            cats = list(cat.cat.remove_unused_categories().cat.categories)
+            if len(cats) < 2:
+                raise ValueError(f"categorical covariate {name!r} has a single level {cats!r}")
+            codes = cat.cat.set_categories(cats).cat.codes.to_numpy()
+            dummies = (codes[:, None] == np.arange(1, len(cats))[None, :]).astype(np.float64)
+            blocks.append(dummies)
+            names.extend(f"{name}[{lev}]" for lev in cats[1:])
+        return np.hstack(blocks), tuple(names)
+    try:
+        x = np.asarray(covariates, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "covariates must be numeric when given as an array; pass a DataFrame to have "
+            "categorical columns turned into dummies"
+        ) from None
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"covariates must be 2-D (patients x covariates), got shape {x.shape}")
+    if x.shape[0] != n:
+        raise ValueError(f"covariates has {x.shape[0]} rows but time has {n}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("covariates contain missing or infinite values; drop those patients first")
+    return x, tuple(f"x{j + 1}" for j in range(x.shape[1]))
 
 
 @dataclass(frozen=True, slots=True)

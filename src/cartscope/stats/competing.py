@@ -15,7 +15,7 @@ Conventions shared by the three entry points:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -443,7 +443,7 @@ class GrayTest:
     n_strata: int
     method: str = "Gray 1988 (cmprsk::cuminc)"
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[float]:
         """Unpack as ``statistic, p_value``."""
         return iter((self.statistic, self.p_value))
 
@@ -501,17 +501,16 @@ def _gray_one_stratum(
         fm = f - f_inc
         fb = (1.0 - fm) ** rho
         # a[t] = fb (diag(h) - h h' / sum h); c accumulates a * d_1 / (sum h (1 - F(t-)))
-        a = fb[:, None, None] * (
-            t1[:, :, None] * np.eye(n_groups)[None] - t1[:, :, None] * t1[:, None, :] / tr[:, None, None]
-        )
+        outer = t1[:, :, None] * t1[:, None, :] / tr[:, None, None]
+        a = fb[:, None, None] * (t1[:, :, None] * np.eye(n_groups)[None] - outer)
         c = np.cumsum(a * (nd1 / (tr * (1.0 - fm)))[:, None, None], axis=0)
-        score = (
-            fb[:, None] * np.where(present, d1g - nd1[:, None] * rs * (1.0 - f1m) / (skmm * tq[:, None]), 0.0)
-        ).sum(axis=0)
+        expected = nd1[:, None] * rs * (1.0 - f1m) / (skmm * tq[:, None])
+        score = (fb[:, None] * np.where(present, d1g - expected, 0.0)).sum(axis=0)
         # cause-of-interest events
         ev1 = (nd1 > 0)[:, None] & present
         t4 = np.where(skm > 0, 1.0 - (1.0 - f[:, None]) / skm, 1.0)
-        t5 = np.where(nd1[:, None] > 1, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
+        ties = nd1[:, None] > 1
+        t5 = np.where(ties, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
         t3 = np.where(ev1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
         t4 = np.where(ev1, t4, 0.0)
         amc = a - t4[:, None, :] * c  # (T, i, k)
@@ -652,62 +651,6 @@ class FineGrayResult:
         )
 
 
-def _design_matrix(covariates: Any, n: int) -> tuple[FloatArray, tuple[str, ...]]:
-    """Numeric design matrix and column names.
-
-    A DataFrame's numeric (and boolean, as 0/1) columns pass through; any other column is
-    categorical and becomes treatment dummies ``name[level]`` for every level but the
-    first (the reference: the first category of a pandas Categorical, else the smallest
-    value), like R's ``model.matrix`` with treatment contrasts. An array is used as is,
-    with columns named ``x1, x2, ...``.
-    """
-    if isinstance(covariates, pd.Series):
-        covariates = covariates.to_frame()
-    if isinstance(covariates, pd.DataFrame):
-        if covariates.shape[0] != n:
-            raise ValueError(f"covariates has {covariates.shape[0]} rows but time has {n}")
-        blocks: list[FloatArray] = []
-        names: list[str] = []
-        for name in covariates.columns:
-            col = covariates[name]
-            if col.isna().any():
-                raise ValueError(
-                    f"covariate {name!r} has {int(col.isna().sum())} missing value(s); "
-                    "drop those patients first"
-                )
-            if pd.api.types.is_bool_dtype(col) or (
-                pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype)
-            ):
-                blocks.append(col.to_numpy(dtype=np.float64)[:, None])
-                names.append(str(name))
-                continue
-            cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
-            cats = list(cat.cat.remove_unused_categories().cat.categories)
-            if len(cats) < 2:
-                raise ValueError(f"categorical covariate {name!r} has a single level {cats!r}")
-            codes = cat.cat.set_categories(cats).cat.codes.to_numpy()
-            dummies = (codes[:, None] == np.arange(1, len(cats))[None, :]).astype(np.float64)
-            blocks.append(dummies)
-            names.extend(f"{name}[{lev}]" for lev in cats[1:])
-        return np.hstack(blocks), tuple(names)
-    try:
-        x = np.asarray(covariates, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            "covariates must be numeric when given as an array; pass a DataFrame to have "
-            "categorical columns turned into dummies"
-        ) from None
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2:
-        raise ValueError(f"covariates must be 2-D (patients x covariates), got shape {x.shape}")
-    if x.shape[0] != n:
-        raise ValueError(f"covariates has {x.shape[0]} rows but time has {n}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("covariates contain missing or infinite values; drop those patients first")
-    return x, tuple(f"x{j + 1}" for j in range(x.shape[1]))
-
-
 def fine_gray(
     time: ArrayLike,
     cause: ArrayLike,
@@ -750,7 +693,7 @@ def fine_gray(
     n = coded.time.shape[0]
     z_crit = _z_for(level)
     ci = _find_level(np.asarray(coded.causes, dtype=object), cause_of_interest, "cause_of_interest")
-    x, names = _design_matrix(covariates, n)
+    x, names = _finegray.design_matrix(covariates, n)
     if max_iter < 0:
         raise ValueError(f"max_iter must be >= 0, got {max_iter}")
     status = np.where(coded.cause < 0, 0, np.where(coded.cause == ci, 1, 2)).astype(np.int8)
