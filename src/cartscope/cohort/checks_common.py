@@ -1,0 +1,125 @@
+"""Shared pieces of validation: the table being checked and vectorised problem reporting.
+
+Checks work on whole columns. Parsing maps each *distinct* cell value once (``pd.factorize``)
+so that a 100,000-row labs table costs one hash pass plus work proportional to the number of
+different values, and problems are built only for the rows that have one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cartscope.cohort.problems import Problem, Severity
+from cartscope.cohort.schema import TableSchema
+
+ROW = "_row"
+"""Internal column holding the user-visible row number of each record."""
+
+MISSING = object()
+"""Sentinel returned by a cell parser for a cell that holds no value."""
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "#n/a"})
+
+
+@dataclass
+class Table:
+    """A table under validation: typed columns so far plus where each row came from."""
+
+    schema: TableSchema
+    file: str
+    frame: pd.DataFrame
+    header_row: int = 1
+    source_columns: dict[str, str] = field(default_factory=dict)
+    """Schema column name -> the header spelling in the file (only columns the file has)."""
+    usable: bool = True
+    """False when a structural problem (e.g. no patient_id column) makes row checks pointless."""
+    raw: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The cells as read, by header name (time columns are parsed from here)."""
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    def has(self, column: str) -> bool:
+        return column in self.source_columns
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.frame[ROW].to_numpy()
+
+
+def is_missing_value(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() in MISSING_TOKENS
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    return False
+
+
+def parse_unique(
+    values: pd.Series, parse: Callable[[Any], tuple[Any, str | None]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Apply ``parse`` to each distinct non-missing cell.
+
+    ``parse(cell) -> (value, error)`` returns ``MISSING`` as value for a cell that holds no
+    value. Returns per row: parsed values (object array, ``None`` where missing or invalid),
+    error messages (``None`` where fine) and a missing mask.
+    """
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    parsed: list[Any] = []
+    errors: list[str | None] = []
+    missing: list[bool] = []
+    for u in uniques:
+        if is_missing_value(u):
+            parsed.append(None), errors.append(None), missing.append(True)
+            continue
+        value, error = parse(u)
+        if value is MISSING:
+            parsed.append(None), errors.append(None), missing.append(True)
+        else:
+            parsed.append(None if error else value), errors.append(error), missing.append(False)
+    parsed.append(None), errors.append(None), missing.append(True)
+    parsed_arr = np.empty(len(parsed), dtype=object)
+    parsed_arr[:] = parsed
+    errors_arr = np.empty(len(errors), dtype=object)
+    errors_arr[:] = errors
+    return parsed_arr[codes], errors_arr[codes], np.asarray(missing, dtype=bool)[codes]
+
+
+def emit(
+    out: list[Problem],
+    table: Table,
+    mask: np.ndarray | pd.Series,
+    column: str | None,
+    code: str,
+    messages: Iterable[str] | str,
+    severity: Severity = Severity.ERROR,
+) -> None:
+    """Add one problem per row selected by ``mask`` (messages aligned to the selected rows)."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    rows = table.rows[mask]
+    col = table.source_columns.get(column, column) if column else None
+    if isinstance(messages, str):
+        messages = [messages] * len(rows)
+    for row, message in zip(rows, messages):
+        out.append(Problem(table.file, int(row), col, code, message, severity))
+
+
+def fmt_value(value: object) -> str:
+    """A cell value as shown in a message."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def number_text(value: float) -> str:
+    return f"{value:g}"

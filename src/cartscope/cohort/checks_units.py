@@ -1,0 +1,221 @@
+"""Lab values, qualifiers and units: parse, convert to the canonical unit, record each conversion.
+
+A lab value may carry a comparator (``>5000``, ``>=50000``, ``<5``): the number goes to
+``value`` and the comparator to ``qualifier`` (``=`` for an exact value), so an assay limit is
+kept as a censored value rather than lost. Units are converted per (analyte, unit) pair with the
+factors of :mod:`cartscope.cohort.units`; every conversion applied is returned as a
+:class:`~cartscope.cohort.model.UnitConversion`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cartscope.cohort.checks_columns import STR_DTYPE, parse_number, parse_text
+from cartscope.cohort.checks_common import MISSING, Table, emit, number_text, parse_unique
+from cartscope.cohort.model import UnitConversion
+from cartscope.cohort.problems import Problem, Severity
+from cartscope.cohort.units import (
+    ANALYTES,
+    DIMENSIONS,
+    KINETIC_UNITS,
+    UnitError,
+    canonical_analyte,
+    conversion_factor,
+    normalise_unit,
+)
+
+_COMPARATOR = re.compile(r"^(>=|<=|=>|=<|≥|≤|>|<|=)?\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$")
+QUALIFIER_SPELLINGS = {
+    "=": "=", "==": "=", "eq": "=", ">": ">", "gt": ">", ">=": ">=", "=>": ">=", "≥": ">=", "ge": ">=",
+    "<": "<", "lt": "<", "<=": "<=", "=<": "<=", "≤": "<=", "le": "<=",
+}
+
+
+def parse_lab_value(cell: object) -> tuple[object, str | None]:
+    """``(qualifier or None, number)`` from a cell such as ``12.5``, ``>5000`` or ``<= 3``."""
+    if isinstance(cell, int | float | np.integer | np.floating) and not isinstance(cell, bool):
+        value, error = parse_number(cell)
+        return (None if error else (None, value)), error
+    text = str(cell).strip().replace(" ", "")
+    match = _COMPARATOR.match(text)
+    if not match:
+        _, error = parse_number(cell)
+        return None, error or f"{str(cell).strip()!r} is not a number"
+    comparator = QUALIFIER_SPELLINGS[match.group(1)] if match.group(1) else None
+    return (comparator, float(match.group(2))), None
+
+
+def parse_qualifier(cell: object) -> tuple[object, str | None]:
+    text = parse_text(cell)[0]
+    if text is MISSING:
+        return MISSING, None
+    key = str(text).strip().lower().replace(" ", "")
+    if key in QUALIFIER_SPELLINGS:
+        return QUALIFIER_SPELLINGS[key], None
+    return None, f"unknown qualifier {str(text)!r} (use =, >, >=, < or <=)"
+
+
+def check_lab_values(table: Table, out: list[Problem]) -> None:
+    """Fill ``value`` and ``qualifier`` of labs from the raw cells."""
+    f, n = table.frame, len(table.frame)
+    numbers = np.full(n, np.nan)
+    comparators = np.full(n, None, dtype=object)
+    if table.has("value"):
+        parsed, errors, missing = parse_unique(table.raw[table.source_columns["value"]], parse_lab_value)
+        bad = np.array([e is not None for e in errors], dtype=bool)
+        emit(out, table, bad, "value", "not-a-number", errors[bad])
+        emit(out, table, missing, "value", "missing-value", "no value (required) in this row")
+        ok = ~bad & ~missing
+        numbers[ok] = [p[1] for p in parsed[ok]]
+        comparators[ok] = [p[0] for p in parsed[ok]]
+        negative = ok & (numbers < 0)
+        emit(out, table, negative, "value", "out-of-range",
+             [f"value {number_text(v)} is impossible: a measurement is at least 0" for v in numbers[negative]])
+    column_q = np.full(n, None, dtype=object)
+    if table.has("qualifier"):
+        q, errors, _ = parse_unique(table.raw[table.source_columns["qualifier"]], parse_qualifier)
+        bad = np.array([e is not None for e in errors], dtype=bool)
+        emit(out, table, bad, "qualifier", "unknown-qualifier", errors[bad])
+        column_q = q
+    conflict = np.array([a is not None and b is not None and a != b for a, b in zip(comparators, column_q)], dtype=bool)
+    emit(out, table, conflict, "qualifier", "qualifier-conflict",
+         [f"the value says {a!r} but qualifier says {b!r}" for a, b in zip(comparators[conflict], column_q[conflict])])
+    qualifier = np.where(comparators != None, comparators, column_q)  # noqa: E711 (element-wise)
+    qualifier = np.where(qualifier == None, "=", qualifier)  # noqa: E711
+    f["value"] = numbers
+    f["qualifier"] = pd.array(qualifier, dtype=STR_DTYPE)
+
+
+def _unit_hint(analyte: str, unit: str) -> str:
+    if unit == "g/L" and ANALYTES.get(analyte) and ANALYTES[analyte].unit == "/uL":
+        return " (giga per litre? write x10^9/L)"
+    return ""
+
+
+def _convert(
+    table: Table, subject: pd.Series, units_raw: pd.Series, known_target: dict[str, str],
+    unit_required: bool, out: list[Problem],
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str, str, float, int]]]:
+    """Factor per row (NaN where not convertible), target unit per row, conversions applied.
+
+    ``subject`` is the analyte or measure of each row; ``known_target`` gives the canonical unit
+    of known subjects. Unknown subjects keep their unit when it is single; several units of one
+    dimension are converted to the most used one; several dimensions are an error.
+    """
+    n = len(subject)
+    unit_text, _, unit_missing = parse_unique(units_raw, parse_text)
+    keys = pd.DataFrame({"subject": subject.astype(object).to_numpy(), "unit": unit_text})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.fillna({"unit": "\0"})))
+    factor_u = np.full(len(uniques), np.nan)
+    target_u = np.full(len(uniques), None, dtype=object)
+    error_u: list[tuple[str, str] | None] = [None] * len(uniques)
+    normalised = [normalise_unit(u) if u != "\0" else None for _, u in uniques]
+    counts = np.bincount(codes, minlength=len(uniques))
+    # choose a target for subjects without a canonical unit
+    free_target: dict[str, str] = {}
+    free_units: dict[str, dict[str, int]] = {}
+    for (subj, _), norm, count in zip(uniques, normalised, counts):
+        if subj is None or subj is np.nan or subj in known_target or norm is None:
+            continue
+        free_units.setdefault(subj, {})
+        free_units[subj][norm] = free_units[subj].get(norm, 0) + int(count)
+    for subj, used in free_units.items():
+        best = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        free_target[subj] = best
+    for i, ((subj, raw_unit), norm) in enumerate(zip(uniques, normalised)):
+        if not isinstance(subj, str) or raw_unit == "\0":
+            continue
+        if norm is None:
+            known = f"; {subj} is measured in {known_target[subj]}" if subj in known_target else ""
+            error_u[i] = ("unknown-unit", f"unknown unit {raw_unit!r} for {subj}{known}")
+            continue
+        target = known_target.get(subj) or free_target[subj]
+        try:
+            factor_u[i] = conversion_factor(norm, target, analyte=subj)
+            target_u[i] = target
+        except UnitError as exc:
+            if subj in known_target:
+                error_u[i] = ("incompatible-unit",
+                              f"{raw_unit!r} is not a unit for {subj} ({exc}){_unit_hint(subj, norm)}")
+            else:
+                error_u[i] = ("mixed-units", f"{subj} is given in {norm} here but mostly in {target}, "
+                                             "which cannot be converted; use one unit per analyte")
+    row_err = np.array([error_u[c] for c in codes] if n else [], dtype=object)
+    for code in ("unknown-unit", "incompatible-unit", "mixed-units"):
+        sel = np.array([e is not None and e[0] == code for e in row_err], dtype=bool)
+        emit(out, table, sel, "unit", code, [e[1] for e in row_err[sel]])
+    factor = factor_u[codes] if n else np.zeros(0)
+    target = target_u[codes] if n else np.zeros(0, dtype=object)
+    if unit_required:
+        emit(out, table, unit_missing & subject.notna().to_numpy(), "unit", "unit-missing",
+             "no unit in this row (a lab value needs its unit)")
+    else:  # no unit given: the canonical unit of the measure is meant
+        fill = unit_missing & subject.isin(list(known_target)).to_numpy()
+        factor = np.where(fill, 1.0, factor)
+        target = np.where(fill, subject.map(known_target).to_numpy(dtype=object), target)
+    applied: list[tuple[str, str, str, float, int]] = []
+    for i, ((subj, _), norm) in enumerate(zip(uniques, normalised)):
+        if target_u[i] is not None and norm != target_u[i]:
+            applied.append((subj, norm, target_u[i], float(factor_u[i]), int(counts[i])))
+    return factor, target, applied
+
+
+def _merge_conversions(table: str, label: str, applied: list[tuple[str, str, str, float, int]]) -> list[UnitConversion]:
+    merged: dict[tuple[str, str, str, float], int] = {}
+    for subj, src, dst, factor, rows in applied:
+        key = (subj, src, dst, factor)
+        merged[key] = merged.get(key, 0) + rows
+    return [UnitConversion(table, f"{label}[{subj}]", src, dst, factor, rows)
+            for (subj, src, dst, factor), rows in sorted(merged.items())]
+
+
+def normalise_lab_units(table: Table, out: list[Problem]) -> list[UnitConversion]:
+    """Canonical analyte names and units for labs; returns the conversions applied."""
+    f = table.frame
+    if not table.has("analyte") or not table.has("unit"):
+        return []
+    names = f["analyte"].astype(object)
+    canonical = names.map(lambda a: canonical_analyte(a) if isinstance(a, str) else None)
+    subject = canonical.where(canonical.notna(), names)
+    targets = {name: a.unit for name, a in ANALYTES.items()}
+    factor, target, applied = _convert(table, subject, table.raw[table.source_columns["unit"]], targets,
+                                       True, out)
+    f["analyte"] = pd.array(subject.to_numpy(dtype=object), dtype=STR_DTYPE)
+    f["value"] = f["value"].to_numpy() * factor
+    f["unit"] = pd.array(target, dtype=STR_DTYPE)
+    _plausibility(table, out)
+    return _merge_conversions("labs", "value", applied)
+
+
+def _plausibility(table: Table, out: list[Problem]) -> None:
+    f = table.frame
+    limits = {name: a.plausible_max for name, a in ANALYTES.items() if a.plausible_max}
+    high = f["analyte"].map(limits).to_numpy(dtype="float64", na_value=np.nan)
+    values = f["value"].to_numpy()
+    flag = ~np.isnan(high) & (values > high)
+    if flag.any():
+        emit(out, table, flag, "value", "implausible-value",
+             [f"{a} {number_text(v)} {u} is implausibly high (above {number_text(h)}); check the unit"
+              for a, v, u, h in zip(f["analyte"][flag], values[flag], f["unit"][flag], high[flag])],
+             Severity.WARNING)
+
+
+def normalise_kinetic_units(table: Table, out: list[Problem]) -> list[UnitConversion]:
+    """Express kinetics values in the unit their measure names (a blank unit means that unit)."""
+    f = table.frame
+    measure = f["measure"].astype(object)
+    if not table.has("unit"):
+        f["unit"] = pd.array(measure.map(KINETIC_UNITS).to_numpy(dtype=object), dtype=STR_DTYPE)
+        return []
+    factor, target, applied = _convert(table, measure, table.raw[table.source_columns["unit"]], KINETIC_UNITS,
+                                       False, out)
+    f["value"] = f["value"].to_numpy() * factor
+    f["unit"] = pd.array(target, dtype=STR_DTYPE)
+    return _merge_conversions("kinetics", "value", applied)
+
+
+__all__ = ["DIMENSIONS", "check_lab_values", "normalise_kinetic_units", "normalise_lab_units", "parse_lab_value"]
