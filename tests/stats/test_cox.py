@@ -22,10 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cartscope.stats._cox_concordance import concordance as _concordance
 from cartscope.stats.cox import CoxModelError, CoxResult, cox, cox_zph
 
 R_SCRIPT = Path(__file__).parent / "r" / "cox.R"
-CASES = ["lung", "veteran", "veteran_strata", "colon", "ties", "ties_strata"]
+CASES = ["lung", "veteran", "veteran_strata", "colon", "ties", "ties_strata", "near_ties"]
 TIES = ["efron", "breslow"]
 RTOL = 1e-8
 
@@ -93,9 +94,13 @@ def test_model_tests_match_r(ref: dict[str, Any], name: str, ties: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_concordance_matches_r(ref: dict[str, Any], name: str, ties: str) -> None:
     """summary(fit)$concordance: C (tied predictors count half) and its jackknife SE."""
-    r = _case(ref, name)["fits"][ties]
-    fit = _fit(_case(ref, name), ties)
+    case = _case(ref, name)
+    r = case["fits"][ties]
+    fit = _fit(case, ties)
     _close([fit.concordance, fit.concordance_se], r["concordance"])
+    lp = (fit.x - fit.x.mean(axis=0)) @ fit.coef
+    counts = _concordance(fit.time, fit.event, lp, fit.strata)
+    assert [counts.concordant, counts.discordant, counts.tied_x] == r["concordant"]
 
 
 @pytest.mark.r_reference
@@ -231,9 +236,11 @@ def _data(seed: int, n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @given(seed=st.integers(0, 10_000), ties=st.sampled_from(TIES))
 def test_permuting_patients_changes_nothing(seed: int, ties: str) -> None:
     time, event, x = _data(seed)
-    perm = np.random.default_rng(seed + 1).permutation(time.shape[0])
-    a = cox(time, event, x, ties=ties)
-    b = cox(time[perm], event[perm], x[perm], ties=ties)
+    rng = np.random.default_rng(seed + 1)
+    perm = rng.permutation(time.shape[0])
+    strata = np.where(np.arange(time.shape[0]) % 3 == 0, "a", "b")
+    a = cox(time, event, x, ties=ties, strata=strata)
+    b = cox(time[perm], event[perm], x[perm], ties=ties, strata=strata[perm])
     np.testing.assert_allclose(b.coef, a.coef, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(b.se, a.se, rtol=1e-9)
     np.testing.assert_allclose(b.loglik, a.loglik, rtol=1e-12)

@@ -21,8 +21,8 @@ tests a term's columns jointly, as R does for a factor.
 
 Deliberate differences from R: missing values are an error (R drops the rows silently), and
 so are redundant (collinear) columns (R reports their coefficients as NA) and coefficients
-that diverge (R warns "Loglik converged before variable ..."). Times are compared exactly
-(R first merges times that differ by rounding error only, ``timefix``).
+that diverge (R warns "Loglik converged before variable ..."). As in R, times that differ by
+rounding error only are merged first (``timefix``).
 """
 
 from __future__ import annotations
@@ -259,6 +259,24 @@ def _strata_codes(strata: ArrayLike | None, n: int) -> NDArray[np.intp]:
     return codes.reshape(-1).astype(np.intp)
 
 
+def _merge_near_ties(time: FloatArray, tolerance: float = float(np.sqrt(np.finfo(float).eps))) -> FloatArray:
+    """Times that differ by rounding error only become one time, as R's ``aeqSurv``.
+
+    Sorted distinct times closer than ``tolerance`` (absolutely, or relative to the mean
+    absolute time) are merged into the smaller one, so that e.g. 1/3 computed two ways is
+    one tied time, exactly as ``coxph`` sees it (``coxph.control(timefix = TRUE)``).
+    """
+    unique_t = np.unique(time)
+    if unique_t.shape[0] < 2:
+        return time
+    gaps = np.diff(unique_t)
+    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(unique_t)) <= tolerance)
+    if not tied.any():
+        return time
+    cuts = unique_t[np.concatenate([[True], ~tied])]
+    return cuts[np.searchsorted(cuts, time, side="right") - 1]
+
+
 def _collinear_message(x: FloatArray, names: Sequence[str], redundant: NDArray[np.intp]) -> str:
     parts = []
     xc = x - x.mean(axis=0)
@@ -322,7 +340,7 @@ def cox(
         raise CoxModelError(f"level must be between 0 and 1, got {level}")
     if max_iter < 1:
         raise CoxModelError(f"max_iter must be at least 1, got {max_iter}")
-    t = _vector(time, "time")
+    t = _merge_near_ties(_vector(time, "time"))
     n = t.shape[0]
     ev = _vector(event, "event", n)
     if not np.all((ev == 0) | (ev == 1)):
