@@ -227,7 +227,7 @@ def cohorts(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPS
