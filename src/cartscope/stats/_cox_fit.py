@@ -143,7 +143,7 @@ class Derivatives:
         Z' diag(r_i c_i) Z - sum_terms w_g m_w mean mean', where c_i collects w_g / den of
         every term whose risk set contains row i (with weight f for the tied deaths).
         """
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             return self._info(group_weight)
 
     def _info(self, group_weight: FloatArray | None) -> FloatArray:
@@ -179,10 +179,16 @@ def derivatives(z: FloatArray, beta: FloatArray, sets: RiskSets) -> Derivatives:
 
     ``z`` is the covariate matrix already in sorted order (centred, possibly scaled).
     """
+    # overflow of exp(eta) far from the optimum is expected: the Newton loop sees the
+    # non-finite result and halves its step, as R does
+    with np.errstate(all="ignore"):
+        return _derivatives(z, beta, sets)
+
+
+def _derivatives(z: FloatArray, beta: FloatArray, sets: RiskSets) -> Derivatives:
     eta = z @ beta
-    with np.errstate(over="ignore", invalid="ignore"):
-        risk = np.exp(eta)
-        rz = z * risk[:, None]
+    risk = np.exp(eta)
+    rz = z * risk[:, None]
     starts = sets.group_start
     ev = sets.event
     s0_all = np.add.reduceat(risk, starts)
@@ -196,13 +202,12 @@ def derivatives(z: FloatArray, beta: FloatArray, sets: RiskSets) -> Derivatives:
 
     tg = sets.term_group
     f = sets.term_fraction
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        den = rest0[tg] + f * s0_dead[tg]
-        num = rest1[tg] + f[:, None] * s1_dead[tg]
-        means = num / den[:, None]
-        inv_den = 1.0 / den
-        tw = sets.term_weight
-        loglik = float(eta @ ev - tw @ np.log(den))
+    den = rest0[tg] + f * s0_dead[tg]
+    num = rest1[tg] + f[:, None] * s1_dead[tg]
+    means = num / den[:, None]
+    inv_den = 1.0 / den
+    tw = sets.term_weight
+    loglik = float(eta @ ev - tw @ np.log(den))
     score = ev @ z - tw @ means
     return Derivatives(
         loglik=loglik,

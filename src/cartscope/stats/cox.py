@@ -367,17 +367,18 @@ def cox(
     coef = fit.beta * scale
     var = fit.var * np.outer(scale, scale)
     u = fit.score / scale
+    with np.errstate(all="ignore"):
+        infs = np.abs(u @ var)
+        max_lp = float(np.max(xc @ coef))
     if not fit.converged:
-        lp = xc @ coef
         hint = (
             "; a coefficient may be infinite (monotone likelihood)"
-            if np.max(lp) > 500 or not np.all(np.isfinite(u @ var))
+            if not max_lp <= 500 or not np.all(np.isfinite(infs))
             else ""
         )
         raise CoxModelError(
             f"Newton-Raphson did not converge in {max_iter} iterations{hint}"
         )
-    infs = np.abs(u @ var)
     diverging = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(coef)))
     if np.any(diverging):
         which = ", ".join(repr(col_names[j]) for j in np.flatnonzero(diverging))
