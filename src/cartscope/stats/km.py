@@ -186,7 +186,8 @@ class RestrictedMean:
     level: float
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{k: getattr(self, k) for k in ("tau", "estimate", "std_err", "lower", "upper", "level")}])
+        fields = ("tau", "estimate", "std_err", "lower", "upper", "level")
+        return pd.DataFrame([{k: getattr(self, k) for k in fields}])
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,7 +200,9 @@ class Quantiles:
     upper: NDArray[np.float64]
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"prob": self.prob, "time": self.time, "lower": self.lower, "upper": self.upper})
+        return pd.DataFrame(
+            {"prob": self.prob, "time": self.time, "lower": self.lower, "upper": self.upper}
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -357,7 +360,9 @@ class KaplanMeier:
         est = float(rect.sum())
         se = float(np.sqrt(var))
         z = float(sps.norm.ppf(1.0 - (1.0 - self.level) / 2.0))
-        return RestrictedMean(tau=tau, estimate=est, std_err=se, lower=est - z * se, upper=est + z * se, level=self.level)
+        return RestrictedMean(
+            tau=tau, estimate=est, std_err=se, lower=est - z * se, upper=est + z * se, level=self.level
+        )
 
 
 def kaplan_meier(
@@ -420,9 +425,8 @@ class MedianFollowUp:
     level: float
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [{k: getattr(self, k) for k in ("median", "lower", "upper", "minimum", "maximum", "n", "conf_type", "level")}]
-        )
+        fields = ("median", "lower", "upper", "minimum", "maximum", "n", "conf_type", "level")
+        return pd.DataFrame([{k: getattr(self, k) for k in fields}])
 
 
 def median_followup(

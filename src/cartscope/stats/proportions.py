@@ -90,7 +90,9 @@ def _as_counts(values: ArrayLike, name: str) -> NDArray[np.int64]:
     return as_float.astype(np.int64)
 
 
-def _wilson(x: NDArray[np.float64], n: NDArray[np.float64], z: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _wilson(
+    x: NDArray[np.float64], n: NDArray[np.float64], z: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     p = x / n
     z2 = z * z
     centre = (x + z2 / 2.0) / (n + z2)
