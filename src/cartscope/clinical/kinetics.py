@@ -68,7 +68,7 @@ KINETICS_COLUMNS: dict[str, str] = {
 }
 
 
-def _infusion_windows(kinetics: pd.DataFrame, infusions: pd.DataFrame | None) -> pd.DataFrame:
+def infusion_windows(kinetics: pd.DataFrame, infusions: pd.DataFrame | None) -> pd.DataFrame:
     """Kinetics rows with ``infusion_no`` and ``t`` = days from that infusion.
 
     With ``infusions``: recorded infusion numbers are kept, unrecorded ones are assigned to
@@ -239,7 +239,7 @@ def car_kinetics(kinetics: pd.DataFrame, *, measure: str | Sequence[str] = "car_
     ``measure`` names the kinetics measure(s); with ``components`` the CD19 and CD22 CAR
     components (``cd19_car_copies``, ``cd22_car_copies``) are added when present. Each
     infusion is its own window up to the next infusion (``infusions`` re-bases the days; see
-    :func:`_infusion_windows`). Columns: :data:`KINETICS_COLUMNS`.
+    :func:`infusion_windows`). Columns: :data:`KINETICS_COLUMNS`.
     """
     if method not in ("linear", "linear-up/log-down"):
         raise ValueError(f"method must be 'linear' or 'linear-up/log-down', got {method!r}")
@@ -249,7 +249,7 @@ def car_kinetics(kinetics: pd.DataFrame, *, measure: str | Sequence[str] = "car_
     if components:
         measures += [m for m in CAR_COMPONENTS if m not in measures]
     k = kinetics[kinetics["measure"].isin(measures)]
-    k = _infusion_windows(k, infusions)
+    k = infusion_windows(k, infusions)
     rows = []
     for (pid, no, meas), g in k.groupby(["patient_id", "infusion_no", "measure"], sort=True):
         g = g.groupby("t", sort=True)["value"].mean()
