@@ -125,10 +125,9 @@ def concordance(
     other_higher = (d_hi - d_lo - other_less_eq).astype(float)
     other_lower = other_less.astype(float)
 
-    conc_i = other_higher
+    conc_i = other_higher.copy()
     disc_i = other_lower.copy()
     tied_i = other_tied.copy()
-    conc_i = conc_i.copy()
     conc_i[dead] += lower_own
     disc_i[dead] += higher_own
     tied_i[dead] += tied_own

@@ -40,9 +40,9 @@ class RiskSets:
         group_start: first sorted row of each tie group.
         group_deaths: number of deaths in each tie group.
         stratum_bounds: first tie group of each stratum, plus the number of groups.
-        rows: per Efron term, ``(group, k/d)`` pairs flattened: ``term_group`` and
-            ``term_fraction``; Breslow has one term per death group with multiplicity
-            ``term_weight``.
+        term_group, term_fraction, term_weight: one entry per likelihood term. Efron has a
+            term per death, ``k/d`` being the fraction of the tied deaths' risk kept in its
+            risk set; Breslow has one term per death time with fraction 1 and weight ``d``.
     """
 
     order: IntArray
@@ -139,9 +139,9 @@ class Derivatives:
     def info(self, group_weight: FloatArray | None = None) -> FloatArray:
         """Information matrix, each death time weighted by ``group_weight`` (default 1).
 
-        I(w) = sum_terms w_g * m_w * [ (C_rest + f C_dead) / den - mean mean' ], written as
-        Z' diag(r_i c_i) Z - sum_terms w_g m_w mean mean', where c_i collects w_g / den of
-        every term whose risk set contains row i (with weight f for the tied deaths).
+        I(w) = sum over terms of w_g [ (C_rest + f C_dead) / den - mean mean' ], computed as
+        Z' diag(r_i c_i) Z - sum_terms w_g mean mean', where c_i sums w_g / den over the terms
+        whose risk set contains row i (w_g f / den for the tied deaths themselves).
         """
         with np.errstate(all="ignore"):
             return self._info(group_weight)
