@@ -124,7 +124,7 @@ class _Kernel:
     auc: NDArray[np.float64]
     lt: NDArray[np.bool_]  # direction "<"
     var: NDArray[np.float64]  # DeLong variance
-    threshold: NDArray[np.float64]  # Youden (smallest threshold among the optima)
+    threshold: NDArray[np.float64]  # Youden optimum (highest sensitivity among ties)
     sensitivity: NDArray[np.float64]
     specificity: NDArray[np.float64]
     n_optimal: NDArray[np.int64]
@@ -163,7 +163,11 @@ def _kernel(score: NDArray[np.float64], is_case: NDArray[np.bool_], direction: s
             crit = np.full((score.shape[0] + 1, n1.size), -np.inf)
             crit[0] = np.where(lt, 1.0, 0.0) + np.where(lt, 0.0, 1.0)  # se + sp at -Inf
             crit[1:] = np.where(b.block_end, tp / n1 + tn / n0, -np.inf)
-        best = np.argmax(crit, axis=0)
+        # ties: pROC lists all optima in its curve order (decreasing sensitivity); keep the
+        # first, i.e. the highest sensitivity: the smallest threshold for "<", largest for ">"
+        first = np.argmax(crit, axis=0)
+        last = crit.shape[0] - 1 - np.argmax(crit[::-1], axis=0)
+        best = np.where(lt, first, last)
         best_crit = crit[best, np.arange(n1.size)]
         n_optimal = (crit == best_crit[None, :]).sum(axis=0)
         pos = np.maximum(best - 1, 0)
@@ -203,7 +207,8 @@ def _kernel(score: NDArray[np.float64], is_case: NDArray[np.bool_], direction: s
 def _curve_1d(score: NDArray[np.float64], is_case: NDArray[np.bool_], lt: bool) -> tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
 ]:
-    """Thresholds (ascending), sensitivities and specificities as pROC ``coords(roc, "all")``."""
+    """Thresholds, sensitivities and specificities as pROC ``coords(roc, "all")``: ascending
+    thresholds for "<", descending for ">" (sensitivity decreasing in both)."""
     b = rank_blocks(score[:, None], is_case)
     ends = np.flatnonzero(b.block_end[:, 0])
     vals = b.values[ends, 0]
@@ -219,7 +224,10 @@ def _curve_1d(score: NDArray[np.float64], is_case: NDArray[np.bool_], lt: bool) 
     else:
         tp = np.concatenate([[0.0], a_upto])
         tn = np.concatenate([[n0], n0 - b_upto])
-    return thr, tp / n1, tn / n0
+    thr, se, sp = thr, tp / n1, tn / n0
+    if not lt:  # pROC lists ">" curves from +Inf down, so sensitivity always decreases
+        thr, se, sp = thr[::-1], se[::-1], sp[::-1]
+    return thr, se, sp
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,8 +271,10 @@ class YoudenCutoff:
     """Threshold maximising Youden's J = sensitivity + specificity - 1.
 
     When several thresholds share the maximal J (pROC ``coords(..., "best")`` returns all of
-    them), the smallest threshold is reported and ``n_optimal`` says how many tied;
-    ``all_thresholds`` lists them for a single marker (empty for a panel).
+    them, in its curve order), the first of pROC's list is reported: the optimum with the
+    highest sensitivity, i.e. the smallest threshold for direction "<" and the largest for ">".
+    ``n_optimal`` says how many tied; ``all_thresholds`` lists them in pROC's order for a single
+    marker (empty for a panel).
     """
 
     threshold: Any
@@ -450,8 +460,8 @@ class RocResult:
     def youden(self) -> YoudenCutoff:
         """Youden-optimal threshold as pROC ``coords(roc, "best", best.method="youden")``.
 
-        J is compared exactly as pROC does (``se + sp == max(se + sp)``); ties go to the
-        smallest threshold (``n_optimal`` counts them).
+        J is compared exactly as pROC does (``se + sp == max(se + sp)``); among tied optima the
+        one with the highest sensitivity is reported (see :class:`YoudenCutoff`).
         """
         k = self._kernel
         one = self._one_d
