@@ -166,9 +166,10 @@ def _loglog_ci(
 
     With ``g = log(-log F)`` and ``se(g) = sqrt(V) / (F |log F|)`` (delta method), the
     back-transformed limits are ``F ** exp(±z se(g))`` (Pintilie, *Competing Risks*, 2006;
-    the form ``tidycmprsk`` reports). Undefined (NaN) where ``F`` is 0 or 1.
+    the form ``tidycmprsk`` reports). Undefined (NaN) where ``F`` is 0 or 1; for ``F`` a
+    rounding error below 1, ``exp`` overflows and the limits are the exact (0, 1).
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ok = (estimate > 0.0) & (estimate < 1.0) & np.isfinite(variance)
         safe = np.where(ok, estimate, 0.5)
         k = z * np.sqrt(np.where(ok, variance, 0.0)) / (safe * np.log(safe))
