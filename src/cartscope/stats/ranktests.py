@@ -35,6 +35,8 @@ def _as_float_matrix(values: ArrayLike, name: str) -> tuple[NDArray[np.float64],
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be numeric (got values that cannot become floats)") from exc
+    if arr.ndim == 0:
+        return arr.reshape(1, 1), True
     if arr.ndim == 1:
         return arr[:, None], True
     if arr.ndim == 2:
