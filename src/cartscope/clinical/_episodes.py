@@ -191,7 +191,7 @@ def summarise_episodes(
         "resolution_day": grouped["resolution_day"].last(skipna=False),
         "duration_days": grouped["duration_days"].sum(min_count=1),
         "episodes": grouped.size(),
-        "unresolved": grouped["resolution_day"].apply(lambda s: bool(s.isna().any())),
+        "unresolved": eps["resolution_day"].isna().groupby(eps["patient_id"], sort=False).any(),
     })
     out.loc[out["unresolved"], ["resolution_day", "duration_days"]] = np.nan
     out = out.reindex(patient_ids)
