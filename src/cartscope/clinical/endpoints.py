@@ -149,7 +149,8 @@ ENDPOINT_COLUMNS: dict[str, str] = {
     "relapse_cd19": "CD19 status at relapse: positive / negative / unknown",
     "relapse_cd22": "CD22 status at relapse: positive / negative / unknown",
     "early_relapse": "relapse_day <= early_relapse_days (responders)",
-    "relapse_bin": "relapse timing bin in months: 0-6, 6-12, 12-18, 18-24, >24",
+    "relapse_bin": "relapse timing bin, months of 30.4375 days, (lower, upper]: 0-6 (includes day 0; "
+                   "equals early relapse at the default window), 6-12, 12-18, 18-24, >24",
     "progression_day": "first relapse/progression after day 0, responder or not",
     "hsct_day": "first HSCT after day 0",
     "new_therapy_day": "first new therapy after day 0 (incl. later infusions if so ruled)",
