@@ -147,8 +147,11 @@ def _kernel(score: NDArray[np.float64], is_case: NDArray[np.bool_], direction: s
             lt = np.full(n1.shape, direction == "<")
         with np.errstate(divide="ignore", invalid="ignore"):
             # placements for direction "<"; ">" mirrors them (1 - v) and leaves the variance as is
-            v_case = np.where(b.in_a, 0.5 * (b.b_below + b.b_upto), 0.0) / n0
-            auc_lt = v_case.sum(axis=0) / n1
+            # U (pairs case > control, ties 1/2) is a sum of half-integers: exact in any order
+            u = np.where(b.in_a, 0.5 * (b.b_below + b.b_upto), 0.0)
+            auc_lt = u.sum(axis=0) / (n1 * n0)
+            v_case = u / n0
+            del u
             dev = np.where(b.in_a, v_case - auc_lt, 0.0)
             s10 = (dev * dev).sum(axis=0) / (n1 - 1.0)
             del v_case
