@@ -99,6 +99,7 @@ CONSCIOUSNESS = ("alert", "spontaneous", "voice", "tactile", "unarousable")
 SEIZURE = ("none", "resolving", "prolonged")
 CEREBRAL_EDEMA = ("none", "focal", "diffuse")
 QUALIFIERS = ("=", ">", ">=", "<", "<=")
+ICANS_TOOLS = ("ice", "capd")
 
 CATEGORY_ALIASES: dict[str, dict[str, str]] = {
     "sex": {"female": "F", "f": "F", "male": "M", "m": "M"},
@@ -161,6 +162,8 @@ PATIENTS = TableSchema(
         Column("ldh", "float", minimum=0, unit="U/L"),
         Column("ldh_uln", "float", minimum=0, unit="U/L"),
         Column("weight_kg", "float", minimum=0, maximum=300, unit="kg"),
+        Column("icans_tool", "category", allowed=ICANS_TOOLS,
+               description="ice or capd; overrides the age rule (e.g. developmental delay)"),
     ),
 )
 
@@ -230,6 +233,8 @@ LABS = TableSchema(
         Column("timepoint", "str", description="label such as baseline, il6_peak"),
         Column("sample", "category", allowed=SAMPLES),
         Column("role", "category", allowed=LAB_ROLES, description="healthy_donor rows are references"),
+        Column("lln", "float", minimum=0, description="the laboratory's lower limit of normal, same unit"),
+        Column("uln", "float", minimum=0, description="the laboratory's upper limit of normal, same unit"),
     ),
 )
 
