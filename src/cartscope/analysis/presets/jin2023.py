@@ -199,9 +199,10 @@ def _plan_outcomes(rng: np.random.Generator, disease: str) -> list[dict[str, Any
         by["HSCT"][0]["end"] = 208
         by["REM"][0]["end"] = 265
         by["REM"][1]["end"] = 988
-        # two of the early relapses and four late relapses (of six) die; one early relapse lives on
-        by["ER"][4]["death"], by["ER"][4]["cause"] = None, None
-        by["ER"][4]["end"] = min(204, by["ER"][4]["relapse"] + int(rng.integers(20, 60)))
+        # three of the five early relapses and three of the six late relapses die
+        for p in by["ER"][3:]:
+            p["death"], p["cause"] = None, None
+            p["end"] = min(204, p["relapse"] + int(rng.integers(20, 60)))
         for p in by["LR"][:3]:
             p["death"], p["cause"] = p["end"], ("disease", "relapse")
     else:
@@ -554,8 +555,9 @@ def _training_fold_changes(rng: np.random.Generator, training: list[dict[str, An
     def slots(marker: str) -> np.ndarray:
         """Slot (value rank) of each labelled position, with two not-evaluable slots on each side."""
         below = n_below[marker]
-        ne_low = rng.choice(below, 2, replace=False)
-        ne_high = below + rng.choice(n - below, 2, replace=False)
+        # the two values either side of the cutoff belong to evaluable samples
+        ne_low = rng.choice(below - 1, 2, replace=False)
+        ne_high = below + 1 + rng.choice(n - below - 1, 2, replace=False)
         ne = set(ne_low) | set(ne_high)
         return np.array([s for s in range(n) if s not in ne]), np.concatenate([ne_low, ne_high])
 
