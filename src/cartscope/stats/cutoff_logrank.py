@@ -27,8 +27,9 @@ from scipy import stats
 from cartscope.stats._validation import as_time_event
 from cartscope.stats.ranktests import column_chunks
 
-# temporaries per chunk: 2 indicators, 4 cumulative sums and a few (times x chunk) arrays
-_ARRAYS = 10
+# temporaries per chunk: the time-sorted values, 2 indicators, 2 cumulative sums and a few
+# (times x chunk) arrays; chunking with twice that keeps them near one copy of the input
+_ARRAYS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,9 +101,8 @@ def logrank_at_cutoffs(
     out = {k: np.full(m, np.nan) for k in ("o1", "e1", "o0", "e0", "v")}
     n_hi = np.zeros(m, dtype=np.int64)
     n_lo = np.zeros(m, dtype=np.int64)
-    xs = x[order]
-    for cols in column_chunks(xs.shape[0], m, _ARRAYS):
-        o1, e1, o0, e0, v, c1, c0 = _chunk(xs[:, cols], cuts[cols], es, starts, stops)
+    for cols in column_chunks(x.shape[0], m, _ARRAYS):
+        o1, e1, o0, e0, v, c1, c0 = _chunk(x[:, cols][order], cuts[cols], es, starts, stops)
         out["o1"][cols], out["e1"][cols], out["o0"][cols], out["e0"][cols], out["v"][cols] = o1, e1, o0, e0, v
         n_hi[cols], n_lo[cols] = c1, c0
     with np.errstate(divide="ignore", invalid="ignore"):

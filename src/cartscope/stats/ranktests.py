@@ -20,8 +20,9 @@ from scipy import special, stats
 Alternative = Literal["two-sided", "less", "greater"]
 _ALTERNATIVES = ("two-sided", "less", "greater")
 
-# Peak extra memory of the rank kernel is about this many (n x chunk) 8-byte arrays.
-_KERNEL_ARRAYS = 12
+# The rank kernel holds about a dozen (n x chunk) 8-byte temporaries at its peak; chunking with
+# twice that keeps them near one copy of the input.
+_KERNEL_ARRAYS = 24
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,13 +92,13 @@ class RankBlocks:
 
 
 def rank_blocks(values: NDArray[np.float64], group_a: NDArray[np.bool_]) -> RankBlocks:
-    """One stable argsort per column, then cumulative counts per tie block.
+    """One argsort per column, then cumulative counts per tie block.
 
     ``values`` is (n, m) with NaN for missing; ``group_a`` is (n,) boolean. Cost: one sort per
     column plus O(n) cumulative sums; no pairwise comparisons.
     """
     n, _ = values.shape
-    order = np.argsort(values, axis=0, kind="stable")
+    order = np.argsort(values, axis=0)  # order inside a tie block is irrelevant
     v = np.take_along_axis(values, order, axis=0)
     valid = ~np.isnan(v)
     ga = group_a[order]
@@ -271,16 +272,16 @@ def mann_whitney(
         raise ValueError("x and y must both be 1-D or both be 2-D (patients x markers)")
     if xm.shape[1] != ym.shape[1]:
         raise ValueError(f"x has {xm.shape[1]} markers but y has {ym.shape[1]}")
-    pooled = np.vstack([xm, ym])
-    group_a = np.zeros(pooled.shape[0], dtype=bool)
+    n_rows = xm.shape[0] + ym.shape[0]
+    group_a = np.zeros(n_rows, dtype=bool)
     group_a[: xm.shape[0]] = True
-    n_markers = pooled.shape[1]
+    n_markers = xm.shape[1]
     w = np.empty(n_markers)
     ties = np.empty(n_markers)
     nx = np.empty(n_markers)
     ny = np.empty(n_markers)
-    for cols in column_chunks(*pooled.shape):
-        blocks = rank_blocks(pooled[:, cols], group_a)
+    for cols in column_chunks(n_rows, n_markers):
+        blocks = rank_blocks(np.vstack([xm[:, cols], ym[:, cols]]), group_a)
         w[cols] = u_statistic(blocks)
         ties[cols] = tie_term(blocks)
         nx[cols] = blocks.n_a
