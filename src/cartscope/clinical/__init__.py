@@ -1,4 +1,38 @@
 """CAR-T clinical rules as pure functions over cohort tables (pandas in, pandas out).
 
-Every rule cites its source; ``docs/domain-reference.md`` in the shared docs summarises them.
+Every rule cites its source in its docstring; the shared ``domain-reference.md`` summarises
+them. The public entry points:
+
+- :func:`derive_endpoints` with :class:`EndpointRules` / :class:`TimeToEventRule`;
+- :func:`grade_crs`, :func:`grade_icans` (ASTCT 2019) and :func:`grade_labs` (CTCAE v5.0);
+- :func:`car_kinetics`, :func:`cytokine_kinetics`, :func:`cd4_cd8_course`, :func:`b_cell_aplasia`;
+- prognostic scores in :mod:`cartscope.clinical.scores`.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "derive_endpoints": "endpoints",
+    "EndpointRules": "endpoints",
+    "TimeToEventRule": "endpoints",
+    "grade_crs": "crs",
+    "grade_crs_daily": "crs",
+    "grade_icans": "icans",
+    "grade_icans_daily": "icans",
+    "grade_labs": "ctcae",
+    "car_kinetics": "kinetics",
+    "cytokine_kinetics": "kinetics",
+    "cd4_cd8_course": "kinetics",
+    "b_cell_aplasia": "aplasia",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"cartscope.clinical.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'cartscope.clinical' has no attribute {name!r}")
