@@ -111,6 +111,7 @@ def test_delong_paired_matches_roc_test(ref: Any, name: str) -> None:
     np.testing.assert_allclose([res.auc_a, res.auc_b], num(t["auc"]), rtol=RTOL)
     np.testing.assert_allclose(res.statistic, num(t["z"]), rtol=RTOL)
     np.testing.assert_allclose(res.p_value, num(t["p"]), rtol=RTOL)
+    np.testing.assert_allclose([res.ci_lower, res.ci_upper], num(t["ci"]), rtol=RTOL)
 
 
 # --- behaviour without R --------------------------------------------------------------------
@@ -210,3 +211,13 @@ def test_properties(values: list[int], rnd: Any) -> None:
     panel = roc(np.column_stack([x, -x, x * 2]), label)
     assert panel.auc[0] == pytest.approx(auto.auc, abs=1e-15)
     assert panel.youden().threshold[0] == auto.youden().threshold
+
+
+def test_delong_identical_markers() -> None:
+    """Equal curves: difference and SE are both 0, so Z = 0 and p = 1 (pROC's convention)."""
+    score = np.array([0.2, 1.4, 0.3, 2.2, 1.9, 0.8, 1.1, 0.1])
+    label = np.array([0, 1, 0, 1, 1, 0, 1, 0])
+    res = delong_test(score, score * 3.0 + 1.0, label)
+    assert res.statistic == 0.0 and res.p_value == 1.0
+    stat, p = res
+    assert (stat, p) == (0.0, 1.0)

@@ -657,6 +657,9 @@ class DeLongTest:
     auc_b: float
     difference: float
     se_difference: float
+    ci_lower: float  # difference -/+ z * se_difference, as roc.test's conf.int
+    ci_upper: float
+    level: float
     direction_a: str
     direction_b: str
     alternative: str
@@ -693,6 +696,7 @@ def delong_test(
     label: ArrayLike,
     direction: Direction | tuple[Direction, Direction] = "auto",
     alternative: Literal["two-sided", "less", "greater"] = "two-sided",
+    level: float = 0.95,
 ) -> DeLongTest:
     """Paired DeLong test that two markers measured on the same patients have equal AUCs.
 
@@ -702,6 +706,7 @@ def delong_test(
     rule) as ``pROC::roc`` does before ``roc.test``. Patients missing either score are dropped
     so both curves use the same patients. Z = 0 when both the difference and its SE are 0.
     """
+    lvl = check_level(level)
     a = np.asarray(score_a, dtype=np.float64)
     b = np.asarray(score_b, dtype=np.float64)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
@@ -737,6 +742,8 @@ def delong_test(
         p = float(special.ndtr(-z))
     else:
         p = float(special.ndtr(z))
+    half = float(special.ndtri(1.0 - (1.0 - lvl) / 2.0)) * sig
     return DeLongTest(
-        float(z), p, ta, tb, float(d), sig, str(ra.direction), str(rb.direction), alternative, n1, n0
+        float(z), p, ta, tb, float(d), sig, float(d - half), float(d + half), lvl,
+        str(ra.direction), str(rb.direction), alternative, n1, n0,
     )

@@ -103,6 +103,7 @@ addt <- function(name, a, b, lab) {
   tt <- suppressWarnings(roc.test(ra, rb, method = "delong", paired = TRUE))
   tests[[length(tests) + 1]] <<- list(name = name, a = a, b = b, label = lab,
     z = unname(tt$statistic), p = tt$p.value, auc = unname(tt$estimate),
+    ci = as.numeric(tt$conf.int),
     directions = c(ra$direction, rb$direction))
 }
 addt("correlated", m1, m2, tlab)
