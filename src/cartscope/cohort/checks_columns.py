@@ -254,9 +254,9 @@ def build_table(raw: RawTable, schema: TableSchema, out: list[Problem], skip: fr
         out.append(Problem(raw.file, raw.header_row, original, "unknown-column",
                            f"column {original!r} is not part of {schema.name}; ignored{hint}", Severity.WARNING))
     for col in schema.columns:
-        if col.kind in ("day", "date") or col.name in skip:
+        if col.kind in ("day", "date"):
             continue
-        if col.name in source_columns:
+        if col.name in source_columns and col.name not in skip:
             typed = coerce_column(table, frame[source_columns[col.name]], col, out)
         else:
             typed = empty_column(col.kind, len(frame))

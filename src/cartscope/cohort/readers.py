@@ -66,21 +66,25 @@ def _clean_header(cells: list[object], file: str, header_row: int, out: list[Pro
     seen: set[str] = set()
     for cell in cells:
         name = "" if cell is None else str(cell).strip()
-        if name.lower() in {c.lower() for c in seen} and name:
+        if name and name.lower() in seen:
             out.append(Problem(file, header_row, name, "duplicate-column",
                                f"column {name!r} appears more than once; only the first is read"))
-            names.append(None)
+            names.append(_DUPLICATE)
             continue
         if not name:
             names.append(None)
             continue
-        seen.add(name)
+        seen.add(name.lower())
         names.append(name)
     return names
 
 
+_DUPLICATE = "\0duplicate"
+"""Header slot of a repeated column name (reported once, then ignored)."""
+
+
 def _frame_from_rows(header: list[str | None], rows: list[list[object]]) -> pd.DataFrame:
-    keep = [i for i, n in enumerate(header) if n is not None]
+    keep = [i for i, n in enumerate(header) if n is not None and n != _DUPLICATE]
     data = {str(header[i]): [r[i] if i < len(r) else None for r in rows] for i in keep}
     return pd.DataFrame(data, dtype=object, index=pd.RangeIndex(len(rows)))
 

@@ -97,7 +97,7 @@ def _check(path: Path, index_infusion: int | str | None) -> CheckedCohort:
             severity = Severity.ERROR if schema.required else Severity.WARNING
             problems.append(Problem(raw.file, None, None, "header-only",
                                     f"{raw.file} has a header but no rows", severity))
-        table = build_table(raw, schema, problems, frozenset({"value", "qualifier"}) if name == "labs" else frozenset())
+        table = build_table(raw, schema, problems, frozenset({"value", "qualifier", "unit"}) if name == "labs" else frozenset())
         if schema.timed:
             parse_times(table, problems)
         if name == "labs":
