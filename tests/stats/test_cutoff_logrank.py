@@ -119,3 +119,16 @@ def test_permuting_patients_changes_nothing(seed: int, rnd: Any) -> None:
     other = logrank_at_cutoffs(time[perm], event[perm], values[perm], cutoffs)
     np.testing.assert_allclose(other.statistic, base.statistic, rtol=1e-10, equal_nan=True)
     np.testing.assert_array_equal(other.n_high, base.n_high)
+
+
+def test_peak_memory_stays_near_input_size() -> None:
+    import tracemalloc
+
+    time, event, values, cutoffs = _simulated(400, 600, 4)
+    tracemalloc.start()
+    try:
+        logrank_at_cutoffs(time, event, values, cutoffs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.0 * values.nbytes

@@ -221,3 +221,33 @@ def test_delong_identical_markers() -> None:
     assert res.statistic == 0.0 and res.p_value == 1.0
     stat, p = res
     assert (stat, p) == (0.0, 1.0)
+
+
+def test_panel_operating_points_match_single_markers() -> None:
+    rng = np.random.default_rng(8)
+    label = rng.random(50) < 0.5
+    score = np.round(rng.normal(size=(50, 4)) + label[:, None] * [1.0, -1.0, 0.3, 0.0], 1)
+    panel = roc(score, label)
+    cut = panel.youden().threshold
+    op = panel.at(cut)
+    for j in range(4):
+        one = panel.marker(j).at(cut[j])
+        assert (op.tp[j], op.fp[j], op.tn[j], op.fn[j]) == (one.tp, one.fp, one.tn, one.fn)
+        assert op.sensitivity_ci[0][j] == one.sensitivity_ci[0]
+        # at its own Youden cut-off the operating point reproduces the Youden numbers
+        assert op.sensitivity[j] == pytest.approx(panel.youden().sensitivity[j], rel=1e-15)
+
+
+def test_panel_peak_memory_stays_near_input_size() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(9)
+    score = rng.normal(size=(400, 600))
+    label = rng.random(400) < 0.4
+    tracemalloc.start()
+    try:
+        roc(score, label).youden()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.0 * score.nbytes

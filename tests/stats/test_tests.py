@@ -225,3 +225,18 @@ def test_mann_whitney_invariances(xs: list[int], ys: list[int], rnd: Any) -> Non
     panel = mann_whitney(np.column_stack([x, -x]), np.column_stack([y, -y]))
     assert panel.statistic[0] == base.statistic
     assert panel.p_value[0] == pytest.approx(base.p_value, rel=0, abs=0, nan_ok=True)
+
+
+def test_mann_whitney_panel_peak_memory() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 600))
+    y = rng.normal(size=(250, 600))
+    tracemalloc.start()
+    try:
+        mann_whitney(x, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.0 * (x.nbytes + y.nbytes)
