@@ -1,0 +1,435 @@
+"""The benchmark cases: screen, km, cox and study.
+
+Each case makes its seeded data, times cartscope stage by stage, times the peers on the same
+data (R through ``Rscript``, Python through scipy / scikit-learn / lifelines), checks that the
+numbers agree, and states the performance targets beside the measured ratios.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cartscope.bench import peers_python as py
+from cartscope.bench.data import screen_data, survival_data
+from cartscope.bench.explanations import explain
+from cartscope.bench.peers_r import run_r
+from cartscope.bench.results import Agreement, CaseResult, Measurement, Target, max_difference
+from cartscope.bench.timing import StagedTiming, peak_memory, time_call, time_stages
+
+Progress = Callable[[str], None]
+
+R_SCREEN = "R loop (pROC + survival)"
+PY_SCREEN = "Python loop (scipy + scikit-learn + lifelines)"
+R_KM = "R survival (survfit + survdiff)"
+PY_KM = "lifelines (KaplanMeierFitter + multivariate_logrank_test)"
+R_COX = "R survival (coxph)"
+PY_COX = "lifelines (CoxPHFitter)"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Problem sizes of a run (the defaults are the full run, :data:`QUICK` the smoke test)."""
+
+    screen_patients: int = 1_000
+    screen_markers: int = 2_000
+    screen_peer_markers: int = 100
+    km_patients: int = 1_000_000
+    km_groups: int = 4
+    cox_patients: int = 100_000
+    cox_covariates: int = 10
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    screen_patients=150,
+    screen_markers=40,
+    screen_peer_markers=8,
+    km_patients=5_000,
+    km_groups=4,
+    cox_patients=3_000,
+    cox_covariates=10,
+)
+LANDMARKS = (180.0, 365.0, 730.0)
+
+
+def _measure(tool: str, role: str, runs: tuple[float, ...], timed: int, total: int, note: str = "") -> Measurement:
+    median = float(np.median(runs)) * total / timed if runs else None
+    if timed < total and not note:
+        note = f"timed on {timed} of {total}, extrapolated linearly"
+    return Measurement(tool, role, median, tuple(float(r) for r in runs), timed, total, note)  # type: ignore[arg-type]
+
+
+def _skipped(tool: str, note: str, total: int) -> Measurement:
+    return Measurement(tool, "peer", None, (), 0, total, note)
+
+
+def _peer_seconds(ms: list[Measurement], tool: str) -> float | None:
+    return next((m.seconds for m in ms if m.tool == tool), None)
+
+
+def _over(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b <= 0:
+        return None
+    return a / b
+
+
+def _target(key: str, text: str, value: float | None, bound: float, at_least: bool, staged: StagedTiming | None) -> Target:
+    target = Target(key, text, value, bound, at_least)
+    if target.met is False:
+        return Target(key, text, value, bound, at_least, explain(key, staged))
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# screen
+# --------------------------------------------------------------------------------------------
+
+
+def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseResult:
+    """Per marker: Mann-Whitney p, AUC with DeLong CI, Youden cut-off, log-rank p at it."""
+    from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
+    from cartscope.stats.ranktests import mann_whitney
+    from cartscope.stats.roc import roc
+
+    n, m = sizes.screen_patients, sizes.screen_markers
+    k = min(sizes.screen_peer_markers, m)
+    d = screen_data(n, m, seed)
+    state: dict[str, Any] = {}
+
+    def mw() -> None:
+        state["mw"] = mann_whitney(d.x[d.label], d.x[~d.label])
+
+    def auc() -> None:
+        state["roc"] = roc(d.x, d.label)
+        state["ci"] = state["roc"].auc_ci("delong")
+
+    def youden() -> None:
+        state["youden"] = state["roc"].youden()
+
+    def logrank() -> None:
+        state["lr"] = logrank_at_cutoffs(d.time, d.event, d.x, state["youden"].threshold)
+
+    stages = [("Mann-Whitney", mw), ("AUC + DeLong CI", auc), ("Youden cut-off", youden), ("log-rank at cut-off", logrank)]
+
+    def run_all() -> None:
+        for _, fn in stages:
+            fn()
+
+    progress(f"screen: cartscope on {m} markers x {n} patients")
+    staged = time_stages(stages, repeats)
+    peak = peak_memory(run_all)
+    floor, _ = time_call(lambda: np.argsort(d.x, axis=0), repeats)
+    ms = [
+        _measure("cartscope", "cartscope", staged.total.seconds, m, m, "peak memory (tracemalloc) measured on a separate run"),
+        _measure("floor: np.argsort along patients", "floor", floor.seconds, m, m),
+    ]
+    agreements: list[Agreement] = []
+    notes: list[str] = []
+
+    progress(f"screen: R loop on {k} markers")
+    arrays = {"x": d.x[:, :k], "label": d.label, "time": d.time, "event": d.event}
+    r = run_r("screen", arrays, {"n_patients": n, "n_markers": k, "repeats": repeats})
+    if r.ok:
+        ms.append(_measure(R_SCREEN, "peer", tuple(np.atleast_1d(r.output["seconds"])), k, m))
+        ours = {
+            "AUC": state["roc"].auc[:k],
+            "AUC CI lower": state["ci"].lower[:k],
+            "AUC CI upper": state["ci"].upper[:k],
+            "Mann-Whitney p": state["mw"].p_value[:k],
+            "Youden threshold": state["youden"].threshold[:k],
+            "log-rank p at cut-off": state["lr"].p_value[:k],
+        }
+        theirs = {
+            "AUC": r.output["auc"],
+            "AUC CI lower": r.output["auc_lower"],
+            "AUC CI upper": r.output["auc_upper"],
+            "Mann-Whitney p": r.output["mw_p"],
+            "Youden threshold": r.output["threshold"],
+            "log-rank p at cut-off": r.output["logrank_p"],
+        }
+        for q, ours_q in ours.items():
+            diff, cnt = max_difference(ours_q, np.atleast_1d(theirs[q]), "relative")
+            agreements.append(Agreement(q, "R", cnt, diff, "relative", 1e-8))
+    else:
+        ms.append(_skipped(R_SCREEN, r.note, m))
+        notes.append(r.note)
+
+    missing = py.missing_packages("scipy", "scikit-learn", "lifelines")
+    if missing:
+        note = f"Python peer skipped: {', '.join(missing)} not installed; {py.PYTHON_INSTALL_HINT}"
+        ms.append(_skipped(PY_SCREEN, note, m))
+        notes.append(note)
+    else:
+        progress(f"screen: Python loop on {k} markers")
+        sub = d.x[:, :k]
+        timing, out = time_call(lambda: py.screen_loop(sub, d.label, d.time, d.event), repeats)
+        ms.append(_measure(PY_SCREEN, "peer", timing.seconds, k, m, f"timed on {k} of {m} markers, extrapolated linearly; no AUC CI (none in scipy or scikit-learn)"))
+        diff, cnt = max_difference(state["mw"].p_value[:k], out["mw_p"], "relative")
+        agreements.append(Agreement("Mann-Whitney p", "scipy", cnt, diff, "relative", 1e-8))
+        lt = np.asarray(state["roc"].direction[:k]) == "<"
+        auc_lt = np.where(lt, state["roc"].auc[:k], 1.0 - state["roc"].auc[:k])
+        diff, cnt = max_difference(auc_lt, out["auc"], "relative")
+        agreements.append(Agreement("AUC (direction <)", "scikit-learn", cnt, diff, "relative", 1e-8))
+    if any(x.role == "peer" and x.seconds is not None and x.extrapolated for x in ms):
+        notes.append(f"the loop peers ran on the first {k} of {m} markers; their times are extrapolated linearly to {m}")
+
+    ours_s = ms[0].seconds
+    targets = [
+        _target("screen_vs_r", "R loop / cartscope >= 100x", _over(_peer_seconds(ms, R_SCREEN), ours_s), 100.0, True, staged),
+        _target("screen_vs_python", "Python loop / cartscope >= 100x", _over(_peer_seconds(ms, PY_SCREEN), ours_s), 100.0, True, staged),
+        _target("screen_vs_floor", "cartscope / argsort floor <= 10x", _over(ours_s, ms[1].seconds), 10.0, False, staged),
+        _target("screen_memory", "cartscope peak memory / input matrix <= 3x", peak / d.x.nbytes, 3.0, False, staged),
+    ]
+    return CaseResult(
+        name="screen",
+        title="Biomarker screen: Mann-Whitney, AUC + DeLong CI, Youden cut-off, log-rank at the cut-off",
+        available=True,
+        sizes=(("patients", n), ("markers", m), ("peer markers", k)),
+        measurements=tuple(ms),
+        targets=tuple(targets),
+        agreements=tuple(agreements),
+        breakdown=staged.stages,
+        peak_bytes=peak,
+        input_bytes=int(d.x.nbytes),
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# km
+# --------------------------------------------------------------------------------------------
+
+
+def km_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseResult:
+    """Kaplan-Meier (log-log limits) and a k-group log-rank test on one large cohort."""
+    from cartscope.stats.km import kaplan_meier
+    from cartscope.stats.survival import logrank
+
+    n, k = sizes.km_patients, sizes.km_groups
+    d = survival_data(n, 0, k, seed)
+    state: dict[str, Any] = {}
+
+    def km() -> None:
+        state["km"] = kaplan_meier(d.time, d.event, conf_type="log-log")
+
+    def lr() -> None:
+        state["lr"] = logrank(d.time, d.event, d.group)
+
+    stages = [("Kaplan-Meier", km), (f"log-rank, {k} groups", lr)]
+    progress(f"km: cartscope on {n:,} patients")
+    staged = time_stages(stages, repeats)
+    peak = peak_memory(lambda: (km(), lr()))
+    ms = [_measure("cartscope", "cartscope", staged.total.seconds, n, n)]
+    agreements: list[Agreement] = []
+    notes: list[str] = []
+    at = state["km"].survival_at(np.asarray(LANDMARKS))
+
+    progress("km: R survfit + survdiff")
+    r = run_r("km", {"time": d.time, "event": d.event, "group": d.group}, {"n_patients": n, "repeats": repeats, "landmarks": list(LANDMARKS)})
+    if r.ok:
+        ms.append(_measure(R_KM, "peer", tuple(np.atleast_1d(r.output["seconds"])), n, n))
+        for q, ours_q, key in (("S(t) at landmarks", at.survival, "survival"), ("log-log CI lower", at.lower, "lower"), ("log-log CI upper", at.upper, "upper")):
+            diff, cnt = max_difference(ours_q, np.atleast_1d(r.output[key]), "relative")
+            agreements.append(Agreement(q, "R", cnt, diff, "relative", 1e-8))
+        diff, cnt = max_difference(state["lr"].statistic, r.output["chisq"], "relative")
+        agreements.append(Agreement("log-rank chi-square", "R", cnt, diff, "relative", 1e-8))
+    else:
+        ms.append(_skipped(R_KM, r.note, n))
+        notes.append(r.note)
+
+    missing = py.missing_packages("lifelines")
+    if missing:
+        note = f"lifelines peer skipped: not installed; {py.PYTHON_INSTALL_HINT}"
+        ms.append(_skipped(PY_KM, note, n))
+        notes.append(note)
+    else:
+        progress("km: lifelines KaplanMeierFitter + multivariate_logrank_test")
+        pstate: dict[str, Any] = {}
+
+        def ll_km() -> None:
+            pstate["km"] = py.km_lifelines(d.time, d.event)
+
+        def ll_lr() -> None:
+            pstate["lr"] = py.logrank_lifelines(d.time, d.event, d.group)
+
+        ll = time_stages([("km", ll_km), ("logrank", ll_lr)], repeats)
+        ms.append(_measure(PY_KM, "peer", ll.total.seconds, n, n))
+        surv = np.asarray(pstate["km"].survival_function_at_times(list(LANDMARKS)), dtype=np.float64)
+        diff, cnt = max_difference(at.survival, surv, "relative")
+        agreements.append(Agreement("S(t) at landmarks", "lifelines", cnt, diff, "relative", 1e-8))
+        diff, cnt = max_difference(state["lr"].statistic, pstate["lr"].test_statistic, "relative")
+        agreements.append(Agreement("log-rank chi-square", "lifelines", cnt, diff, "relative", 1e-8))
+
+    targets = [
+        _target("km_vs_r", "cartscope / R <= 1x (no slower than R)", _over(ms[0].seconds, _peer_seconds(ms, R_KM)), 1.0, False, staged)
+    ]
+    return CaseResult(
+        name="km",
+        title=f"Kaplan-Meier and a {k}-group log-rank test",
+        available=True,
+        sizes=(("patients", n), ("groups", k)),
+        measurements=tuple(ms),
+        targets=tuple(targets),
+        agreements=tuple(agreements),
+        breakdown=staged.stages,
+        peak_bytes=peak,
+        input_bytes=int(d.time.nbytes + d.event.nbytes + d.group.nbytes),
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# cox
+# --------------------------------------------------------------------------------------------
+
+
+def cox_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseResult:
+    """Cox proportional hazards with Efron ties on p numeric covariates."""
+    from cartscope.stats.cox import cox
+
+    n, p = sizes.cox_patients, sizes.cox_covariates
+    d = survival_data(n, p, 1, seed)
+    state: dict[str, Any] = {}
+
+    def fit() -> None:
+        state["fit"] = cox(d.time, d.event, d.x, ties="efron")
+
+    progress(f"cox: cartscope on {n:,} patients x {p} covariates")
+    staged = time_stages([("Cox fit (Efron) + concordance", fit)], repeats)
+    peak = peak_memory(fit)
+    coef = state["fit"].coef
+    ms = [_measure("cartscope", "cartscope", staged.total.seconds, n, n)]
+    agreements: list[Agreement] = []
+    notes: list[str] = []
+
+    progress("cox: R coxph")
+    r = run_r("cox", {"x": d.x, "time": d.time, "event": d.event}, {"n_patients": n, "n_covariates": p, "repeats": repeats})
+    if r.ok:
+        ms.append(_measure(R_COX, "peer", tuple(np.atleast_1d(r.output["seconds"])), n, n))
+        diff, cnt = max_difference(coef, np.atleast_1d(r.output["coef"]), "absolute")
+        agreements.append(Agreement("coefficients", "R", cnt, diff, "absolute", 1e-6))
+        diff, cnt = max_difference(state["fit"].loglik, r.output["loglik"], "relative")
+        agreements.append(Agreement("log partial likelihood", "R", cnt, diff, "relative", 1e-8))
+    else:
+        ms.append(_skipped(R_COX, r.note, n))
+        notes.append(r.note)
+
+    missing = py.missing_packages("lifelines")
+    if missing:
+        note = f"lifelines peer skipped: not installed; {py.PYTHON_INSTALL_HINT}"
+        ms.append(_skipped(PY_COX, note, n))
+        notes.append(note)
+    else:
+        progress("cox: lifelines CoxPHFitter")
+        frame = py.cox_frame(d.time, d.event, d.x)
+        timing, ll_coef = time_call(lambda: py.cox_lifelines(frame), repeats)
+        ms.append(_measure(PY_COX, "peer", timing.seconds, n, n))
+        diff, cnt = max_difference(coef, ll_coef, "absolute")
+        agreements.append(Agreement("coefficients", "lifelines", cnt, diff, "absolute", 1e-6))
+
+    ours = ms[0].seconds
+    targets = [
+        _target("cox_vs_r", "cartscope / R <= 1.5x", _over(ours, _peer_seconds(ms, R_COX)), 1.5, False, staged),
+        _target("cox_vs_lifelines", "lifelines / cartscope >= 5x", _over(_peer_seconds(ms, PY_COX), ours), 5.0, True, staged),
+    ]
+    return CaseResult(
+        name="cox",
+        title=f"Cox model, Efron ties, {p} covariates",
+        available=True,
+        sizes=(("patients", n), ("covariates", p), ("events", int(d.event.sum()))),
+        measurements=tuple(ms),
+        targets=tuple(targets),
+        agreements=tuple(agreements),
+        breakdown=staged.stages,
+        peak_bytes=peak,
+        input_bytes=int(d.x.nbytes + d.time.nbytes + d.event.nbytes),
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# study
+# --------------------------------------------------------------------------------------------
+
+STUDY_PRESET = "jin2023"
+STUDY_RUNNER = "analyze"
+"""Name of the study runner in ``cartscope.analysis``: ``analyze(cohort, protocol)`` where
+``protocol`` is a preset name. The study case runs as soon as that callable exists."""
+
+
+def find_study_runner() -> Callable[[Any, str], Any] | None:
+    """``cartscope.analysis.analyze`` when it exists, else None."""
+    try:
+        module = importlib.import_module("cartscope.analysis")
+    except ImportError:
+        return None
+    runner = getattr(module, STUDY_RUNNER, None)
+    return runner if callable(runner) else None
+
+
+def study_stages(
+    preset: str, seed: int, folder: Path, runner: Callable[[Any, str], Any]
+) -> list[tuple[str, Callable[[], Any]]]:
+    """The stages of ``cartscope analyze`` on a preset, end to end, as timeable callables:
+    synthesize the cohort, write it as CSV, load and validate it, run the study analysis."""
+    from cartscope.analysis.presets import synthesize
+    from cartscope.cohort.load import load_cohort
+    from cartscope.cohort.write import write_cohort
+
+    state: dict[str, Any] = {}
+    cohort_dir = folder / "cohort"
+
+    def synth() -> None:
+        state["cohort"] = synthesize(preset, seed=seed)
+
+    def write() -> None:
+        write_cohort(state["cohort"], cohort_dir, fmt="csv")
+
+    def load() -> None:
+        state["loaded"] = load_cohort(cohort_dir)
+
+    def analyze() -> None:
+        state["results"] = runner(state["loaded"], preset)
+
+    return [("synthesize", synth), ("write CSV", write), ("load + validate", load), ("analyze", analyze)]
+
+
+def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseResult:
+    """``cartscope analyze`` of the jin2023 preset end to end, broken down by stage."""
+    del sizes  # the preset fixes the size
+    title = f"Study: cartscope analyze of the {STUDY_PRESET} preset, by stage"
+    runner = find_study_runner()
+    if runner is None:
+        note = (
+            f"not available: cartscope.analysis has no study runner yet "
+            f"(cartscope.analysis.{STUDY_RUNNER}(cohort, protocol)); the case runs once it exists"
+        )
+        return CaseResult(name="study", title=title, available=False, notes=(note,))
+    progress(f"study: {STUDY_PRESET} end to end")
+    with tempfile.TemporaryDirectory(prefix="cartscope-bench-study-") as tmp:
+        staged = time_stages(study_stages(STUDY_PRESET, seed, Path(tmp), runner), repeats)
+    ms = [_measure("cartscope", "cartscope", staged.total.seconds, 1, 1)]
+    return CaseResult(
+        name="study",
+        title=title,
+        available=True,
+        sizes=(("presets", 1),),
+        measurements=tuple(ms),
+        breakdown=staged.stages,
+    )
+
+
+CASES: dict[str, Callable[[Sizes, int, int, Progress], CaseResult]] = {
+    "screen": screen_case,
+    "km": km_case,
+    "cox": cox_case,
+    "study": study_case,
+}
+"""Case name -> case function ``(sizes, repeats, seed, progress) -> CaseResult``."""
