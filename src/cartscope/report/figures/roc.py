@@ -1,0 +1,116 @@
+"""ROC figure: empirical curve(s) with AUC (95 % CI) in the legend and the Youden-optimal
+point marked with its threshold, sensitivity and specificity.
+
+Drawn from :class:`~cartscope.stats.roc.RocResult` objects (pROC semantics): the curve is
+``result.curve``, the interval ``result.auc_ci(method)``, the point ``result.youden()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from cartscope.report.figures.style import (
+    GREY,
+    SINGLE_COLUMN,
+    SMALL_FONT_SIZE,
+    colors_for,
+    figure_style,
+    format_number,
+    new_figure,
+)
+from cartscope.stats.roc import RocResult
+
+
+def roc_points(result: RocResult) -> tuple[np.ndarray, np.ndarray]:
+    """(1 - specificity, sensitivity) of every threshold, ordered along the curve from (0, 0)."""
+    c = result.curve
+    x = 1.0 - np.asarray(c.specificity, dtype=float)
+    y = np.asarray(c.sensitivity, dtype=float)
+    order = np.lexsort((y, x))
+    return x[order], y[order]
+
+
+def roc_figure(
+    results: Mapping[Any, RocResult] | RocResult,
+    *,
+    ci_method: str = "delong",
+    youden: bool = True,
+    title: str | None = None,
+    colors: Mapping[Any, str] | None = None,
+    auc_digits: int = 3,
+    size: float = SINGLE_COLUMN,
+) -> Figure:
+    """ROC curves of one or more markers on a square plot with the chance diagonal.
+
+    Parameters
+    ----------
+    results : marker label -> single-marker RocResult (or one RocResult, labelled "Marker").
+    ci_method : interval printed in the legend, ``"delong"`` (default, as pROC ``ci.auc``) or
+        ``"hanley-mcneil"``; the legend reads "MIP3a: AUC 0.802 (95% CI 0.666-0.938)".
+    youden : mark the Youden-optimal point and label it "Cut-off c / Se x%, Sp y%" (the first
+        of tied optima, see :class:`~cartscope.stats.roc.YoudenCutoff`).
+    auc_digits : decimals of the AUC and its limits.
+
+    Returns
+    -------
+    Figure with one axes labelled "roc".
+    """
+    if isinstance(results, RocResult):
+        results = {"Marker": results}
+    if not isinstance(results, Mapping) or not results:
+        raise ValueError("results must be a non-empty mapping of label -> RocResult")
+    if ci_method not in ("delong", "hanley-mcneil"):
+        raise ValueError(f"ci_method must be 'delong' or 'hanley-mcneil', got {ci_method!r}")
+    for k, r in results.items():
+        if not isinstance(r, RocResult):
+            raise TypeError(f"{k!r} is a {type(r).__name__}, not a RocResult")
+        if r.n_markers != 1:
+            raise ValueError(f"{k!r} is a panel of {r.n_markers} markers: pass result.marker(j)")
+    palette = colors_for(list(results), colors)
+
+    with figure_style():
+        fig = new_figure(size, size + 0.25 * max(0, len(results) - 1))
+        fig.set_layout_engine("constrained")
+        ax = fig.add_subplot(1, 1, 1)
+        ax.set_label("roc")
+        ax.plot([0, 1], [0, 1], color=GREY, linestyle=(0, (3, 2)), linewidth=0.8, zorder=1)
+        n = len(results)
+        for i, (label, r) in enumerate(results.items()):
+            color = palette[label]
+            ci = r.auc_ci(method=ci_method)
+            pct = round(100 * ci.level)
+            d = auc_digits
+            text = (f"{label}: AUC {float(r.auc):.{d}f} "
+                    f"({pct}% CI {float(ci.lower):.{d}f}\u2013{float(ci.upper):.{d}f})")
+            x, y = roc_points(r)
+            ax.plot(x, y, color=color, label=text, drawstyle="default", zorder=3, clip_on=False)
+            if youden:
+                yo = r.youden()
+                px, py = 1.0 - float(yo.specificity), float(yo.sensitivity)
+                ax.plot([px], [py], marker="o", markersize=4.5, color=color,
+                        markeredgecolor="white", markeredgewidth=0.6, linestyle="none", zorder=4)
+                note = (f"Cut-off {format_number(float(yo.threshold), 4)}\n"
+                        f"Se {100 * float(yo.sensitivity):.1f}%, Sp {100 * float(yo.specificity):.1f}%")
+                # labels sit in the lower-right triangle (below the chance line, where a
+                # curve with AUC > 0.5 rarely goes), stacked above the legend
+                ty = 0.08 + 0.055 * n + 0.13 * (n - 1 - i)
+                ax.annotate(note, (px, py), xytext=(0.58, ty), textcoords="axes fraction",
+                            ha="left", va="bottom", fontsize=SMALL_FONT_SIZE, color=color,
+                            arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.6,
+                                        "shrinkA": 1, "shrinkB": 3})
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ticks = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.set_xlabel("1 \u2212 specificity")
+        ax.set_ylabel("Sensitivity")
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="lower right", borderaxespad=0.3, handlelength=1.2)
+    return fig
