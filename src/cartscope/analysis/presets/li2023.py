@@ -63,10 +63,10 @@ PATIENTS: dict[str, dict[str, Any]] = {
 # IL-6 (pg/mL): (peak, fold change over the pre-infusion baseline) after CART1 and after CART2
 IL6 = {
     "pt01": ((100.4, 7.46), (480.0, 95.0)),
-    "pt02": ((35.2, 2.1), (150.0, 5.0)),
+    "pt02": ((35.2, 2.1), (60.0, 5.0)),
     "pt03": ((3100.0, 2000.0), (5200.0, 3000.0)),
     "pt04": ((1400.0, 120.0), (2600.0, 1500.0)),
-    "pt05": ((500.0, 4.8), (1300.0, 849.7)),
+    "pt05": ((75.0, 4.8), (1300.0, 849.7)),
 }
 HSCT_AFTER_CART2 = {"pt03": 75, "pt04": 90, "pt05": 120}  # days after CART2
 LD1 = "Flu 40 mg/m2 x3 + Cy 500 mg/m2 x2"
