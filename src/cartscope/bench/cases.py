@@ -168,6 +168,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         notes.append(note)
     else:
         progress(f"screen: Python loop on {k} markers")
+        py.preload("scipy", "scikit-learn", "lifelines")
         sub = d.x[:, :k]
         timing, out = time_call(lambda: py.screen_loop(sub, d.label, d.time, d.event), repeats)
         ms.append(_measure(PY_SCREEN, "peer", timing.seconds, k, m, f"timed on {k} of {m} markers, extrapolated linearly; no AUC CI (none in scipy or scikit-learn)"))
@@ -251,6 +252,7 @@ def km_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseRe
         notes.append(note)
     else:
         progress("km: lifelines KaplanMeierFitter + multivariate_logrank_test")
+        py.preload("lifelines")
         pstate: dict[str, Any] = {}
 
         def ll_km() -> None:
@@ -328,6 +330,7 @@ def cox_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseR
         notes.append(note)
     else:
         progress("cox: lifelines CoxPHFitter")
+        py.preload("lifelines")
         frame = py.cox_frame(d.time, d.event, d.x)
         timing, ll_coef = time_call(lambda: py.cox_lifelines(frame), repeats)
         ms.append(_measure(PY_COX, "peer", timing.seconds, n, n))
@@ -408,8 +411,8 @@ def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Cas
     runner = find_study_runner()
     if runner is None:
         note = (
-            f"not available: cartscope.analysis has no study runner yet "
-            f"(cartscope.analysis.{STUDY_RUNNER}(cohort, protocol)); the case runs once it exists"
+            f"not available: no study runner in cartscope.analysis yet; the case runs as soon as "
+            f"cartscope.analysis.{STUDY_RUNNER}(cohort, protocol) exists"
         )
         return CaseResult(name="study", title=title, available=False, notes=(note,))
     progress(f"study: {STUDY_PRESET} end to end")
