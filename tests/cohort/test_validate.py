@@ -50,7 +50,15 @@ def test_corpus_is_large_and_varied() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_each_case_yields_exactly_its_problem(case: dict) -> None:
-    problems = validate(MALFORMED / case["path"])
+    """Loading raises nothing but CohortError, and the problems are exactly the manifest's one."""
+    path = MALFORMED / case["path"]
+    if case["severity"] == "error":
+        with pytest.raises(CohortError) as info:
+            load_cohort(path)
+        problems = info.value.problems
+    else:
+        cohort, problems = load_cohort_with_problems(path)
+        assert len(cohort.patients) >= 4
     got = [(p.code, p.file, p.row, p.column, p.severity.value) for p in problems]
     assert got == [(case["code"], case["file"], case["row"], case["column"], case["severity"])]
     assert problems[0].message
@@ -67,20 +75,6 @@ def test_cli_prints_location_and_exits_1_on_error(case: dict) -> None:
     assert f"{case['file']}:{row}:{column}: {case['severity']}:" in output
     assert f"[{case['code']}]" in output
     assert result.exit_code == (1 if case["severity"] == "error" else 0)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_loading_raises_only_cohort_error(case: dict) -> None:
-    path = MALFORMED / case["path"]
-    if case["severity"] == "error":
-        with pytest.raises(CohortError) as info:
-            load_cohort(path)
-        assert [p.code for p in info.value.problems] == [case["code"]]
-    else:
-        cohort, warnings = load_cohort_with_problems(path)
-        assert [p.code for p in warnings] == [case["code"]]
-        assert all(p.severity is Severity.WARNING for p in warnings)
-        assert len(cohort.patients) >= 4
 
 
 def test_committed_corpus_matches_generator() -> None:
@@ -193,7 +187,7 @@ _CELLS = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.sampled_from(["patients", "infusions", "events", "labs", "kinetics", "toxicity_daily"]),
        line=st.integers(1, 4), column=st.integers(0, 6), cell=_CELLS)
 def test_any_cell_gives_problems_never_exceptions(tmp_path: Path, table: str, line: int, column: int,
@@ -203,9 +197,10 @@ def test_any_cell_gives_problems_never_exceptions(tmp_path: Path, table: str, li
     frame = pd.read_csv(GOOD / f"{table}.csv", dtype=str, keep_default_na=False)
     frame.iat[min(line, len(frame)) - 1, column % frame.shape[1]] = cell
     frame.to_csv(folder / f"{table}.csv", index=False)
-    problems = validate(folder)
-    assert all(p.code != "internal-error" for p in problems), problems
     try:
-        load_cohort(folder)
+        cohort, problems = load_cohort_with_problems(folder)
+        assert len(cohort.patients) >= 3
     except CohortError as exc:
-        assert exc.problems and any(p.is_error for p in exc.problems)
+        problems = exc.problems
+        assert any(p.is_error for p in problems)
+    assert all(p.code != "internal-error" for p in problems), problems

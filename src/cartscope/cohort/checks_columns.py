@@ -243,11 +243,12 @@ def build_table(raw: RawTable, schema: TableSchema, out: list[Problem], skip: fr
             out.append(Problem(raw.file, raw.header_row, col.name, "missing-column",
                                f"required column {col.name!r} is missing from {schema.name}"))
     known = set(schema.names)
+    columns: dict[str, object] = {}
     for lower, original in by_lower.items():
         if lower in known:
             continue
         if schema.keep_extra_columns:
-            table.frame[original] = _covariate(frame[original]).to_numpy()
+            columns[original] = _covariate(frame[original]).array
             continue
         close = difflib.get_close_matches(lower, list(known), n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -260,7 +261,8 @@ def build_table(raw: RawTable, schema: TableSchema, out: list[Problem], skip: fr
             typed = coerce_column(table, frame[source_columns[col.name]], col, out)
         else:
             typed = empty_column(col.kind, len(frame))
-        table.frame[col.name] = typed.to_numpy() if col.kind in ("float",) else typed.array
+        columns[col.name] = typed.array
+    table.frame = pd.concat([table.frame, pd.DataFrame(columns, index=table.frame.index)], axis=1)
     return table
 
 
