@@ -135,23 +135,27 @@ def colors_for(labels: Sequence[Any], colors: Mapping[Any, str] | None = None) -
     return out
 
 
-def format_p(p: float, prefix: str = "p") -> str:
-    """A p-value as printed in a figure: two significant digits, ``p < 0.0001`` below that.
+def p_text(p: float) -> str:
+    """A p-value for a figure: two significant digits, "< 0.0001" below that, "NA" if missing.
 
-    Examples: 0.0049 -> "p = 0.0049", 0.0954 -> "p = 0.095", 0.5 -> "p = 0.50".
+    Examples: 0.0049 -> "0.0049", 0.0954 -> "0.095", 0.5 -> "0.50", 3e-7 -> "< 0.0001".
     """
     p = float(p)
     if math.isnan(p):
-        return f"{prefix} = NA"
+        return "NA"
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"a p-value must be in [0, 1], got {p!r}")
     if p < 1e-4:
-        return f"{prefix} < 0.0001"
+        return "< 0.0001"
     decimals = max(2, 1 - math.floor(math.log10(p)))
     text = f"{p:.{decimals}f}"
-    if float(text) >= 1.0:
-        text = "1.00"
-    return f"{prefix} = {text}"
+    return "1.00" if float(text) >= 1.0 else text
+
+
+def format_p(p: float, prefix: str = "p") -> str:
+    """``prefix`` and the p-value: "p = 0.0049", "p < 0.0001" (see :func:`p_text`)."""
+    text = p_text(p)
+    return f"{prefix} {text}" if text.startswith("<") else f"{prefix} = {text}"
 
 
 def format_number(x: float, digits: int = 3) -> str:
@@ -178,3 +182,25 @@ def new_figure(width: float, height: float) -> Any:
     if not (width > 0 and height > 0):
         raise ValueError(f"figure size must be positive, got {width!r} x {height!r}")
     return Figure(figsize=(width, height))
+
+
+def _plain_number(x: float, _pos: Any = None) -> str:
+    if x <= 0:
+        return ""
+    if 1e-3 <= x < 1e5:
+        return f"{x:g}"
+    exp = int(round(math.log10(x)))
+    if math.isclose(x, 10.0**exp):
+        return f"$10^{{{exp}}}$"
+    return f"{x:.0e}"
+
+
+def plain_log_axis(axis: Any) -> None:
+    """Label a log axis 0.1, 1, 10, 100 ... (10^k beyond 10^5) instead of 10^k throughout,
+    with unlabelled minor ticks."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10.0))
+    axis.set_major_formatter(FuncFormatter(_plain_number))
+    axis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10))))
+    axis.set_minor_formatter(NullFormatter())
