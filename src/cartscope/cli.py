@@ -15,6 +15,8 @@ from rich.console import Console
 from cartscope.cohort.problems import CohortError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.analysis.protocol import Protocol
+    from cartscope.cohort.model import Cohort
     from cartscope.cohort.summary import CohortSummary
 
 app = typer.Typer(
@@ -98,7 +100,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("cartscope-demo"),
     seed: Annotated[int, typer.Option("--seed", help="random seed")] = 2023,
 ) -> None:
-    """Generate the jin2023 synthetic cohort, store it in DuckDB and summarise it."""
+    """Generate the jin2023 synthetic cohort, store it in DuckDB, summarise it and run its protocol."""
     from cartscope.analysis.presets import synthesize
     from cartscope.cohort.load import load_cohort
     from cartscope.cohort.store import import_cohort
@@ -116,6 +118,90 @@ def demo(
     console.print(report.describe())
     _print_summary(summarize(cohort))
     console.print(f"cohort files: {cohort_dir}")
+    from cartscope.analysis.protocol import load_protocol
+
+    written = _analyze_and_write(cohort, load_protocol("jin2023"), out / "results")
+    console.print(f"results: {written}")
+
+
+def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path) -> Path:
+    """Run ``protocol`` with a progress bar and write the results; exit 1 on an analysis error."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cartscope.analysis.results import write_results
+    from cartscope.analysis.study import run_study
+
+    columns = (TextColumn("{task.description:<20}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(protocol.name, total=1.0)
+
+        def step(label: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=label)
+
+        try:
+            results = run_study(cohort, protocol, progress=step)
+        except (ValueError, KeyError, TypeError) as exc:
+            err_console.print(f"analysis failed: {exc}", style="red", markup=False)
+            raise typer.Exit(1) from None
+    console.print(f"sections run: {', '.join(results.sections)}")
+    for section, why in results.skipped.items():
+        console.print(f"skipped {section}: {why}", style="yellow", markup=False)
+    console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
+    return write_results(results, out)
+
+
+@app.command()
+def analyze(
+    path: Annotated[Path, typer.Argument(help="cohort folder, XLSX workbook, Parquet folder or DuckDB store")],
+    protocol: Annotated[str, typer.Option("--protocol", help="protocol YAML file or preset (jin2023, li2023, lu2021)")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("results"),
+    study: Annotated[str | None, typer.Option("--study", help="study name inside a DuckDB store")] = None,
+) -> None:
+    """Run a study protocol over a cohort and write tables, exclusions and results.json."""
+    from cartscope.analysis.protocol import ProtocolError, load_protocol
+
+    try:
+        proto = load_protocol(protocol)
+    except ProtocolError as exc:
+        for line in exc.problems:
+            err_console.print(f"{exc.source}: {line}", style="red", markup=False, soft_wrap=True)
+        err_console.print(f"{len(exc.problems)} protocol error(s); nothing was run.", style="bold red")
+        raise typer.Exit(1) from None
+    is_store = path.suffix.lower() in (".duckdb", ".db") or study is not None
+    try:
+        if is_store:
+            from cartscope.cohort.store import load_snapshot
+
+            if study is None:
+                err_console.print(f"{path}: a DuckDB store needs --study NAME", style="red")
+                raise typer.Exit(1)
+            if not path.is_file():
+                err_console.print(f"{path}: no such DuckDB store", style="red")
+                raise typer.Exit(1)
+            cohort = load_snapshot(path, study)
+        else:
+            from cartscope.cohort.load import load_cohort
+
+            cohort = load_cohort(path)
+    except CohortError as exc:
+        _fail_on(exc.problems)
+        return
+    except KeyError as exc:
+        err_console.print(f"{path}: {exc.args[0]}", style="red", markup=False)
+        raise typer.Exit(1) from None
+    written = _analyze_and_write(cohort, proto, out)
+    console.print(f"results: {written}")
+
+
+@app.command()
+def reproduce(
+    out: Annotated[Path, typer.Option("--out", help="Markdown file to write")] = Path("docs/reproduction.md"),
+    seed: Annotated[int, typer.Option("--seed", help="seed of the synthetic cohorts")] = 2023,
+) -> None:
+    """Run every preset on its synthetic cohort and write published vs cartscope tables."""
+    from cartscope.analysis.reproduction import write_reproduction
+
+    console.print(f"wrote {write_reproduction(out, seed=seed)}")
 
 
 def _print_summary(summary: "CohortSummary") -> None:
@@ -145,43 +231,6 @@ def _print_summary(summary: "CohortSummary") -> None:
             f"{rec.followup_median_days:g} ({rec.followup_min_days:g}-{rec.followup_max_days:g})",
         )
     console.print(follow)
-
-
-@app.command()
-def bench(
-    cases: Annotated[str, typer.Option("--cases", help="comma-separated: screen,km,cox,study")] = "screen,km,cox,study",
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="runs per measurement (median)")] = 3,
-    quick: Annotated[bool, typer.Option("--quick", help="tiny sizes: a smoke run in seconds")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="write the Markdown report here")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the JSON results here")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="random seed of the synthetic data")] = 2024,
-) -> None:
-    """Time cartscope against R and Python peers on the same data and print the ratios."""
-    from rich.table import Table
-
-    from cartscope.bench import parse_cases, run_bench
-
-    try:
-        names = parse_cases(cases)
-    except ValueError as exc:
-        err_console.print(str(exc), style="red")
-        raise typer.Exit(2) from None
-    command = f"cartscope bench --cases {','.join(names)} --repeats {repeats}" + (" --quick" if quick else "")
-    report = run_bench(
-        names, repeats=repeats, quick=quick, seed=seed, command=command,
-        progress=lambda msg: err_console.print(msg, style="dim"),
-    )
-    for title, header, rows in report.tables():
-        table = Table(title=title)
-        for col in header:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
-    if out is not None:
-        console.print(f"wrote {report.write_markdown(out)}")
-    if json_out is not None:
-        console.print(f"wrote {report.write_json(json_out)}")
 
 
 def main() -> None:  # pragma: no cover
