@@ -5,7 +5,9 @@ after lu2021 (seed 003): Pearson r with its Fisher-z CI and t-test p (R ``cor.te
 - peak expansion: Cmax of the protocol's kinetics measure after the index infusion;
 - response duration: days from the first response to relapse, or to the last contact when
   there is none (responders only; a descriptive duration, as the paper used).
-Patients without MRD or without the other quantity are listed as excluded.
+Computed over all patients and within each level of the protocol's ``subgroups`` column
+(lu2021: the MRD-positive group). Patients without MRD or without the other quantity are
+listed as excluded.
 """
 
 from __future__ import annotations
@@ -44,20 +46,29 @@ def run(ctx: StudyContext) -> None:
     end = ep["relapse_day"].fillna(ep["last_contact_day"])
     duration = (end - ep["response_day"]).where(ep["responder"].fillna(False).astype(bool))
     rows = []
+    has_index = ep["index_day"].notna().to_numpy()
+    try:
+        group = ctx.column(ctx.protocol.subgroups).set_axis(ep.index).astype(object).to_numpy()
+    except KeyError:
+        group = np.full(len(ep), None, dtype=object)
+    levels = [("all", has_index)] + [(str(g), has_index & (group == g))
+                                     for g in sorted({g for g in group if g is not None and g == g})]
     for name, other in (("peak_expansion", cmax), ("response_duration_days", duration)):
         x = mrd.to_numpy(dtype=float)
         y = pd.to_numeric(other, errors="coerce").to_numpy(dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
-        has_index = ep["index_day"].notna().to_numpy()
         why = np.where(~np.isfinite(x), "no pre-infusion MRD", f"no {name.replace('_', ' ')}")
         ctx.exclude(f"correlations:{name}", ep.index[has_index & ~ok], why[has_index & ~ok].tolist())
-        if ok.sum() < 3:
-            ctx.notes[f"correlations:{name}"] = "fewer than 3 patients with both values"
-            continue
-        c = correlation(x[ok], y[ok], method="pearson")
-        rows.append({"x": "pre-infusion MRD %", "y": name, "n": int(ok.sum()), "r": c.estimate,
-                     "lower": c.ci_lower, "upper": c.ci_upper, "p_value": c.p_value, "method": "pearson"})
-        ctx.key(f"correlations.mrd~{name}.r", c.estimate)
-        ctx.key(f"correlations.mrd~{name}.p", c.p_value)
-    ctx.add_table("correlations", pd.DataFrame(rows, columns=["x", "y", "n", "r", "lower", "upper", "p_value",
+        for level, sel in levels:
+            use = ok & sel
+            if use.sum() < 3:
+                ctx.notes[f"correlations:{name}:{level}"] = "fewer than 3 patients with both values"
+                continue
+            c = correlation(x[use], y[use], method="pearson")
+            rows.append({"group": level, "x": "pre-infusion MRD %", "y": name, "n": int(use.sum()),
+                         "r": c.estimate, "lower": c.ci_lower, "upper": c.ci_upper, "p_value": c.p_value,
+                         "method": "pearson"})
+            ctx.key(f"correlations.{level}.mrd~{name}.r", c.estimate)
+            ctx.key(f"correlations.{level}.mrd~{name}.p", c.p_value)
+    ctx.add_table("correlations", pd.DataFrame(rows, columns=["group", "x", "y", "n", "r", "lower", "upper", "p_value",
                                                               "method"]))

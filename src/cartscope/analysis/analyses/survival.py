@@ -110,9 +110,9 @@ def run(ctx: StudyContext) -> None:
             landmarks += marks
             if test is not None:
                 tests.append(test)
-            if by == "disease_group":
-                continue
             dg = ep["disease_group"].to_numpy(dtype=object)
+            if by == "disease_group" or len(set(dg[ok])) < 2:
+                continue
             for disease in sorted(set(dg[ok])):
                 meds, marks, test = fit_groups(ctx, endpoint, by, groups, ok & ~missing & (dg == disease),
                                                f"{by}|{disease}")

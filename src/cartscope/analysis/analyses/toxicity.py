@@ -4,7 +4,8 @@
 Grades come from :func:`cartscope.clinical.grade_crs` / :func:`grade_icans` (Lee et al. 2019)
 on days from the index infusion, and :func:`cartscope.clinical.grade_labs` (CTCAE v5.0,
 window day 0-28 after the index) with febrile neutropenia from ``toxicity_daily``; the AE
-table is the per-term worst-grade layout of Lu et al. 2021, Table 3, with CRS added as a row.
+table is the per-term worst-grade layout of Lu et al. 2021, Table 3, with CRS added as a row,
+for all patients and within each level of the protocol's ``subgroups`` column.
 """
 
 from __future__ import annotations
@@ -85,20 +86,38 @@ def run_ae_table(ctx: StudyContext) -> None:
         labs = labs[labs["role"].astype(object).fillna("patient") != "healthy_donor"]
     labs = rebase(labs, idx)
     tox = rebase(ctx.cohort.toxicity_daily, idx) if ctx.has("toxicity_daily") else None
-    grades = grade_labs(labs, patients=ep.loc[ep["index_day"].notna(), ["patient_id"]], toxicity_daily=tox)
-    table = grades.ae_table()
+    try:
+        group = ctx.column(ctx.protocol.subgroups).astype(object).to_numpy()
+    except KeyError:
+        group = np.full(len(ep), None, dtype=object)
+    has_index = ep["index_day"].notna().to_numpy()
+    crs = None
     if tox is not None:
-        crs = grade_crs(tox, rebase(ctx.cohort.events, idx), patients=ep[["patient_id"]])
-        graded = crs["crs_grade"].dropna().astype(int)
-        n = grades.n_patients
-        row = {"term": "crs", "label": "Cytokine release syndrome (ASTCT)", "n": n, "n_evaluable": int(len(graded))}
-        for g in (1, 2, 3, 4):
-            c = int((graded == g).sum())
-            row[f"grade_{g}_n"] = c
-            row[f"grade_{g}_pct"] = 100.0 * c / n if n else np.nan
-        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+        crs = grade_crs(tox, rebase(ctx.cohort.events, idx), patients=ep[["patient_id"]]).set_index("patient_id")
+    parts, worst = [], None
+    levels = [("all", has_index)] + [(str(g), has_index & (group == g))
+                                     for g in sorted({g for g in group if g is not None and g == g})]
+    for level, sel in levels:
+        ids = ep.loc[sel, ["patient_id"]]
+        grades = grade_labs(labs[labs["patient_id"].isin(ids["patient_id"])], patients=ids, toxicity_daily=tox)
+        part = grades.ae_table()
+        if crs is not None:
+            graded = crs["crs_grade"].reindex(ids["patient_id"]).dropna().astype(int)
+            n = grades.n_patients
+            row = {"term": "crs", "label": "Cytokine release syndrome (ASTCT)", "n": n,
+                   "n_evaluable": int(len(graded))}
+            for g in (1, 2, 3, 4):
+                k = int((graded == g).sum())
+                row[f"grade_{g}_n"] = k
+                row[f"grade_{g}_pct"] = 100.0 * k / n if n else np.nan
+            part = pd.concat([part, pd.DataFrame([row])], ignore_index=True)
+        part.insert(0, "group", level)
+        parts.append(part)
+        if level == "all":
+            worst = grades.worst
+        for rec in part.itertuples():
+            for g in (1, 2, 3, 4):
+                ctx.key(f"ae.{level}.{rec.term}.grade{g}_pct", getattr(rec, f"grade_{g}_pct"))
+    table = pd.concat(parts, ignore_index=True)
     ctx.add_table("ae_table", table)
-    ctx.add_table("ae_worst", grades.worst)
-    for rec in table.itertuples():
-        for g in (1, 2, 3, 4):
-            ctx.key(f"ae.{rec.term}.grade{g}_pct", getattr(rec, f"grade_{g}_pct"))
+    ctx.add_table("ae_worst", worst)
