@@ -322,3 +322,12 @@ def test_fmt_number_helpers() -> None:
     assert fmt_fraction_pct(12, 13) == "12/13 (92.3)"
     with pytest.raises(ValueError, match="non-negative integer"):
         fmt_num(1.0, -1)
+
+
+def test_disease_group_is_derived_from_disease(small: pd.DataFrame) -> None:
+    data = small.assign(disease=["B-ALL", "B-ALL", "B-ALL", "B-ALL", "DLBCL", "FL", "MCL", "DLBCL"])
+    t = table_one(data, "disease_group", ["sex"])
+    assert list(t.display.columns)[1:4] == ["B-ALL (n=4)", "B-NHL (n=4)", "Overall (n=8)"]
+    assert t.title == "Baseline characteristics by disease group"
+    with pytest.raises(ValueError, match=r"no disease group for \['AML'\]"):
+        table_one(data.assign(disease=["AML"] * 8), "disease_group", ["sex"])

@@ -38,7 +38,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cartscope.cohort.schema import PATIENTS
+from cartscope.cohort.schema import DISEASE_GROUP, PATIENTS
 from cartscope.report.tables.base import INDENT, Table, string_grid
 from cartscope.report.tables.formatting import (
     fmt_mean_sd,
@@ -320,7 +320,9 @@ def table_one(
     Parameters
     ----------
     patients: one row per patient (the cohort ``patients`` table or any frame like it).
-    group: the column that splits the columns (e.g. "disease"), or None.
+    group: the column that splits the columns (e.g. "disease"), or None. "disease_group"
+        (B-ALL / B-NHL, :data:`cartscope.cohort.schema.DISEASE_GROUP`) is derived from
+        ``disease`` when the frame has no such column.
     variables: rows, in order; default every schema column present (schema order) then the
         extra columns, without ``patient_id`` and the group.
     continuous: "auto" (schema kind: float and count columns; for other columns the dtype) or
@@ -341,6 +343,8 @@ def table_one(
         raise TypeError(f"patients must be a pandas DataFrame, got {type(patients).__name__}")
     if spread not in ("range", "iqr"):
         raise ValueError(f"spread must be 'range' or 'iqr', got {spread!r}")
+    if group == "disease_group" and group not in patients.columns and "disease" in patients.columns:
+        patients = patients.assign(disease_group=_disease_group(patients["disease"]))
     if group is not None and group not in patients.columns:
         raise ValueError(f"group column {group!r} is not in patients (columns: {list(patients.columns)})")
     var_list = list(variables) if variables is not None else _default_variables(patients, group)
@@ -550,6 +554,14 @@ def table_one(
         frame=frame, display=display, title=title, footnotes=tuple(footnotes), tests=tests,
         group=group, variables=tuple(var_list),
     )
+
+
+def _disease_group(disease: pd.Series) -> pd.Series:
+    known = disease.isna() | disease.isin(list(DISEASE_GROUP))
+    if not known.all():
+        bad = sorted(disease[~known].astype(str).unique())[:5]
+        raise ValueError(f"disease: no disease group for {bad}; known: {sorted(DISEASE_GROUP)}")
+    return disease.map(DISEASE_GROUP)
 
 
 def _tidy(var: str, label: str, kind: str, level: str | None, group: str, statistic: str,
