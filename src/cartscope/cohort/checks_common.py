@@ -24,6 +24,7 @@ MISSING = object()
 """Sentinel returned by a cell parser for a cell that holds no value."""
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "#n/a"})
+"""Cell texts read as missing (compared case-insensitively after stripping); 'none' is a label."""
 
 
 @dataclass

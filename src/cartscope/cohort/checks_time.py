@@ -94,10 +94,12 @@ def _parse_time_column(table: Table, column: str, parse, out: list[Problem]) -> 
     """Parsed floats (NaN where missing or invalid) and a mask of rows that gave a value."""
     raw = table.raw[table.source_columns[column]]
     if column == "date" and pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        stamps = pd.to_datetime(raw).dt.normalize()
-        ordinal = np.where(stamps.isna(), np.nan,
-                           (stamps - pd.Timestamp("0001-01-01")).dt.days.to_numpy(dtype="float64", na_value=np.nan) + 1)
-        return ordinal.astype("float64"), ~stamps.isna().to_numpy()
+        stamps = pd.to_datetime(raw)
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_localize(None)
+        days = (stamps.dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
+        ordinal = days.to_numpy(dtype="float64", na_value=np.nan) + dt.date(1970, 1, 1).toordinal()
+        return ordinal, ~stamps.isna().to_numpy()
     values, errors, missing = parse_unique(raw, parse)
     bad = np.array([e is not None for e in errors], dtype=bool)
     if bad.any():

@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cartscope.cohort.checks_common import MISSING_TOKENS
 from cartscope.cohort.problems import Problem, Severity
 from cartscope.cohort.schema import TABLE_ORDER, TABLES
 
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "#n/a"})
-"""Cell texts read as missing (compared case-insensitively after stripping)."""
 
 
 @dataclass
