@@ -59,6 +59,21 @@ def screen_loop(
     from scipy.stats import mannwhitneyu
     from sklearn.metrics import roc_auc_score, roc_curve
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _screen_loop(x, label, time, event, logrank_test, mannwhitneyu, roc_auc_score, roc_curve)
+
+
+def _screen_loop(
+    x: NDArray[np.float64],
+    label: NDArray[np.bool_],
+    time: NDArray[np.float64],
+    event: NDArray[np.bool_],
+    logrank_test: Any,
+    mannwhitneyu: Any,
+    roc_auc_score: Any,
+    roc_curve: Any,
+) -> dict[str, NDArray[np.float64]]:
     k = x.shape[1]
     out = {key: np.full(k, np.nan) for key in ("mw_p", "auc", "threshold", "sensitivity", "specificity", "logrank_p")}
     y = label.astype(int)
@@ -81,14 +96,18 @@ def km_lifelines(time: NDArray[np.float64], event: NDArray[np.bool_]) -> Any:
     """lifelines ``KaplanMeierFitter`` (exponential Greenwood, i.e. log-log, limits)."""
     from lifelines import KaplanMeierFitter
 
-    return KaplanMeierFitter().fit(time, event)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return KaplanMeierFitter().fit(time, event)
 
 
 def logrank_lifelines(time: NDArray[np.float64], event: NDArray[np.bool_], group: NDArray[np.int64]) -> Any:
     """lifelines ``multivariate_logrank_test`` over all groups."""
     from lifelines.statistics import multivariate_logrank_test
 
-    return multivariate_logrank_test(time, group, event)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return multivariate_logrank_test(time, group, event)
 
 
 def cox_frame(time: NDArray[np.float64], event: NDArray[np.bool_], x: NDArray[np.float64]) -> Any:
