@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from cartscope.report.tables.base import Table
 
@@ -133,10 +134,10 @@ def write_docx(table: Table, path: Path, caption: str | None = None) -> None:
     doc.save(path)
 
 
-def _set_cell(cell: object, text: str, *, bold: bool) -> None:
+def _set_cell(cell: Any, text: str, *, bold: bool) -> None:
     from docx.shared import Pt
 
-    paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
+    paragraph = cell.paragraphs[0]
     run = paragraph.add_run(text)
     run.bold = bold
     run.font.size = Pt(9)

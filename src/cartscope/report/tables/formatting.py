@@ -69,8 +69,9 @@ def fmt_p(p: Any, decimals: int = 3, *, threshold: float | None = None, missing:
     if is_missing(p):
         return missing
     value = float(p)
-    if not 0.0 <= value <= 1.0:
+    if not 0.0 <= value <= 1.0 + 1e-12:  # a rounding error above 1 still prints as 1.000
         raise ValueError(f"a p-value lies in [0, 1], got {p!r}")
+    value = min(value, 1.0)
     cut = 10.0 ** (-decimals) if threshold is None else float(threshold)
     if value < cut:
         return f"<{fmt_num(cut, decimals)}"
