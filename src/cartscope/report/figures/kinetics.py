@@ -1,0 +1,220 @@
+"""Courses over time on a log scale: CAR transgene kinetics (CD19 vs CD22 CAR component) and
+cytokine courses (IL-6, ferritin, ...).
+
+Each patient is a thin line; each series (CAR component, or patient group for cytokines) gets
+its median and interquartile band over the patients sampled on that day. The daily median and
+quartiles are descriptive (pandas quantiles, linear interpolation as R's default type 7) and
+are drawn only on days with at least ``min_patients`` patients. Values <= 0 (undetectable)
+cannot sit on a log axis: they are left out of the patient lines but counted in the daily
+summaries, whose non-positive parts are then not drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from cartscope.report.figures._time import nice_ticks
+from cartscope.report.figures.style import (
+    OKABE_ITO,
+    PALETTE,
+    SINGLE_COLUMN,
+    colors_for,
+    figure_style,
+    new_figure,
+    plain_log_axis,
+)
+
+#: Display names and colours of the CAR components.
+CAR_LABELS: dict[str, str] = {"cd19_car_copies": "CD19 CAR", "cd22_car_copies": "CD22 CAR",
+                              "car_copies_per_ug": "CAR (total)"}
+CAR_COLORS: dict[str, str] = {"CD19 CAR": OKABE_ITO["blue"], "CD22 CAR": OKABE_ITO["vermillion"],
+                              "CAR (total)": OKABE_ITO["black"]}
+
+
+def daily_summary(data: pd.DataFrame, min_patients: int = 3) -> pd.DataFrame:
+    """Median and quartiles of ``value`` per ``series`` and ``day`` (days with at least
+    ``min_patients`` patients): columns series, day, n, q1, median, q3."""
+    g = data.groupby(["series", "day"], sort=True)["value"]
+    out = pd.DataFrame({
+        "n": g.size(),
+        "q1": g.quantile(0.25),
+        "median": g.median(),
+        "q3": g.quantile(0.75),
+    }).reset_index()
+    return out[out["n"] >= min_patients].reset_index(drop=True)
+
+
+def _course(ax: Any, data: pd.DataFrame, colors: Mapping[Any, str], min_patients: int,
+            patient_lines: bool) -> None:
+    """Patient lines, then the median line and IQR band per series."""
+    for (series, pid), g in data.groupby(["series", "patient_id"], sort=True):
+        g = g[g["value"] > 0].sort_values("day", kind="mergesort")
+        if patient_lines and len(g):
+            ax.plot(g["day"], g["value"], color=colors[series], linewidth=0.5, alpha=0.35,
+                    zorder=1)
+    summ = daily_summary(data, min_patients)
+    for series in colors:
+        s = summ[summ["series"] == series]
+        if s.empty:
+            continue
+        q1 = s["q1"].where(s["q1"] > 0)
+        q3 = s["q3"].where(s["q3"] > 0)
+        med = s["median"].where(s["median"] > 0)
+        ax.fill_between(s["day"], q1.fillna(q3), q3, color=colors[series], alpha=0.18, linewidth=0,
+                        zorder=2)
+        ax.plot(s["day"], med, color=colors[series], linewidth=1.8, zorder=3,
+                label=f"{series} (n = {data.loc[data['series'] == series, 'patient_id'].nunique()})")
+
+
+def _tidy(frame: pd.DataFrame, series: pd.Series, window: tuple[float, float]) -> pd.DataFrame:
+    d = pd.DataFrame({
+        "patient_id": frame["patient_id"].astype(str).to_numpy(),
+        "day": pd.to_numeric(frame["day"], errors="coerce").to_numpy(dtype=float),
+        "value": pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float),
+        "series": series.to_numpy(),
+    })
+    d = d[d["day"].notna() & d["value"].notna() & d["series"].notna()]
+    return d[(d["day"] >= window[0]) & (d["day"] <= window[1])]
+
+
+def _day_axis(ax: Any, window: tuple[float, float], data: pd.DataFrame) -> None:
+    right = min(window[1], float(data["day"].max())) if len(data) else window[1]
+    ticks = nice_ticks(right, "days", max_ticks=8)
+    ax.set_xticks(ticks)
+    ax.set_xlim(min(window[0], 0.0), max(ticks[-1], right))
+    ax.set_xlabel("Days since infusion")
+    ax.set_yscale("log")
+    plain_log_axis(ax.yaxis)
+
+
+def car_kinetics_figure(
+    kinetics: pd.DataFrame,
+    *,
+    measures: Sequence[str] = ("cd19_car_copies", "cd22_car_copies"),
+    infusion_no: int | None = None,
+    window: tuple[float, float] = (0.0, 90.0),
+    min_patients: int = 3,
+    patient_lines: bool = True,
+    ylabel: str = "CAR transgene (copies/\u00b5g DNA)",
+    title: str | None = None,
+    width: float = SINGLE_COLUMN * 1.1,
+    height: float = 2.5,
+) -> Figure:
+    """CAR transgene levels over days on a log axis, one colour per CAR component.
+
+    Parameters
+    ----------
+    kinetics : the cohort's kinetics table (patient_id, [infusion_no], day, measure, value);
+        days from the infusion.
+    measures : kinetics measures to draw (default the CD19 and CD22 CAR components).
+    infusion_no : keep the rows of this infusion only (default None: all rows, e.g. the CD19
+        and CD22 products of a sequential infusion).
+    window : days shown.
+
+    Returns
+    -------
+    Figure with one axes labelled "kinetics"; legend "CD19 CAR (n = k)" per component.
+    """
+    need = {"patient_id", "day", "measure", "value"}
+    if not need <= set(kinetics.columns):
+        raise ValueError(f"the kinetics table lacks {sorted(need - set(kinetics.columns))}")
+    k = kinetics[kinetics["measure"].isin(list(measures))]
+    if infusion_no is not None and "infusion_no" in k:
+        k = k[pd.to_numeric(k["infusion_no"], errors="coerce") == infusion_no]
+    if k.empty:
+        raise ValueError(f"no kinetics rows for measures {list(measures)}")
+    labels = k["measure"].map(lambda m: CAR_LABELS.get(m, m))
+    data = _tidy(k, labels, window)
+    present = [CAR_LABELS.get(m, m) for m in measures if CAR_LABELS.get(m, m) in set(data["series"])]
+    colors = colors_for(present, CAR_COLORS)
+    with figure_style():
+        fig = new_figure(width, height)
+        fig.set_layout_engine("constrained")
+        ax = fig.add_subplot(1, 1, 1)
+        ax.set_label("kinetics")
+        _course(ax, data, colors, min_patients, patient_lines)
+        _day_axis(ax, window, data)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="upper right", borderaxespad=0.3)
+    return fig
+
+
+def cytokine_course_figure(
+    labs: pd.DataFrame,
+    *,
+    analytes: Sequence[str] = ("IL-6",),
+    groups: Mapping[Any, Any] | pd.Series | None = None,
+    group_order: Sequence[Any] | None = None,
+    colors: Mapping[Any, str] | None = None,
+    window: tuple[float, float] = (0.0, 30.0),
+    min_patients: int = 3,
+    patient_lines: bool = True,
+    units: Mapping[str, str] | None = None,
+    ncols: int = 2,
+    panel_size: tuple[float, float] = (2.4, 2.1),
+) -> Figure:
+    """Cytokine courses on a log axis, one panel per analyte, one colour per patient group.
+
+    Parameters
+    ----------
+    labs : the cohort's labs table (patient_id, day, analyte, value[, unit, role]);
+        healthy-donor rows (``role == "healthy_donor"``) are left out.
+    analytes : panels, in order.
+    groups : patient_id -> group (e.g. outcome class or CRS grade); None draws one series.
+    units : y-axis unit per analyte (default: the table's ``unit`` column, else none).
+    window : days shown (default the first 30 days, where jin2023 and li2023 read the peak).
+
+    Returns
+    -------
+    Figure with one axes per analyte, labelled with the analyte name.
+    """
+    need = {"patient_id", "day", "analyte", "value"}
+    if not need <= set(labs.columns):
+        raise ValueError(f"the labs table lacks {sorted(need - set(labs.columns))}")
+    lab = labs
+    if "role" in lab:
+        lab = lab[lab["role"].astype(object).fillna("patient") != "healthy_donor"]
+    missing = [a for a in analytes if a not in set(lab["analyte"])]
+    if missing:
+        raise ValueError(f"no rows for analyte(s) {missing} in the labs table")
+    if groups is not None:
+        gmap = {str(k): v for k, v in pd.Series(groups).items()}
+        series = lab["patient_id"].astype(str).map(gmap)
+        present = list(dict.fromkeys(series.dropna()))
+        order = [g for g in (group_order or sorted(present, key=str)) if g in present]
+    else:
+        series = pd.Series("All patients", index=lab.index)
+        order = ["All patients"]
+    from cartscope.report.figures.style import OUTCOME_COLORS
+
+    palette = colors_for(order, {**OUTCOME_COLORS, **(colors or {})}) if groups is not None else {
+        "All patients": PALETTE[0]}
+    n = len(analytes)
+    nc = min(ncols, n)
+    nr = int(np.ceil(n / nc))
+    with figure_style():
+        fig = new_figure(panel_size[0] * nc, panel_size[1] * nr)
+        fig.set_layout_engine("constrained")
+        for i, analyte in enumerate(analytes):
+            ax = fig.add_subplot(nr, nc, i + 1)
+            ax.set_label(analyte)
+            rows = lab["analyte"] == analyte
+            data = _tidy(lab[rows], series[rows], window)
+            _course(ax, data, palette, min_patients, patient_lines)
+            _day_axis(ax, window, data)
+            unit = (units or {}).get(analyte)
+            if unit is None and "unit" in lab:
+                u = lab.loc[rows, "unit"].dropna().astype(str).unique()
+                unit = u[0] if len(u) == 1 else None
+            ax.set_ylabel(f"{analyte} ({unit})" if unit else analyte)
+            ax.set_title(analyte, loc="left")
+            if i == 0:
+                ax.legend(loc="upper right", borderaxespad=0.3)
+    return fig
