@@ -31,7 +31,7 @@ def test_cutoff_table_reproduces_jin2023_from_counts() -> None:
         {
             "marker": ["MIP3a", "Eotaxin"],
             "threshold": [4.703, 1.671],
-            "direction": [">", ">"],
+            "positive_if": [">", ">"],
             "tp": [12, 13], "fn": [1, 0], "tn": [17, 15], "fp": [9, 11],
         }
     )
@@ -62,7 +62,9 @@ def test_cutoff_table_from_given_proportions() -> None:
         ["MIP3a", "validation", "4.703", "83.33 (50.00\u201397.00)", "78.26 (60.00\u201390.00)"],
     ]
     assert t.footnotes == ("CI, confidence interval.",)
-    with pytest.raises(ValueError, match="'threshold' or 'cutoff'"):
+    screen_like = frame.rename(columns={"cutoff": "youden_cutoff"}).assign(direction="<")
+    assert cutoff_table(screen_like).display.values.tolist() == t.display.values.tolist()
+    with pytest.raises(ValueError, match="'threshold', 'cutoff' or 'youden_cutoff'"):
         cutoff_table(frame.drop(columns="cutoff"))
     with pytest.raises(ValueError, match="tp, fn, tn, fp"):
         cutoff_table(frame.drop(columns="sensitivity_lower"))
@@ -98,6 +100,12 @@ def test_biomarker_table_sorts_adjusts_and_formats() -> None:
     q = t.frame.set_index("marker")["q_value"]
     expected = adjust_pvalues(frame["p_value"].to_numpy(), "bh")
     assert q[frame["marker"]].to_numpy() == pytest.approx(expected, rel=1e-15)
+    screen_like = frame.rename(columns={"median_NR/ER": "median_positive",
+                                        "median_durable": "median_negative"})
+    named = biomarker_table(screen_like, medians={"median_positive": "NR/ER",
+                                                  "median_negative": "durable"}, auc_decimals=4)
+    assert named.display.values.tolist() == t.display.values.tolist()
+    assert list(named.display.columns) == list(t.display.columns)
     top = biomarker_table(frame[["marker", "p_value"]], adjust=None, top=2)
     assert top.display.values.tolist() == [["MIP3a", "0.002"], ["Eotaxin", "0.002"]]
 

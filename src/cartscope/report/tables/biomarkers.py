@@ -88,20 +88,25 @@ def cutoff_table(
 ) -> Table:
     """Cut-off, sensitivity % (95% CI) and specificity % (95% CI) per marker (and cohort).
 
-    Input columns: ``marker``; ``threshold`` (or ``cutoff``); either the proportions
+    Input columns: ``marker``; ``threshold`` (or ``cutoff``, ``youden_cutoff``: the screen
+    table of :mod:`cartscope.analysis.biomarkers` works as is); either the proportions
     ``sensitivity``, ``specificity`` with ``sensitivity_lower/upper``, ``specificity_lower/upper``
     (as ``OperatingPoint.to_frame()``), or the counts ``tp``, ``fn``, ``tn``, ``fp`` from which
     the proportions and CIs are computed with :func:`cartscope.stats.proportion_ci`
     (``ci_method``: the modified Wilson interval reproduces Jin et al. 2023, 12/13 ->
-    92.31 (66.69–99.61)). Optional ``direction`` (">" or "<", printed before the cut-off) and
+    92.31 (66.69–99.61)). Optional ``positive_if`` (">", ">=", "<" or "<=", printed before the
+    cut-off; the ROC ``direction`` column is not used, its sign convention differs) and
     ``cohort`` (e.g. training / validation: a column after the marker).
     """
     require_columns(frame, ["marker"], "cutoff_table")
     data = frame.reset_index(drop=True).copy()
     if "threshold" not in data.columns:
-        if "cutoff" not in data.columns:
-            raise ValueError("cutoff_table: input frame needs a 'threshold' or 'cutoff' column")
-        data["threshold"] = data["cutoff"]
+        alias = next((c for c in ("cutoff", "youden_cutoff") if c in data.columns), None)
+        if alias is None:
+            raise ValueError(
+                "cutoff_table: input frame needs a 'threshold', 'cutoff' or 'youden_cutoff' column"
+            )
+        data["threshold"] = data[alias]
     has_counts = all(c in data.columns for c in ("tp", "fn", "tn", "fp"))
     computed = False
     for name, (hit, miss) in {"sensitivity": ("tp", "fn"), "specificity": ("tn", "fp")}.items():
@@ -129,8 +134,8 @@ def cutoff_table(
     rows = []
     for _, r in data.iterrows():
         cut = fmt_num(r["threshold"], cutoff_decimals)
-        if "direction" in data.columns and str(r["direction"]) in (">", "<", ">=", "<="):
-            cut = f"{r['direction']} {cut}"
+        if "positive_if" in data.columns and str(r["positive_if"]) in (">", "<", ">=", "<="):
+            cut = f"{r['positive_if']} {cut}"
         sens = fmt_estimate_ci(100 * r["sensitivity"], 100 * r["sensitivity_lower"],
                                100 * r["sensitivity_upper"], pct_decimals)
         spec = fmt_estimate_ci(100 * r["specificity"], 100 * r["specificity_lower"],
