@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cartscope.bench import QUICK, run_bench, time_stages
+from cartscope.bench import QUICK, peers_python, peers_r, run_bench, time_stages
 from cartscope.bench import cases as bench_cases
-from cartscope.bench import peers_python, peers_r
 from cartscope.bench.report import BenchReport
 from cartscope.bench.results import Agreement, Target, max_difference
 from cartscope.bench.runner import parse_cases
@@ -131,7 +130,12 @@ def test_report_structure(report: BenchReport) -> None:
     }
     floor = next(m for m in screen.measurements if m.role == "floor")
     assert floor.seconds is not None and floor.seconds > 0
-    assert {t.key for t in screen.targets} == {"screen_vs_r", "screen_vs_python", "screen_vs_floor", "screen_memory"}
+    assert {t.key for t in screen.targets} == {
+        "screen_vs_r",
+        "screen_vs_python",
+        "screen_vs_floor",
+        "screen_memory",
+    }
     memory = next(t for t in screen.targets if t.key == "screen_memory")
     assert memory.value == pytest.approx(screen.peak_bytes / screen.input_bytes)
 
@@ -163,7 +167,14 @@ def test_study_case_times_stages_once_a_runner_exists(monkeypatch: pytest.Monkey
 def test_peers_agree_with_r(report: BenchReport) -> None:
     _require_r()
     expected = {
-        "screen": {"AUC", "AUC CI lower", "AUC CI upper", "Mann-Whitney p", "Youden threshold", "log-rank p at cut-off"},
+        "screen": {
+            "AUC",
+            "AUC CI lower",
+            "AUC CI upper",
+            "Mann-Whitney p",
+            "Youden threshold",
+            "log-rank p at cut-off",
+        },
         "km": {"S(t) at landmarks", "log-log CI lower", "log-log CI upper", "log-rank chi-square"},
         "cox": {"coefficients", "log partial likelihood"},
     }
@@ -198,7 +209,16 @@ def test_peers_agree_with_python(report: BenchReport) -> None:
 
 def test_outputs(report: BenchReport, tmp_path: Path) -> None:
     md = report.to_markdown()
-    for heading in ("# Benchmarks", "## Machine", "## How it is measured", "## Summary", "## screen:", "## km:", "## cox:", "## study:"):
+    for heading in (
+        "# Benchmarks",
+        "## Machine",
+        "## How it is measured",
+        "## Summary",
+        "## screen:",
+        "## km:",
+        "## cox:",
+        "## study:",
+    ):
         assert heading in md
     assert f"| cores | {report.machine.cores} |" in md
     data = json.loads(report.write_json(tmp_path / "bench.json").read_text())
@@ -239,7 +259,11 @@ def test_missing_r_package_is_reported(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     import subprocess
 
-    subprocess.run([str(peers_r.rscript_path()), "--vanilla", str(script), str(tmp_path), str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [str(peers_r.rscript_path()), "--vanilla", str(script), str(tmp_path), str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert json.loads(out.read_text()) == {"missing": ["cartscopeNoSuchPackage"]}
 
 

@@ -14,4 +14,14 @@ from cartscope.bench.report import BenchReport
 from cartscope.bench.runner import parse_cases, run_bench
 from cartscope.bench.timing import time_stages
 
-__all__ = ["CASES", "FULL", "QUICK", "BenchReport", "Sizes", "parse_cases", "run_bench", "study_stages", "time_stages"]
+__all__ = [
+    "CASES",
+    "FULL",
+    "QUICK",
+    "BenchReport",
+    "Sizes",
+    "parse_cases",
+    "run_bench",
+    "study_stages",
+    "time_stages",
+]

@@ -59,7 +59,9 @@ QUICK = Sizes(
 LANDMARKS = (180.0, 365.0, 730.0)
 
 
-def _measure(tool: str, role: str, runs: tuple[float, ...], timed: int, total: int, note: str = "") -> Measurement:
+def _measure(
+    tool: str, role: str, runs: tuple[float, ...], timed: int, total: int, note: str = ""
+) -> Measurement:
     median = float(np.median(runs)) * total / timed if runs else None
     if timed < total and not note:
         note = f"timed on {timed} of {total}, extrapolated linearly"
@@ -80,7 +82,9 @@ def _over(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
-def _target(key: str, text: str, value: float | None, bound: float, at_least: bool, staged: StagedTiming | None) -> Target:
+def _target(
+    key: str, text: str, value: float | None, bound: float, at_least: bool, staged: StagedTiming | None
+) -> Target:
     target = Target(key, text, value, bound, at_least)
     if target.met is False:
         return Target(key, text, value, bound, at_least, explain(key, staged))
@@ -116,7 +120,12 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
     def logrank() -> None:
         state["lr"] = logrank_at_cutoffs(d.time, d.event, d.x, state["youden"].threshold)
 
-    stages = [("Mann-Whitney", mw), ("AUC + DeLong CI", auc), ("Youden cut-off", youden), ("log-rank at cut-off", logrank)]
+    stages = [
+        ("Mann-Whitney", mw),
+        ("AUC + DeLong CI", auc),
+        ("Youden cut-off", youden),
+        ("log-rank at cut-off", logrank),
+    ]
 
     def run_all() -> None:
         for _, fn in stages:
@@ -127,7 +136,14 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
     peak = peak_memory(run_all)
     floor, _ = time_call(lambda: np.argsort(d.x, axis=0), repeats)
     ms = [
-        _measure("cartscope", "cartscope", staged.total.seconds, m, m, "peak memory (tracemalloc) measured on a separate run"),
+        _measure(
+            "cartscope",
+            "cartscope",
+            staged.total.seconds,
+            m,
+            m,
+            "peak memory (tracemalloc) measured on a separate run",
+        ),
         _measure("floor: np.argsort along patients", "floor", floor.seconds, m, m),
     ]
     agreements: list[Agreement] = []
@@ -171,7 +187,17 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         py.preload("scipy", "scikit-learn", "lifelines")
         sub = d.x[:, :k]
         timing, out = time_call(lambda: py.screen_loop(sub, d.label, d.time, d.event), repeats)
-        ms.append(_measure(PY_SCREEN, "peer", timing.seconds, k, m, f"timed on {k} of {m} markers, extrapolated linearly; no AUC CI (none in scipy or scikit-learn)"))
+        ms.append(
+            _measure(
+                PY_SCREEN,
+                "peer",
+                timing.seconds,
+                k,
+                m,
+                f"timed on {k} of {m} markers, extrapolated linearly; "
+                "no AUC CI (none in scipy or scikit-learn)",
+            )
+        )
         diff, cnt = max_difference(state["mw"].p_value[:k], out["mw_p"], "relative")
         agreements.append(Agreement("Mann-Whitney p", "scipy", cnt, diff, "relative", 1e-8))
         lt = np.asarray(state["roc"].direction[:k]) == "<"
@@ -179,14 +205,45 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         diff, cnt = max_difference(auc_lt, out["auc"], "relative")
         agreements.append(Agreement("AUC (direction <)", "scikit-learn", cnt, diff, "relative", 1e-8))
     if any(x.role == "peer" and x.seconds is not None and x.extrapolated for x in ms):
-        notes.append(f"the loop peers ran on the first {k} of {m} markers; their times are extrapolated linearly to {m}")
+        notes.append(
+            f"the loop peers ran on the first {k} of {m} markers; "
+            f"their times are extrapolated linearly to {m}"
+        )
 
     ours_s = ms[0].seconds
     targets = [
-        _target("screen_vs_r", "R loop / cartscope >= 100x", _over(_peer_seconds(ms, R_SCREEN), ours_s), 100.0, True, staged),
-        _target("screen_vs_python", "Python loop / cartscope >= 100x", _over(_peer_seconds(ms, PY_SCREEN), ours_s), 100.0, True, staged),
-        _target("screen_vs_floor", "cartscope / argsort floor <= 10x", _over(ours_s, ms[1].seconds), 10.0, False, staged),
-        _target("screen_memory", "cartscope peak memory / input matrix <= 3x", peak / d.x.nbytes, 3.0, False, staged),
+        _target(
+            "screen_vs_r",
+            "R loop / cartscope >= 100x",
+            _over(_peer_seconds(ms, R_SCREEN), ours_s),
+            100.0,
+            True,
+            staged,
+        ),
+        _target(
+            "screen_vs_python",
+            "Python loop / cartscope >= 100x",
+            _over(_peer_seconds(ms, PY_SCREEN), ours_s),
+            100.0,
+            True,
+            staged,
+        ),
+        _target(
+            "screen_vs_floor",
+            "cartscope / argsort floor <= 10x",
+            _over(ours_s, ms[1].seconds),
+            10.0,
+            False,
+            staged,
+        ),
+        _target(
+            "screen_memory",
+            "cartscope peak memory / input matrix <= 3x",
+            peak / d.x.nbytes,
+            3.0,
+            False,
+            staged,
+        ),
     ]
     return CaseResult(
         name="screen",
@@ -233,10 +290,18 @@ def km_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseRe
     at = state["km"].survival_at(np.asarray(LANDMARKS))
 
     progress("km: R survfit + survdiff")
-    r = run_r("km", {"time": d.time, "event": d.event, "group": d.group}, {"n_patients": n, "repeats": repeats, "landmarks": list(LANDMARKS)})
+    r = run_r(
+        "km",
+        {"time": d.time, "event": d.event, "group": d.group},
+        {"n_patients": n, "repeats": repeats, "landmarks": list(LANDMARKS)},
+    )
     if r.ok:
         ms.append(_measure(R_KM, "peer", tuple(np.atleast_1d(r.output["seconds"])), n, n))
-        for q, ours_q, key in (("S(t) at landmarks", at.survival, "survival"), ("log-log CI lower", at.lower, "lower"), ("log-log CI upper", at.upper, "upper")):
+        for q, ours_q, key in (
+            ("S(t) at landmarks", at.survival, "survival"),
+            ("log-log CI lower", at.lower, "lower"),
+            ("log-log CI upper", at.upper, "upper"),
+        ):
             diff, cnt = max_difference(ours_q, np.atleast_1d(r.output[key]), "relative")
             agreements.append(Agreement(q, "R", cnt, diff, "relative", 1e-8))
         diff, cnt = max_difference(state["lr"].statistic, r.output["chisq"], "relative")
@@ -270,7 +335,14 @@ def km_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseRe
         agreements.append(Agreement("log-rank chi-square", "lifelines", cnt, diff, "relative", 1e-8))
 
     targets = [
-        _target("km_vs_r", "cartscope / R <= 1x (no slower than R)", _over(ms[0].seconds, _peer_seconds(ms, R_KM)), 1.0, False, staged)
+        _target(
+            "km_vs_r",
+            "cartscope / R <= 1x (no slower than R)",
+            _over(ms[0].seconds, _peer_seconds(ms, R_KM)),
+            1.0,
+            False,
+            staged,
+        )
     ]
     return CaseResult(
         name="km",
@@ -312,7 +384,11 @@ def cox_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseR
     notes: list[str] = []
 
     progress("cox: R coxph")
-    r = run_r("cox", {"x": d.x, "time": d.time, "event": d.event}, {"n_patients": n, "n_covariates": p, "repeats": repeats})
+    r = run_r(
+        "cox",
+        {"x": d.x, "time": d.time, "event": d.event},
+        {"n_patients": n, "n_covariates": p, "repeats": repeats},
+    )
     if r.ok:
         ms.append(_measure(R_COX, "peer", tuple(np.atleast_1d(r.output["seconds"])), n, n))
         diff, cnt = max_difference(coef, np.atleast_1d(r.output["coef"]), "absolute")
@@ -339,8 +415,17 @@ def cox_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseR
 
     ours = ms[0].seconds
     targets = [
-        _target("cox_vs_r", "cartscope / R <= 1.5x", _over(ours, _peer_seconds(ms, R_COX)), 1.5, False, staged),
-        _target("cox_vs_lifelines", "lifelines / cartscope >= 5x", _over(_peer_seconds(ms, PY_COX), ours), 5.0, True, staged),
+        _target(
+            "cox_vs_r", "cartscope / R <= 1.5x", _over(ours, _peer_seconds(ms, R_COX)), 1.5, False, staged
+        ),
+        _target(
+            "cox_vs_lifelines",
+            "lifelines / cartscope >= 5x",
+            _over(_peer_seconds(ms, PY_COX), ours),
+            5.0,
+            True,
+            staged,
+        ),
     ]
     return CaseResult(
         name="cox",

@@ -6,7 +6,7 @@ import os
 import platform
 import sys
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -71,6 +71,6 @@ def describe_machine() -> Machine:
         cores=os.cpu_count() or 1,
         memory_gib=_memory_gib(),
         platform=platform.platform(),
-        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         versions=tuple(versions.items()),
     )

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-PYTHON_INSTALL_HINT = "install the Python peers with: pip install 'cartscope[bench]' (lifelines, scikit-learn)"
+PYTHON_INSTALL_HINT = (
+    "install the Python peers with: pip install 'cartscope[bench]' (lifelines, scikit-learn)"
+)
 
 _IMPORT_NAMES = {"lifelines": "lifelines", "scikit-learn": "sklearn", "scipy": "scipy"}
 
@@ -75,7 +77,10 @@ def _screen_loop(
     roc_curve: Any,
 ) -> dict[str, NDArray[np.float64]]:
     k = x.shape[1]
-    out = {key: np.full(k, np.nan) for key in ("mw_p", "auc", "threshold", "sensitivity", "specificity", "logrank_p")}
+    out = {
+        key: np.full(k, np.nan)
+        for key in ("mw_p", "auc", "threshold", "sensitivity", "specificity", "logrank_p")
+    }
     y = label.astype(int)
     for j in range(k):
         v = x[:, j]

@@ -78,7 +78,9 @@ class Agreement:
         return bool(self.n > 0 and self.max_diff <= self.tolerance)
 
 
-def max_difference(ours: ArrayLike, theirs: ArrayLike, kind: Literal["relative", "absolute"]) -> tuple[float, int]:
+def max_difference(
+    ours: ArrayLike, theirs: ArrayLike, kind: Literal["relative", "absolute"]
+) -> tuple[float, int]:
     """Largest |ours - theirs| (relative to |theirs| when ``kind="relative"``) over the pairs
     where both are finite, and how many pairs that was (against a zero the difference is
     absolute)."""
