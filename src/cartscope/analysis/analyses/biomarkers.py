@@ -292,7 +292,8 @@ def _baseline(ctx: StudyContext, train: pd.DataFrame, wide: pd.DataFrame) -> Non
             row.update(median_nr_er=float(np.median(b[ok & case])), median_durable=float(np.median(b[ok & ~case])),
                        p_value=float(mw.p_value))
             ctx.key(f"biomarkers.{marker}.baseline_p", float(mw.p_value))
-        both = base[[marker]].join(wide[[marker]], lsuffix="_base", rsuffix="_peak", how="inner").dropna()
+        both = pd.concat([base[marker].rename(f"{marker}_base"), wide[marker].rename(f"{marker}_peak")],
+                         axis=1, join="inner").dropna()
         if len(both):
             row.update(median_baseline=float(both[f"{marker}_base"].median()),
                        median_peak=float(both[f"{marker}_peak"].median()), n_paired=int(len(both)))

@@ -1,0 +1,46 @@
+"""The reproduction record: every published figure gets a cartscope value and a verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from cartscope.analysis.reproduction import PUBLISHED, Published, judge, render, reproduce
+
+
+@pytest.fixture(scope="module")
+def jin_rows():
+    return reproduce("jin2023", seed=2023)
+
+
+def test_every_published_figure_of_jin2023_is_compared(jin_rows):
+    expected = [p.quantity for p in PUBLISHED if p.preset == "jin2023"]
+    assert [r.quantity for r in jin_rows] == expected
+    assert all(r.cartscope != "n/a" for r in jin_rows)
+    assert all(r.agrees.startswith(("yes", "no: ")) for r in jin_rows)
+
+
+def test_jin2023_core_figures_agree(jin_rows):
+    by = {r.quantity: r for r in jin_rows}
+    for q in ("B-ALL no response / relapse / remission", "NR/ER share among evaluable, B-NHL",
+              "MIP3a AUC (training)", "MIP3a sensitivity", "relapses by 6-month bin, B-NHL"):
+        assert by[q].agrees.startswith("yes"), (q, by[q])
+
+
+def test_judge_rules():
+    p = Published("x", "q", "0.0049", 0.0049, "p", "s")
+    assert judge(p, "0.01", 0.01).startswith("yes")
+    assert judge(p, "0.2", 0.2).startswith("no: opposite side of 0.05")
+    share = Published("x", "q", "50%", 0.5, "share", "s")
+    assert judge(share, "55%", 0.55).startswith("yes")
+    assert judge(share, "75%", 0.75).startswith("no: differs by 0.250")
+    count = Published("x", "q", "3 / 2", None, "count", "s")
+    assert judge(count, "3 / 2", None) == "yes (exact)"
+    assert judge(count, "2 / 3", None).startswith("no")
+    r = Published("x", "q", "-0.5", -0.5, "r", "s")
+    assert judge(r, "0.5", 0.5) == "no: opposite direction"
+
+
+def test_render_has_one_table_per_preset(jin_rows):
+    text = render({"jin2023": jin_rows}, seed=7)
+    assert "## jin2023" in text and "seed 7" in text
+    assert text.count("| quantity | published | cartscope | agrees | source |") == 1
