@@ -101,15 +101,15 @@ def test_units_are_converted_and_recorded(good) -> None:
     assert labs.loc[("P01", "crp", 5.0), "value"] == pytest.approx(82.0)
     assert labs.loc[("P02", "platelets", -3.0), "value"] == pytest.approx(95000.0)
     assert labs.loc[("P02", "il6", 6.0), "value"] == pytest.approx(300.0)
-    assert labs.loc[("P03", "creatinine", 4.0), "value"] == pytest.approx(97 / 88.4, rel=1e-12)
-    assert labs.loc[("P04", "hemoglobin", 2.0), "value"] == pytest.approx(9.2)
+    assert labs.loc[("P03", "creatinine", 4.0), "value"] == pytest.approx(1.1 * 88.4, rel=1e-12)
+    assert labs.loc[("P04", "hemoglobin", 2.0), "value"] == pytest.approx(92.0)
     assert labs.loc[("P01", "ferritin", 5.0), "value"] == 2150.0
-    assert set(good.labs["unit"]) == {"pg/mL", "ng/mL", "mg/L", "/uL", "mg/dL", "g/dL"}
+    assert set(good.labs["unit"]) == {"pg/mL", "ng/mL", "mg/L", "/uL", "umol/L", "g/L"}
     assert good.conversions == (
-        UnitConversion("labs", "value[creatinine]", "umol/L", "mg/dL", 1 / 88.4, 1),
+        UnitConversion("labs", "value[creatinine]", "mg/dL", "umol/L", 88.4, 1),
         UnitConversion("labs", "value[crp]", "mg/dL", "mg/L", 10.0, 1),
         UnitConversion("labs", "value[ferritin]", "ug/L", "ng/mL", 1.0, 1),
-        UnitConversion("labs", "value[hemoglobin]", "g/L", "g/dL", 0.1, 1),
+        UnitConversion("labs", "value[hemoglobin]", "g/dL", "g/L", 10.0, 1),
         UnitConversion("labs", "value[il6]", "ng/mL", "pg/mL", 1000.0, 1),
         UnitConversion("labs", "value[platelets]", "x10^9/L", "/uL", 1000.0, 1),
     )
