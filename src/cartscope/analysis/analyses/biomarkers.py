@@ -255,7 +255,7 @@ def _optimism(ctx: StudyContext, train: pd.DataFrame, wide: pd.DataFrame, is_cas
             continue
         v = wide[marker].reindex(train["patient_id"]).to_numpy(dtype=float)
         try:
-            res = optimism_corrected_auc(v, is_case, n_boot=bm.n_boot, seed=bm.seed)
+            res = optimism_corrected_auc(v, is_case, n_boot=bm.n_boot, seed=bm.seed, markers=[marker])
         except (TypeError, ValueError) as exc:
             ctx.notes[f"biomarkers:optimism_corrected_auc:{marker}"] = str(exc)
             continue
