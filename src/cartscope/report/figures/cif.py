@@ -20,6 +20,7 @@ from cartscope.report.figures.style import (
     SINGLE_COLUMN,
     colors_for,
     figure_style,
+    freeze_layout,
     format_p,
     new_figure,
 )
@@ -132,4 +133,5 @@ def cif_figure(
         else:
             ax.legend(handles, labels, loc="upper left" if legend_loc == "auto" else legend_loc,
                       borderaxespad=0.3)
+        freeze_layout(fig)
     return fig

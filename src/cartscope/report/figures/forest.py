@@ -20,6 +20,7 @@ from cartscope.report.figures.style import (
     SINGLE_COLUMN,
     SMALL_FONT_SIZE,
     figure_style,
+    freeze_layout,
     p_text,
     new_figure,
 )
@@ -146,4 +147,5 @@ def forest_figure(
             if has_p and np.isfinite(row["p"]):
                 ax_t.text(0.98, i, p_text(row["p"]),
                           ha="right", va="center", fontsize=SMALL_FONT_SIZE)
+        freeze_layout(fig)
     return fig

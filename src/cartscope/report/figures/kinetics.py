@@ -25,6 +25,7 @@ from cartscope.report.figures.style import (
     SINGLE_COLUMN,
     colors_for,
     figure_style,
+    freeze_layout,
     new_figure,
     plain_log_axis,
 )
@@ -143,6 +144,7 @@ def car_kinetics_figure(
         if title:
             ax.set_title(title, loc="left")
         ax.legend(loc="upper right", borderaxespad=0.3)
+        freeze_layout(fig)
     return fig
 
 
@@ -217,4 +219,5 @@ def cytokine_course_figure(
             ax.set_title(analyte, loc="left")
             if i == 0:
                 ax.legend(loc="upper right", borderaxespad=0.3)
+        freeze_layout(fig)
     return fig

@@ -23,6 +23,7 @@ from cartscope.report.figures.style import (
     SMALL_FONT_SIZE,
     colors_for,
     figure_style,
+    freeze_layout,
     format_p,
     new_figure,
 )
@@ -173,4 +174,5 @@ def km_figure(
                 ax_risk.spines[side].set_visible(False)
             ax_risk.set_title("Number at risk", loc="left", fontsize=SMALL_FONT_SIZE,
                               fontweight="normal")
+        freeze_layout(fig)
     return fig

@@ -20,6 +20,7 @@ from cartscope.report.figures.style import (
     SINGLE_COLUMN,
     colors_for,
     figure_style,
+    freeze_layout,
     format_p,
     new_figure,
     plain_log_axis,
@@ -121,4 +122,5 @@ def marker_by_class_figure(
             ax.plot([0, 0, 1, 1], [y0, y1, y1, y0], color="black", linewidth=0.8)
             ax.text(0.5, y1, format_p(p_value, prefix=f"{test_label} p"), ha="center",
                     va="bottom")
+        freeze_layout(fig)
     return fig

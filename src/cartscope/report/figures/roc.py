@@ -19,6 +19,7 @@ from cartscope.report.figures.style import (
     SMALL_FONT_SIZE,
     colors_for,
     figure_style,
+    freeze_layout,
     format_number,
     new_figure,
 )
@@ -113,4 +114,5 @@ def roc_figure(
         if title:
             ax.set_title(title, loc="left")
         ax.legend(loc="lower right", borderaxespad=0.3, handlelength=1.2)
+        freeze_layout(fig)
     return fig

@@ -204,3 +204,17 @@ def plain_log_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(_plain_number))
     axis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10))))
     axis.set_minor_formatter(NullFormatter())
+
+
+def freeze_layout(fig: Any) -> Any:
+    """Run the figure's layout engine once and fix the result.
+
+    Constrained layout otherwise runs again at every draw and can move axes by a fraction of
+    a point each time, so a figure saved twice (or after an inline SVG) would not give
+    identical files. Returns ``fig``.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+    return fig

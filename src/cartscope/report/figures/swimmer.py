@@ -27,6 +27,7 @@ from cartscope.report.figures.style import (
     SMALL_FONT_SIZE,
     colors_for,
     figure_style,
+    freeze_layout,
     new_figure,
 )
 
@@ -183,4 +184,5 @@ def swimmer_figure(
                 handles.append(Line2D([], [], linestyle="none", label=style["label"].format(antigen=antigen), **st))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
                   fontsize=SMALL_FONT_SIZE)
+        freeze_layout(fig)
     return fig
