@@ -23,6 +23,7 @@ class Machine:
     memory_gib: float | None
     platform: str
     date: str
+    load_average: float | None
     versions: tuple[tuple[str, str], ...]
 
     def to_dict(self) -> dict[str, object]:
@@ -49,6 +50,14 @@ def _memory_gib() -> float | None:
     return None
 
 
+def _load_average() -> float | None:
+    """One-minute load average: other work on the machine slows every tool alike."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -72,5 +81,6 @@ def describe_machine() -> Machine:
         memory_gib=_memory_gib(),
         platform=platform.platform(),
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        load_average=_load_average(),
         versions=tuple(versions.items()),
     )

@@ -201,6 +201,7 @@ class BenchReport:
             f"| cores | {m.cores} |",
             f"| memory | {m.memory_gib} GiB |" if m.memory_gib is not None else "| memory | unknown |",
             f"| platform | {m.platform} |",
+            f"| load average (1 min) at the start | {m.load_average} (on {m.cores} cores) |",
         ]
         lines += [f"| {name} | {version} |" for name, version in m.versions]
         lines += [

@@ -45,9 +45,10 @@ def run_bench(
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     chosen = sizes if sizes is not None else (QUICK if quick else FULL)
     say = progress or (lambda _msg: None)
+    machine = describe_machine()
     results = tuple(CASES[name](chosen, int(repeats), seed, say) for name in names)
     return BenchReport(
-        machine=describe_machine(),
+        machine=machine,
         cases=results,
         repeats=int(repeats),
         quick=quick,
