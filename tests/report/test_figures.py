@@ -129,7 +129,7 @@ def _pdf_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _check_image(fig: Figure, name: str, tmp_path: Path, tol: float = 3.0) -> None:
+def _check_image(fig: Figure, name: str, tmp_path: Path, tol: float = 1.0) -> None:
     expected = BASELINE / f"{name}.png"
     actual = tmp_path / f"{name}.png"
     export.save_figure(fig, actual.with_suffix(""), formats=("png",), dpi=100)

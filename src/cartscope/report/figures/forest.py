@@ -107,12 +107,13 @@ def forest_figure(
         y = np.arange(n)
         ax.axvline(1.0, color=GREY, linestyle=(0, (3, 2)), linewidth=0.8, zorder=1)
         for i, row in df.iterrows():
-            l = max(row["lower"], lo) if np.isfinite(row["lower"]) else lo
-            u = min(row["upper"], hi) if np.isfinite(row["upper"]) else hi
-            ax.plot([l, u], [i, i], color=color, linewidth=1.1, solid_capstyle="butt", zorder=2)
-            for end, beyond in ((l, not row["lower"] > lo), (u, not row["upper"] < hi)):
-                if beyond:
-                    ax.annotate("", xy=(end, i), xytext=(np.sqrt(max(l, lo) * min(u, hi)) if l < u else end, i),
+            left = max(row["lower"], lo) if np.isfinite(row["lower"]) else lo
+            right = min(row["upper"], hi) if np.isfinite(row["upper"]) else hi
+            ax.plot([left, right], [i, i], color=color, linewidth=1.1, solid_capstyle="butt", zorder=2)
+            middle = np.sqrt(left * right)
+            for end, beyond in ((left, not row["lower"] > lo), (right, not row["upper"] < hi)):
+                if beyond:  # the interval runs off the axis: arrowhead at the edge
+                    ax.annotate("", xy=(end, i), xytext=(middle, i),
                                 arrowprops={"arrowstyle": "->", "color": color, "linewidth": 1.1})
             if lo <= row["hr"] <= hi:
                 ax.plot([row["hr"]], [i], marker="s", markersize=5, color=color, zorder=3,

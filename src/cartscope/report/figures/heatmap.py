@@ -132,7 +132,10 @@ def fold_change_heatmap(
         p_order = np.arange(len(patients))
     mat = lg[np.ix_(p_order, a_order)].T  # analytes x patients
     finite = np.abs(mat[np.isfinite(mat)])
-    lim = float(vmax) if vmax is not None else max(1.0, float(np.ceil(finite.max() * 2) / 2) if finite.size else 1.0)
+    if vmax is not None:
+        lim = float(vmax)
+    else:
+        lim = max(1.0, float(np.ceil(finite.max() * 2) / 2)) if finite.size else 1.0
     n_a, n_p = mat.shape
     show_ids = (n_p <= 60) if show_patient_ids is None else show_patient_ids
 

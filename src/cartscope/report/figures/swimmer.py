@@ -113,7 +113,9 @@ def swimmer_figure(
     ids = ep["patient_id"].tolist()
     ypos = {pid: i for i, pid in enumerate(ids)}
     show = (n <= 50) if show_ids is None else show_ids
-    groups = ep[group].astype(object).where(ep[group].notna(), "unknown").tolist() if group and group in ep else None
+    groups = None
+    if group and group in ep:
+        groups = ep[group].astype(object).where(ep[group].notna(), "unknown").tolist()
     levels = list(dict.fromkeys(groups)) if groups else []
     bar_col = colors_for(levels, {**dict(zip(levels, BAR_COLORS)), **(colors or {})}) if groups else {}
     ag = antigen.lower()
@@ -181,7 +183,8 @@ def swimmer_figure(
         for kind, style in MARKERS.items():
             if kind in used:
                 st = {k: v for k, v in style.items() if k != "label"}
-                handles.append(Line2D([], [], linestyle="none", label=style["label"].format(antigen=antigen), **st))
+                label = style["label"].format(antigen=antigen)
+                handles.append(Line2D([], [], linestyle="none", label=label, **st))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
                   fontsize=SMALL_FONT_SIZE)
         freeze_layout(fig)

@@ -72,7 +72,8 @@ def venn_figure(
     set label reads "name (n = k)".
     """
     if not isinstance(sets, Mapping) or len(sets) not in (2, 3):
-        raise ValueError(f"a Venn diagram needs 2 or 3 named sets, got {len(sets) if isinstance(sets, Mapping) else sets!r}")
+        got = len(sets) if isinstance(sets, Mapping) else repr(sets)
+        raise ValueError(f"a Venn diagram needs 2 or 3 named sets, got {got}")
     labels = list(sets)
     k = len(labels)
     members = {lab: set(sets[lab]) for lab in labels}
