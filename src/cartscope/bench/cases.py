@@ -492,7 +492,7 @@ def study_stages(
 def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseResult:
     """``cartscope analyze`` of the jin2023 preset end to end, broken down by stage."""
     del sizes  # the preset fixes the size
-    title = f"Study: cartscope analyze of the {STUDY_PRESET} preset, by stage"
+    title = f"cartscope analyze of the {STUDY_PRESET} preset end to end, by stage"
     runner = find_study_runner()
     if runner is None:
         note = (
