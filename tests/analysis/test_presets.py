@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from cartscope.analysis.presets import PRESETS, _synth, synthesize
+from cartscope.cohort.units import canonical_analyte
 from cartscope.analysis.presets import jin2023 as jin
 from cartscope.analysis.presets import lu2021 as lu
 from cartscope.clinical.crs import CrsRules, grade_crs
@@ -177,7 +178,7 @@ def test_jin_doses_and_schedule(cohorts: dict) -> None:
 def test_jin_il6_and_ferritin_maxima(cohorts: dict) -> None:
     c = cohorts["jin2023"]
     labs = c.labs[c.labs["panel"] == "clinical"].merge(c.patients[["patient_id", "disease"]], on="patient_id")
-    for analyte, limit, ball, nhl in (("IL-6", 5000.0, (269.8, 15.73), (214.8, 9.71)),
+    for analyte, limit, ball, nhl in (("il6", 5000.0, (269.8, 15.73), (214.8, 9.71)),
                                       ("ferritin", 50000.0, (1083.5, 77.4), (845.1, 174.7))):
         s = labs[labs["analyte"] == analyte]
         idx = s.groupby("patient_id")["value"].idxmax()
@@ -187,7 +188,7 @@ def test_jin_il6_and_ferritin_maxima(cohorts: dict) -> None:
             v = peaks.loc[(peaks["disease"] == "B-ALL") == is_ball]
             assert v["value"].median() == pytest.approx(med, abs=1e-9)
             assert v["value"].min() == lo and v["value"].max() == limit
-            if analyte == "IL-6":
+            if analyte == "il6":
                 assert (v["day"].median(), v["day"].min(), v["day"].max()) == (5, 2, 9 if is_ball else 10)
 
 
@@ -269,7 +270,7 @@ def test_jin_biomarker_training_set(cohorts: dict, jin_endpoints: pd.DataFrame) 
     assert np.corrcoef(fc["MIP3a"], fc["Eotaxin"])[0, 1] == pytest.approx(0.43, abs=0.01)
     pos, neg = int(nrer.sum()), int((~nrer).sum())
     for marker, p_published in jin.PUBLISHED_P.items():
-        x = fc.loc[ev, marker].to_numpy()
+        x = fc.loc[ev, canonical_analyte(marker) or marker].to_numpy()
         p = _synth.exact_u_pvalue(_synth.u_of(x, nrer.astype(int)), pos, neg)
         assert p == pytest.approx(p_published, rel=0.35), marker
         for g in ("B-ALL", "B-NHL"):
@@ -278,7 +279,7 @@ def test_jin_biomarker_training_set(cohorts: dict, jin_endpoints: pd.DataFrame) 
                 pg = _synth.exact_u_pvalue(_synth.u_of(x[m], nrer[m].astype(int)), int(nrer[m].sum()), int((~nrer[m]).sum()))
                 assert pg < 0.05, (marker, g)
     for marker in jin.OTHER_MARKERS:
-        x = fc.loc[ev, marker].to_numpy()
+        x = fc.loc[ev, canonical_analyte(marker) or marker].to_numpy()
         assert _synth.exact_u_pvalue(_synth.u_of(x, nrer.astype(int)), pos, neg) >= 0.1, marker
 
 
@@ -338,7 +339,7 @@ def test_li_response_crs_il6_and_events(cohorts: dict) -> None:
     post = ass[(ass["day"] > ass["c2"]) & (ass["day"] <= ass["c2"] + 91)]
     assert set(post.loc[post["response"].notna(), "patient_id"]) == set(c2.index)
     assert (post["response"].dropna() == "MRD-negative CR").all()
-    il6 = c.labs[c.labs["analyte"] == "IL-6"].merge(c2.rename("c2"), left_on="patient_id", right_index=True)
+    il6 = c.labs[c.labs["analyte"] == "il6"].merge(c2.rename("c2"), left_on="patient_id", right_index=True)
     il6["after"] = np.where(il6["day"] >= il6["c2"] - 1, "CART2", "CART1")
     peak = il6.groupby(["after", "patient_id"])["value"].max()
     base = il6[il6["timepoint"] == "baseline"].set_index(["after", "patient_id"])["value"]
@@ -471,7 +472,7 @@ def test_lu_kinetics_labs_and_adverse_events(cohorts: dict) -> None:
     infl = labs[labs["panel"] == "inflammation"].groupby(["analyte", "patient_id"])["value"].max()
     from scipy.stats import mannwhitneyu
 
-    for analyte in ("CRP", "sIL-2R", "IL-6"):
+    for analyte in ("crp", "il2r", "il6"):
         x = infl[analyte]
         assert mannwhitneyu(x[pub], x[group[group == "active disease"].index]).pvalue < 0.05
     grades = grade_labs(labs[labs["panel"] == "haematology"], toxicity_daily=c.toxicity_daily,

@@ -165,3 +165,12 @@ def test_cd4_cd8_inversion() -> None:
     assert not bool(s.loc["b", "inverts"]) and np.isnan(s.loc["b", "inversion_day"])
     assert bool(cd4_cd8_course(k, window=(0, 10)).summary.set_index("patient_id").loc["b", "inverts"])
     assert len(course.by_day) == 8
+
+
+def test_assay_limits_match_canonical_analyte_names() -> None:
+    """A loaded cohort names IL-6 'il6': the default IL-6 limit of 5000 pg/mL still applies."""
+    labs = pd.DataFrame({"patient_id": ["a", "a", "b", "b"], "day": [0, 5, 0, 6],
+                         "analyte": ["il6", "il6", "IL-6", "IL-6"], "value": [10.0, 5000.0, 3.0, 4999.0]})
+    out = cytokine_kinetics(labs).set_index("patient_id")
+    assert out["peak_censored"].tolist() == [True, False]
+    assert len(cytokine_kinetics(labs, analytes=["IL-6"])) == 2

@@ -40,6 +40,8 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cartscope.cohort.units import canonical_analyte
+
 AucMethod = Literal["linear", "linear-up/log-down"]
 
 CAR_COMPONENTS = ("cd19_car_copies", "cd22_car_copies")
@@ -262,6 +264,11 @@ def car_kinetics(kinetics: pd.DataFrame, *, measure: str | Sequence[str] = "car_
 # --- cytokines ---------------------------------------------------------------------------
 
 DEFAULT_LIMITS: Mapping[str, float] = {"IL-6": 5000.0, "ferritin": 50000.0}
+
+
+def _analyte_key(name: str) -> str:
+    """Analyte names compare by their canonical cohort name (``IL-6`` == ``il6``), else casefolded."""
+    return canonical_analyte(name) or str(name).casefold()
 """Upper assay limits of the jin2023 assays (presets.md): values at the limit are censored."""
 
 
@@ -275,7 +282,7 @@ def cytokine_kinetics(labs: pd.DataFrame, *, analytes: Sequence[str] | None = No
       IL-6 peak in the first 30 days; li2023 defines IL-6 fold change as peak / pre-CAR-T
       baseline, seed 001);
     - ``peak_censored``: the peak sits at or above the analyte's upper assay limit (``limits``,
-      case-insensitive names) or carries the qualifier ``>=``/``>``; such a peak is a lower
+      names compared as canonical analytes: ``IL-6`` matches ``il6``) or carries the qualifier ``>=``/``>``; such a peak is a lower
       bound ("treated as >= limit, not exact"), and so is its fold change.
     Healthy-donor rows (``role == healthy_donor``) are left out.
     """
@@ -289,12 +296,14 @@ def cytokine_kinetics(labs: pd.DataFrame, *, analytes: Sequence[str] | None = No
     lab["day"] = pd.to_numeric(lab["day"], errors="coerce")
     lab["value"] = pd.to_numeric(lab["value"], errors="coerce")
     lab = lab[lab["day"].notna() & lab["value"].notna()]
+    key = lab["analyte"].astype(str).map(_analyte_key)
     if analytes is not None:
-        lab = lab[lab["analyte"].isin(list(analytes))]
-    lim = {str(a).casefold(): float(v) for a, v in limits.items()}
+        lab = lab[key.isin({_analyte_key(a) for a in analytes})]
+        key = key[lab.index]
+    lim = {_analyte_key(a): float(v) for a, v in limits.items()}
     qual = lab["qualifier"].astype(object) if "qualifier" in lab else pd.Series(None, index=lab.index, dtype=object)
     lab["at_limit"] = qual.isin([">=", ">"]).to_numpy() | (
-        lab["value"].to_numpy() >= lab["analyte"].astype(str).str.casefold().map(lim).astype(float).fillna(np.inf).to_numpy())
+        lab["value"].to_numpy() >= key.map(lim).astype(float).fillna(np.inf).to_numpy())
     cols = ["patient_id", "analyte", "baseline", "baseline_day", "peak", "peak_day", "fold_change",
             "peak_censored", "n_samples", "reason"]
     rows = []

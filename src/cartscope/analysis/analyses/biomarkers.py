@@ -327,7 +327,7 @@ def _associations(ctx: StudyContext, rows: pd.DataFrame, wide: pd.DataFrame) -> 
             mw = mann_whitney(v[ok2 & (grp == hi)], v[ok2 & (grp != hi)])
             out.append({"marker": marker, "with": "crs_group", "test": "mann-whitney", "n": int(ok2.sum()),
                         "estimate": np.nan, "p_value": float(mw.p_value)})
-        for analyte in ("IL-6", "ferritin"):
+        for analyte in ("il6", "ferritin"):
             pk = peaks[peaks["analyte"] == analyte].set_index("patient_id")["peak"]
             y = rows["patient_id"].map(pk).to_numpy(dtype=float)
             ok3 = np.isfinite(v) & np.isfinite(y)

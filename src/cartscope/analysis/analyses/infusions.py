@@ -65,7 +65,7 @@ def run(ctx: StudyContext) -> None:
         il6, peak = {}, {}
         for no in sorted(labels):
             p = cytokine_peaks(ctx, infusion=no)
-            p = p[p["analyte"] == "IL-6"]
+            p = p[p["analyte"] == "il6"]
             if p.empty:
                 continue
             il6[no] = p["fold_change"].to_numpy(dtype=float)

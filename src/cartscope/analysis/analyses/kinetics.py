@@ -15,7 +15,7 @@ import pandas as pd
 from cartscope.analysis.analyses._context import StudyContext, float_days, rebase
 from cartscope.clinical.kinetics import car_kinetics, cytokine_kinetics
 
-CYTOKINES = ("IL-6", "ferritin")
+CYTOKINES = ("il6", "ferritin")
 SUMMARISED = ("cmax", "tmax", "auc0_28", "persistence_day", "expansion_fold")
 
 
