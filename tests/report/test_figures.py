@@ -198,6 +198,16 @@ def test_save_figure_writes_three_formats(km_fig, tmp_path):
     assert "<dc:date>" not in paths[0].read_text()
 
 
+def test_save_figure_byte_identical(survival_data, tmp_path):
+    def build() -> Figure:
+        return km_figure(survival_data["fits"], logrank=survival_data["logrank"])
+
+    a = export.save_figure(build(), tmp_path / "a" / "km", dpi=100)
+    b = export.save_figure(build(), tmp_path / "b" / "km", dpi=100)
+    for pa, pb in zip(a, b):
+        assert pa.read_bytes() == pb.read_bytes(), pa.suffix
+
+
 def test_save_figure_rejects_unknown_format(km_fig, tmp_path):
     with pytest.raises(ValueError, match="unknown figure format"):
         export.save_figure(km_fig, tmp_path / "x", formats=("svg", "tiff"))

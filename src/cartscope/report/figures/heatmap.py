@@ -179,7 +179,9 @@ def fold_change_heatmap(
         if classes is not None:
             ax_c = fig.add_axes(box(x0, top + 0.03, heat_w, bar_h), sharex=ax)
             ax_c.set_label("classes")
-            levels = list(dict.fromkeys([classes[i] for i in p_order]))
+            seen = list(dict.fromkeys(classes))
+            preferred = list(class_order or ("NR/ER", "durable", "not evaluable"))
+            levels = [c for c in preferred if c in seen] + [c for c in seen if c not in preferred]
             palette = colors_for(levels, {**OUTCOME_COLORS, **(class_colors or {})})
             codes = np.array([[levels.index(classes[i]) for i in p_order]])
             ax_c.imshow(codes, aspect="auto", cmap=ListedColormap([palette[c] for c in levels]),

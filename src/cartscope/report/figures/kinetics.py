@@ -143,7 +143,7 @@ def car_kinetics_figure(
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper right", borderaxespad=0.3)
+        ax.legend(loc="best", borderaxespad=0.3)
         freeze_layout(fig)
     return fig
 
@@ -218,6 +218,6 @@ def cytokine_course_figure(
             ax.set_ylabel(f"{analyte} ({unit})" if unit else analyte)
             ax.set_title(analyte, loc="left")
             if i == 0:
-                ax.legend(loc="upper right", borderaxespad=0.3)
+                ax.legend(loc="best", borderaxespad=0.3)
         freeze_layout(fig)
     return fig
