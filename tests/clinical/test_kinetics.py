@@ -174,3 +174,15 @@ def test_assay_limits_match_canonical_analyte_names() -> None:
     out = cytokine_kinetics(labs).set_index("patient_id")
     assert out["peak_censored"].tolist() == [True, False]
     assert len(cytokine_kinetics(labs, analytes=["IL-6"])) == 2
+
+
+def test_integer_infusion_days_as_loaded() -> None:
+    """Loaded cohorts carry nullable integer days; per-infusion windows must accept them."""
+    kin = pd.DataFrame({"patient_id": ["a"] * 6, "infusion_no": [1, 1, 1, 2, 2, 2],
+                        "day": [1.0, 7.0, 14.0, 31.0, 37.0, 44.0], "measure": "car_copies_per_ug",
+                        "value": [10.0, 1000.0, 100.0, 5.0, 400.0, 50.0]})
+    inf = pd.DataFrame({"patient_id": ["a", "a"], "infusion_no": pd.array([1, 2], dtype="Int64"),
+                        "day": pd.array([0, 30], dtype="Int64")})
+    out = car_kinetics(kin, infusions=inf)
+    assert out["cmax"].tolist() == [1000.0, 400.0]
+    assert out["tmax"].tolist() == [7.0, 7.0]

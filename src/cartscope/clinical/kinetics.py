@@ -96,7 +96,7 @@ def infusion_windows(kinetics: pd.DataFrame, infusions: pd.DataFrame | None) -> 
     inf = infusions[["patient_id", "infusion_no", "day"]].copy()
     inf["patient_id"] = inf["patient_id"].astype(str)
     inf["infusion_no"] = pd.to_numeric(inf["infusion_no"], errors="coerce").astype(int)
-    inf["day"] = pd.to_numeric(inf["day"], errors="coerce")
+    inf["day"] = pd.to_numeric(inf["day"], errors="coerce").astype("float64")
     inf.loc[inf["day"].isna() & (inf["infusion_no"] == 1), "day"] = 0.0
     inf = inf.sort_values(["patient_id", "infusion_no"])
     inf["next_day"] = inf.groupby("patient_id")["day"].shift(-1).fillna(np.inf)

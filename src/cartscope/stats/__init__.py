@@ -3,41 +3,32 @@
 Knows nothing of CAR-T, files or databases. Every estimator returns a frozen result object
 with named fields and a ``to_frame()``. R is the reference for every number (see the R
 scripts beside ``tests/stats``).
+
+The names are bound eagerly: several functions share their module's name (``roc``, ``cox``),
+and a lazily resolved name would be shadowed by the submodule once it is imported.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cartscope.stats.competing import cumulative_incidence, fine_gray, gray_test
+from cartscope.stats.cox import CoxModelError, cox, cox_zph
+from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
+from cartscope.stats.km import kaplan_meier, median_followup
+from cartscope.stats.proportions import proportion_ci
+from cartscope.stats.roc import delong_test, roc
+from cartscope.stats.survival import logrank, logrank_trend
+from cartscope.stats.tests import (
+    adjust_pvalues,
+    chi_square,
+    correlation,
+    fisher_exact,
+    kruskal_wallis,
+    mann_whitney,
+)
 
-_EXPORTS = {
-    "proportion_ci": "proportions",
-    "kaplan_meier": "survival",
-    "logrank": "survival",
-    "logrank_trend": "survival",
-    "median_followup": "survival",
-    "cox": "cox",
-    "cox_zph": "cox",
-    "CoxModelError": "cox",
-    "cumulative_incidence": "competing",
-    "gray_test": "competing",
-    "fine_gray": "competing",
-    "roc": "roc",
-    "delong_test": "roc",
-    "logrank_at_cutoffs": "cutoff_logrank",
-    "mann_whitney": "tests",
-    "kruskal_wallis": "tests",
-    "fisher_exact": "tests",
-    "chi_square": "tests",
-    "correlation": "tests",
-    "adjust_pvalues": "tests",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"cartscope.stats.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'cartscope.stats' has no attribute {name!r}")
+__all__ = [
+    "CoxModelError", "adjust_pvalues", "chi_square", "correlation", "cox", "cox_zph",
+    "cumulative_incidence", "delong_test", "fine_gray", "fisher_exact", "gray_test",
+    "kaplan_meier", "kruskal_wallis", "logrank", "logrank_at_cutoffs", "logrank_trend",
+    "mann_whitney", "median_followup", "proportion_ci", "roc",
+]
