@@ -145,3 +145,15 @@ def test_data_hash_ignores_absent_tables_and_sees_changes() -> None:
     assert store.data_hash(a) != store.data_hash(b)
     assert len(store.data_hash(a)) == 64
     assert set(TABLE_ORDER) >= a.present
+
+
+def test_store_round_trip_keeps_the_data_hash_of_a_loaded_cohort(tmp_path: Path) -> None:
+    from cartscope.cohort.load import load_cohort
+
+    source = Path(__file__).parent / "good" / "days"
+    loaded = load_cohort(source)
+    report = store.import_cohort(source, tmp_path / "s.duckdb", study="good")
+    back = store.load_snapshot(tmp_path / "s.duckdb", "good")
+    assert report.data_hash == store.data_hash(loaded) == store.data_hash(back)
+    for name in loaded.present:
+        pd.testing.assert_frame_equal(back.table(name), loaded.table(name), check_dtype=False)

@@ -139,7 +139,11 @@ def list_snapshots(db: Path | str) -> pd.DataFrame:
 
 
 def load_snapshot(db: Path | str, study: str, snapshot: int | None = None) -> Cohort:
-    """Read a stored snapshot back as a :class:`Cohort` (the latest when ``snapshot`` is None)."""
+    """Read a stored snapshot back as a :class:`Cohort` (the latest when ``snapshot`` is None).
+
+    The tables come back as :func:`cartscope.cohort.load.load_cohort` gives them (times as
+    ``day``, the same dtypes), so :func:`data_hash` of the two is the same.
+    """
     with closing(duckdb.connect(str(db), read_only=True)) as con:
         if snapshot is None:
             found = con.execute("SELECT max(snapshot) FROM snapshots WHERE study = ?", [study]).fetchone()
@@ -262,13 +266,17 @@ def _read_table(con: duckdb.DuckDBPyConnection, schema: TableSchema, study: str,
     frame = con.execute(
         f"SELECT * FROM t_{schema.name} WHERE study = ? AND snapshot = ? ORDER BY row_no", [study, snapshot]
     ).df()
-    frame = frame.drop(columns=["study", "snapshot", "row_no"])
+    frame = frame.drop(columns=["study", "snapshot", "row_no", "date"], errors="ignore")
     if schema.keep_extra_columns:
         covariates = pd.DataFrame([json.loads(v) for v in frame.pop("covariates")], index=frame.index)
         frame = pd.concat([frame, covariates], axis=1)
     for col in schema.columns:
+        if col.name not in frame.columns:
+            continue
         if col.kind == "int":
             frame[col.name] = frame[col.name].astype("Int64")
         elif col.kind == "bool":
             frame[col.name] = frame[col.name].astype("boolean")
+        elif col.kind in ("str", "category"):
+            frame[col.name] = frame[col.name].astype("str")
     return frame
