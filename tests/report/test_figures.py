@@ -638,6 +638,7 @@ def test_cytokine_course_groups():
     rows = [(f"p{i}", d, a, float(10 ** rng.uniform(0, 3)), "pg/mL", "patient")
             for i in range(8) for d in (0, 3, 5, 7, 14) for a in ("IL-6", "IFN-g")]
     rows.append(("hd1", 0, "IL-6", 1e6, "pg/mL", "healthy_donor"))
+    rows = [(p, d, "il6" if a == "IL-6" else a, v, u, r) for p, d, a, v, u, r in rows]  # canonical
     labs = pd.DataFrame(rows, columns=["patient_id", "day", "analyte", "value", "unit", "role"])
     groups = {f"p{i}": ("NR/ER" if i < 3 else "durable") for i in range(8)}
     fig = cytokine_course_figure(labs, analytes=["IL-6", "IFN-g"], groups=groups,

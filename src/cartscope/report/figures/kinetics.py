@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cartscope.cohort.units import canonical_analyte
 from cartscope.report.figures._time import nice_ticks
 from cartscope.report.figures.style import (
     OKABE_ITO,
@@ -35,6 +36,12 @@ CAR_LABELS: dict[str, str] = {"cd19_car_copies": "CD19 CAR", "cd22_car_copies": 
                               "car_copies_per_ug": "CAR (total)"}
 CAR_COLORS: dict[str, str] = {"CD19 CAR": OKABE_ITO["blue"], "CD22 CAR": OKABE_ITO["vermillion"],
                               "CAR (total)": OKABE_ITO["black"]}
+
+
+def _analyte_key(name: object) -> str:
+    """Names match by canonical analyte (``"IL-6"``, ``"il6"``, ``"IL6"``); unknown names as
+    written."""
+    return canonical_analyte(name) or str(name)
 
 
 def daily_summary(data: pd.DataFrame, min_patients: int = 3) -> pd.DataFrame:
@@ -168,7 +175,8 @@ def cytokine_course_figure(
     ----------
     labs : the cohort's labs table (patient_id, day, analyte, value[, unit, role]);
         healthy-donor rows (``role == "healthy_donor"``) are left out.
-    analytes : panels, in order.
+    analytes : panels, in order; matched by canonical analyte name (``"IL-6"`` finds rows
+        named ``il6``), the panel titled as given here.
     groups : patient_id -> group (e.g. outcome class or CRS grade); None draws one series.
     units : y-axis unit per analyte (default: the table's ``unit`` column, else none).
     window : days shown (default the first 30 days, where jin2023 and li2023 read the peak).
@@ -183,7 +191,8 @@ def cytokine_course_figure(
     lab = labs
     if "role" in lab:
         lab = lab[lab["role"].astype(object).fillna("patient") != "healthy_donor"]
-    missing = [a for a in analytes if a not in set(lab["analyte"])]
+    keys = lab["analyte"].map(_analyte_key)
+    missing = [a for a in analytes if _analyte_key(a) not in set(keys)]
     if missing:
         raise ValueError(f"no rows for analyte(s) {missing} in the labs table")
     if groups is not None:
@@ -207,7 +216,7 @@ def cytokine_course_figure(
         for i, analyte in enumerate(analytes):
             ax = fig.add_subplot(nr, nc, i + 1)
             ax.set_label(analyte)
-            rows = lab["analyte"] == analyte
+            rows = keys == _analyte_key(analyte)
             data = _tidy(lab[rows], series[rows], window)
             _course(ax, data, palette, min_patients, patient_lines)
             _day_axis(ax, window, data)
