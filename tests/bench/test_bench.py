@@ -251,6 +251,12 @@ def test_missing_peers_are_skipped_with_a_note(monkeypatch: pytest.MonkeyPatch) 
     assert not run.ok and "Rscript not found" in run.note
 
 
+def test_missing_r_script_is_a_note_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(peers_r, "rscript_path", lambda: "/usr/bin/Rscript")
+    run = peers_r.run_r("no_such_case", {"time": np.ones(3)}, {})
+    assert not run.ok and "no_such_case.R is missing" in run.note
+
+
 def test_missing_r_package_is_reported(tmp_path: Path) -> None:
     _require_r()
     script = tmp_path / "needs.R"

@@ -61,7 +61,10 @@ def run_r(name: str, arrays: dict[str, NDArray[Any]], meta: dict[str, Any], time
     rscript = rscript_path()
     if rscript is None:
         return RRun(False, {}, f"R peer skipped: Rscript not found; {R_INSTALL_HINT}")
-    script = script_path(name)
+    try:
+        script = script_path(name)
+    except FileNotFoundError as exc:
+        return RRun(False, {}, f"R peer skipped: {exc}")
     with tempfile.TemporaryDirectory(prefix="cartscope-bench-") as tmp:
         folder = Path(tmp)
         _write_arrays(folder, arrays, meta)
