@@ -71,6 +71,18 @@ def test_target_and_agreement_status() -> None:
     assert not Agreement("q", "R", 0, float("nan"), "relative", 1e-8).ok
 
 
+def test_explanations_fill_in_the_run_numbers_or_leave_them_out() -> None:
+    from cartscope.bench.explanations import explain
+
+    facts = {"r_ms": 6.25, "need_ms": 0.0625, "floor_ms": 0.0125, "need_floor": 5.0}
+    text = explain("screen_vs_r", None, facts)
+    assert "6.2 ms per marker" in text and "5.0x the cost of np.argsort" in text
+    without = explain("screen_vs_r", None, {})
+    assert "{" not in without and "ms per marker" not in without and "rank_blocks" in without
+    assert explain("cox_vs_lifelines", None, {"need_s": 0.15}).count("0.15 s") == 1
+    assert explain("no_such_target", None) == ""
+
+
 def test_time_stages_runs_stages_in_order_every_repeat() -> None:
     calls: list[str] = []
 

@@ -83,11 +83,17 @@ def _over(a: float | None, b: float | None) -> float | None:
 
 
 def _target(
-    key: str, text: str, value: float | None, bound: float, at_least: bool, staged: StagedTiming | None
+    key: str,
+    text: str,
+    value: float | None,
+    bound: float,
+    at_least: bool,
+    staged: StagedTiming | None,
+    facts: dict[str, float] | None = None,
 ) -> Target:
     target = Target(key, text, value, bound, at_least)
     if target.met is False:
-        return Target(key, text, value, bound, at_least, explain(key, staged))
+        return Target(key, text, value, bound, at_least, explain(key, staged, facts))
     return target
 
 
@@ -211,14 +217,24 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         )
 
     ours_s = ms[0].seconds
+    facts: dict[str, float] = {}
+    r_s = _peer_seconds(ms, R_SCREEN)
+    if r_s is not None and ms[1].seconds:
+        facts = {
+            "r_ms": 1000.0 * r_s / m,
+            "need_ms": 10.0 * r_s / m,
+            "floor_ms": 1000.0 * ms[1].seconds / m,
+            "need_floor": r_s / 100.0 / ms[1].seconds,
+        }
     targets = [
         _target(
             "screen_vs_r",
             "R loop / cartscope >= 100x",
-            _over(_peer_seconds(ms, R_SCREEN), ours_s),
+            _over(r_s, ours_s),
             100.0,
             True,
             staged,
+            facts,
         ),
         _target(
             "screen_vs_python",
@@ -227,6 +243,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             100.0,
             True,
             staged,
+            facts,
         ),
         _target(
             "screen_vs_floor",
@@ -235,6 +252,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             10.0,
             False,
             staged,
+            facts,
         ),
         _target(
             "screen_memory",
@@ -425,6 +443,7 @@ def cox_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseR
             5.0,
             True,
             staged,
+            {"need_s": (_peer_seconds(ms, PY_COX) or 0.0) / 5.0},
         ),
     ]
     return CaseResult(

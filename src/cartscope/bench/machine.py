@@ -58,6 +58,18 @@ def _load_average() -> float | None:
         return None
 
 
+def _blas() -> str | None:
+    """numpy's BLAS library and its thread count (threads change the Cox timings a lot)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas":
+            return f"{pool.get('internal_api')} {pool.get('version')}, {pool.get('num_threads')} threads"
+    return None
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -73,6 +85,9 @@ def describe_machine() -> Machine:
         if v:
             versions[dist] = v
     versions.update(package_versions())
+    blas = _blas()
+    if blas:
+        versions["BLAS (numpy)"] = blas
     for name, v in r_versions().items():
         versions["R" if name == "R" else f"R {name}"] = v
     return Machine(
