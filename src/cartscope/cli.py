@@ -233,6 +233,43 @@ def _print_summary(summary: "CohortSummary") -> None:
     console.print(follow)
 
 
+@app.command()
+def bench(
+    cases: Annotated[str, typer.Option("--cases", help="comma-separated: screen,km,cox,study")] = "screen,km,cox,study",
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="runs per measurement (median)")] = 5,
+    quick: Annotated[bool, typer.Option("--quick", help="tiny sizes: a smoke run in seconds")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="write the Markdown report here")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the JSON results here")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="random seed of the synthetic data")] = 2024,
+) -> None:
+    """Time cartscope against R and Python peers on the same data and print the ratios."""
+    from rich.table import Table
+
+    from cartscope.bench import parse_cases, run_bench
+
+    try:
+        names = parse_cases(cases)
+    except ValueError as exc:
+        err_console.print(str(exc), style="red")
+        raise typer.Exit(2) from None
+    command = f"cartscope bench --cases {','.join(names)} --repeats {repeats}" + (" --quick" if quick else "")
+    report = run_bench(
+        names, repeats=repeats, quick=quick, seed=seed, command=command,
+        progress=lambda msg: err_console.print(msg, style="dim"),
+    )
+    for title, header, rows in report.tables():
+        table = Table(title=title)
+        for col in header:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    if out is not None:
+        console.print(f"wrote {report.write_markdown(out)}")
+    if json_out is not None:
+        console.print(f"wrote {report.write_json(json_out)}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -8,7 +8,7 @@ from cartscope.bench.cases import CASES, FULL, QUICK, Sizes
 from cartscope.bench.machine import describe_machine
 from cartscope.bench.report import BenchReport
 
-DEFAULT_REPEATS = 3
+DEFAULT_REPEATS = 5
 DEFAULT_SEED = 2024
 
 
