@@ -1,4 +1,4 @@
-"""Maximally selected rank statistics against R maxstat 0.7 (R script: tests/analysis/r/maxstat.R)."""
+"""Maximally selected rank statistics against R maxstat 0.7 (R script: tests/stats/r/maxstat.R)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from cartscope.analysis.biomarkers.maxstat import (
+from cartscope.stats.maxstat import (
     _exit_probability,
     maxstat_test,
     maxstat_test_binary,

@@ -1,8 +1,7 @@
 """Maximally selected rank statistics: the best cut-point of a marker and its search-adjusted p.
 
-This is general numerics (no CAR-T knowledge) that the ``stats`` core does not have yet; it sits
-beside the biomarker screen until it moves to ``cartscope.stats``. Pure numpy/scipy, arrays in,
-frozen result out. The reference is R ``maxstat::maxstat.test`` (Hothorn & Lausen 2003):
+Written here because no maintained Python library offers maxstat's search-adjusted p-values.
+Pure numpy/scipy, arrays in, frozen result out. The reference is R ``maxstat::maxstat.test`` (Hothorn & Lausen 2003):
 
 * ``maxstat_test(values, time, event)`` = ``maxstat.test(Surv(time, event) ~ x,
   smethod = "LogRank", pmethod = ...)``;

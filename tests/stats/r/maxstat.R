@@ -1,4 +1,4 @@
-# Reference values for cartscope.analysis.biomarkers.maxstat (tests/analysis/test_maxstat.py).
+# Reference values for cartscope.stats.maxstat (tests/stats/test_maxstat.py).
 # Usage: Rscript --vanilla maxstat.R out.json
 # Each case writes its data beside maxstat.test's answers: statistic M, estimated cut-point,
 # every admissible cut with its standardized statistic, and the p-values of pmethod "Lau94"

@@ -24,7 +24,7 @@ import pandas as pd
 
 from cartscope.analysis.analyses._context import StudyContext
 from cartscope.analysis.analyses.kinetics import cytokine_peaks
-from cartscope.analysis.biomarkers.maxstat import maxstat_test
+from cartscope.stats.maxstat import maxstat_test
 from cartscope.stats.roc import roc
 from cartscope.stats.survival import kaplan_meier, logrank
 from cartscope.stats.tests import adjust_pvalues, correlation, kruskal_wallis, mann_whitney

@@ -9,7 +9,7 @@ correction (:mod:`.optimism`), are pure numpy modules here until they move to ``
 
 from __future__ import annotations
 
-from cartscope.analysis.biomarkers.maxstat import MaxstatResult, maxstat_test, maxstat_test_binary
+from cartscope.stats.maxstat import MaxstatResult, maxstat_test, maxstat_test_binary
 from cartscope.analysis.biomarkers.optimism import OptimismResult, optimism_corrected_auc
 from cartscope.analysis.biomarkers.panel import (
     CorrelationMatrix,
