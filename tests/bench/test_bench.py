@@ -165,15 +165,31 @@ def test_study_case_waits_for_the_runner(report: BenchReport) -> None:
 def test_study_case_times_stages_once_a_runner_exists(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, str]] = []
 
-    def fake_runner(cohort: Any, protocol: str) -> str:
+    def fake_runner(cohort: Any, protocol: str, progress: Any = None) -> str:
         seen.append((len(cohort.patients), protocol))
+        progress("endpoints", 0.0)
+        time.sleep(0.01)
+        progress("survival", 0.5)
+        time.sleep(0.02)
+        progress("done", 1.0)
         return "results"
 
     monkeypatch.setattr(bench_cases, "find_study_runner", lambda: fake_runner)
-    case = bench_cases.study_case(QUICK, 1, 3, lambda _msg: None)
+    monkeypatch.setattr(bench_cases, "_write_results", lambda results, folder: None)
+    case = bench_cases.study_case(QUICK, 2, 3, lambda _msg: None)
     assert case.available
-    assert [s.stage for s in case.breakdown] == ["synthesize", "write CSV", "load + validate", "analyze"]
-    assert seen and seen[0][1] == "jin2023" and seen[0][0] > 0
+    assert [s.stage for s in case.breakdown] == [
+        "synthesize",
+        "write CSV",
+        "load + validate",
+        "analyze",
+        "write results",
+    ]
+    assert [s.stage for s in case.detail] == ["endpoints", "survival"]
+    assert case.detail[0].seconds >= 0.01 and case.detail[1].seconds >= 0.02
+    analyze = next(s for s in case.breakdown if s.stage == "analyze")
+    assert sum(s.seconds for s in case.detail) <= analyze.seconds * 1.05
+    assert len(seen) == 2 and seen[0][1] == "jin2023" and seen[0][0] > 0
 
 
 def test_peers_agree_with_r(report: BenchReport) -> None:

@@ -77,6 +77,7 @@ class BenchReport:
                     "breakdown": [
                         {"stage": s.stage, "seconds": s.seconds, "share": s.share} for s in c.breakdown
                     ],
+                    "detail": [{"stage": s.stage, "seconds": s.seconds, "share": s.share} for s in c.detail],
                     "peak_memory_bytes": c.peak_bytes,
                     "input_bytes": c.input_bytes,
                     "peak_memory_over_input": c.memory_ratio,
@@ -253,6 +254,15 @@ class BenchReport:
                     "|---|---|---|",
                 ]
                 lines += [f"| {s.stage} | {_secs(s.seconds)} | {100 * s.share:.0f}% |" for s in c.breakdown]
+            if c.detail:
+                lines += [
+                    "",
+                    "The analyze stage by section:",
+                    "",
+                    "| step | median seconds | share of total |",
+                    "|---|---|---|",
+                ]
+                lines += [f"| {s.stage} | {_secs(s.seconds)} | {100 * s.share:.0f}% |" for s in c.detail]
             if c.memory_ratio is not None and c.peak_bytes is not None and c.input_bytes:
                 lines += [
                     "",

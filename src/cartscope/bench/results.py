@@ -110,6 +110,7 @@ class CaseResult:
     targets: tuple[Target, ...] = ()
     agreements: tuple[Agreement, ...] = ()
     breakdown: tuple[StageTiming, ...] = ()
+    detail: tuple[StageTiming, ...] = ()  # finer steps inside one stage (shares of the total)
     peak_bytes: int | None = None
     input_bytes: int | None = None
     notes: tuple[str, ...] = field(default=())
