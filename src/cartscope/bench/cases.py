@@ -582,6 +582,9 @@ def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Cas
         )
         return CaseResult(name="study", title=title, available=False, notes=(note,))
     progress(f"study: {STUDY_PRESET} end to end")
+    from cartscope.analysis.presets import synthesize
+
+    n_patients = len(synthesize(STUDY_PRESET, seed=seed).patients)
     clock = _SectionClock()
     with tempfile.TemporaryDirectory(prefix="cartscope-bench-study-") as tmp:
         staged = time_stages(study_stages(STUDY_PRESET, seed, Path(tmp), runner, clock), repeats)
@@ -590,7 +593,7 @@ def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Cas
         name="study",
         title=title,
         available=True,
-        sizes=(("presets", 1),),
+        sizes=(("patients", n_patients),),
         measurements=tuple(ms),
         breakdown=staged.stages,
         detail=clock.medians(staged.total.median),
