@@ -90,10 +90,11 @@ def _target(
     at_least: bool,
     staged: StagedTiming | None,
     facts: dict[str, float] | None = None,
+    said: set[str] | None = None,
 ) -> Target:
     target = Target(key, text, value, bound, at_least)
     if target.met is False:
-        return Target(key, text, value, bound, at_least, explain(key, staged, facts))
+        return Target(key, text, value, bound, at_least, explain(key, staged, facts, said))
     return target
 
 
@@ -226,6 +227,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             "floor_ms": 1000.0 * ms[1].seconds / m,
             "need_floor": r_s / 100.0 / ms[1].seconds,
         }
+    said: set[str] = set()
     targets = [
         _target(
             "screen_vs_r",
@@ -235,6 +237,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             True,
             staged,
             facts,
+            said,
         ),
         _target(
             "screen_vs_python",
@@ -244,6 +247,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             True,
             staged,
             facts,
+            said,
         ),
         _target(
             "screen_vs_floor",
@@ -253,6 +257,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             False,
             staged,
             facts,
+            said,
         ),
         _target(
             "screen_memory",

@@ -77,10 +77,24 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
-def explain(key: str, staged: StagedTiming | None, facts: Mapping[str, float] | None = None) -> str:
+_SHARED = {"screen kernel": _SCREEN_KERNEL}
+
+
+def explain(
+    key: str,
+    staged: StagedTiming | None,
+    facts: Mapping[str, float] | None = None,
+    said: set[str] | None = None,
+) -> str:
     """The explanation of target ``key`` (its ``{fields}`` filled from ``facts``), followed by
-    where this run spent its time."""
+    where this run spent its time. A shared passage already in ``said`` (the explanations of
+    the same case so far) is replaced by a pointer to it."""
     text = EXPLANATIONS.get(key, "")
+    for name, passage in _SHARED.items():
+        if passage in text and said is not None:
+            if name in said:
+                text = text.replace(passage, "Where the time goes and what would close it: as above.")
+            said.add(name)
     if text:
         try:
             text = text.format(**(facts or {}))
