@@ -242,6 +242,31 @@ def window_text(window: tuple[float | None, float | None]) -> str:
     return f"[{left}, {right}]"
 
 
+def window_rows(
+    daily: pd.DataFrame, toxicity_daily: pd.DataFrame, window: tuple[float | None, float | None]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The graded days and the raw observations inside ``window``, row-aligned.
+
+    ``daily`` is the per-day grading of ``toxicity_daily`` (same patient-day order once the raw
+    table is sorted by :func:`sorted_days`).
+    """
+    raw = sorted_days(toxicity_daily, "toxicity_daily")
+    w = in_window(daily["day"], window)
+    return daily[w].reset_index(drop=True), raw[w].reset_index(drop=True)
+
+
+def summary_columns(summary: pd.DataFrame, grade: str) -> dict[str, object]:
+    """The columns every patient-level toxicity summary shares, from :func:`grade_summary`."""
+    return {
+        grade: summary["grade"].array,
+        "onset_day": summary["onset_day"].to_numpy(dtype=float),
+        "resolution_day": summary["resolution_day"].to_numpy(dtype=float),
+        "duration_days": summary["duration_days"].to_numpy(dtype=float),
+        "episodes": summary["episodes"].to_numpy(dtype=np.int64),
+        "reason": summary["reason"].array,
+    }
+
+
 def grade_summary(
     daily: pd.DataFrame,
     grade: str,

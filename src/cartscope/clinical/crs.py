@@ -41,6 +41,8 @@ from cartscope.clinical._episodes import (
     number,
     patient_ids,
     sorted_days,
+    summary_columns,
+    window_rows,
 )
 from cartscope.cohort.schema import CATEGORY_ALIASES
 
@@ -206,10 +208,7 @@ def grade_crs(
     """
     daily = grade_crs_daily(toxicity_daily, rules=rules)
     ids = patient_ids(daily["patient_id"], patients)
-    raw = sorted_days(toxicity_daily, "toxicity_daily")
-    w = in_window(daily["day"], rules.window)
-    dw = daily[w].reset_index(drop=True)
-    rw = raw[w].reset_index(drop=True)
+    dw, rw = window_rows(daily, toxicity_daily, rules.window)
 
     by = dw.groupby("patient_id", sort=False)
     oxy_max = by["oxy_grade"].max()
@@ -227,17 +226,12 @@ def grade_crs(
     )
     out = pd.DataFrame({
         "patient_id": ids.astype(object),
-        "crs_grade": summary["grade"].array,
-        "onset_day": summary["onset_day"].to_numpy(dtype=float),
-        "resolution_day": summary["resolution_day"].to_numpy(dtype=float),
-        "duration_days": summary["duration_days"].to_numpy(dtype=float),
+        **summary_columns(summary, "crs_grade"),
         "max_temperature_c": agg["max_temperature_c"].to_numpy(dtype=float),
         "vasopressors": agg["vasopressors"].astype("Int64").array,
         "vasopressin": agg["vasopressin"].astype("boolean").array,
         "oxygen": agg["oxygen"].astype("string").array,
         "tocilizumab": agg["tocilizumab"].astype("boolean").array,
         "steroids": agg["steroids"].astype("boolean").array,
-        "episodes": summary["episodes"].to_numpy(dtype=np.int64),
-        "reason": summary["reason"].array,
     })
-    return out.reset_index(drop=True)
+    return out[list(PATIENT_COLUMNS)]

@@ -37,11 +37,12 @@ from cartscope.clinical._episodes import (
     category_grade,
     flag,
     grade_summary,
-    in_window,
     number,
     patient_ids,
     require_columns,
     sorted_days,
+    summary_columns,
+    window_rows,
 )
 
 CONSCIOUSNESS_GRADE: dict[str, int] = {
@@ -196,10 +197,7 @@ def grade_icans(
     """
     daily = grade_icans_daily(toxicity_daily, patients, rules=rules)
     ids = patient_ids(daily["patient_id"], patients)
-    raw = sorted_days(toxicity_daily, "toxicity_daily")
-    w = in_window(daily["day"], rules.window)
-    dw = daily[w].reset_index(drop=True)
-    rw = raw[w].reset_index(drop=True)
+    dw, rw = window_rows(daily, toxicity_daily, rules.window)
     pid = rw["patient_id"].to_numpy()
 
     by = dw.groupby("patient_id")
@@ -217,17 +215,12 @@ def grade_icans(
     )
     out = pd.DataFrame({
         "patient_id": ids.astype(object),
-        "icans_grade": summary["grade"].array,
-        "onset_day": summary["onset_day"].to_numpy(dtype=float),
-        "resolution_day": summary["resolution_day"].to_numpy(dtype=float),
-        "duration_days": summary["duration_days"].to_numpy(dtype=float),
+        **summary_columns(summary, "icans_grade"),
         "min_ice_score": agg["min_ice_score"].astype("Int64").array,
         "max_capd_score": agg["max_capd_score"].astype("Int64").array,
         "seizure": agg["seizure"].astype("string").array,
         "cerebral_edema": agg["cerebral_edema"].astype("string").array,
         "motor_weakness": agg["motor_weakness"].astype("boolean").array,
-        "episodes": summary["episodes"].to_numpy(dtype=np.int64),
         "tool": agg["tool"].astype("string").array,
-        "reason": summary["reason"].array,
     })
-    return out.reset_index(drop=True)
+    return out[list(PATIENT_COLUMNS)]
