@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,8 +159,13 @@ def read_csv_text(name: str, file: str, data: bytes, out: list[Problem]) -> RawT
     return RawTable(name, file, frame, np.asarray(numbers, dtype=np.int64), header_row)
 
 
-def _read_csv_folder(root: Path, src: RawSource) -> None:
-    for path in sorted(root.glob("*.csv")):
+def _table_files(root: Path, suffix: str, src: RawSource) -> Iterator[tuple[str, Path, bytes]]:
+    """Each ``<table><suffix>`` file in ``root`` as (table, path, bytes), hashed on the way.
+
+    Files that are not a cohort table are hashed too (they were part of the input) and
+    reported as a warning.
+    """
+    for path in sorted(root.glob(f"*{suffix}")):
         name = path.stem.strip().lower()
         data = path.read_bytes()
         src.file_hashes[path.name] = _sha256(data)
@@ -168,6 +174,11 @@ def _read_csv_folder(root: Path, src: RawSource) -> None:
                                         f"{path.name} is not a cohort table (tables: {', '.join(TABLE_ORDER)}); ignored",
                                         Severity.WARNING))
             continue
+        yield name, path, data
+
+
+def _read_csv_folder(root: Path, src: RawSource) -> None:
+    for name, path, data in _table_files(root, ".csv", src):
         table = read_csv_text(name, path.name, data, src.problems)
         if table is None:
             src.unreadable.add(name)
@@ -178,15 +189,7 @@ def _read_csv_folder(root: Path, src: RawSource) -> None:
 def _read_parquet_folder(root: Path, src: RawSource) -> None:
     import pyarrow.parquet as pq
 
-    for path in sorted(root.glob("*.parquet")):
-        name = path.stem.strip().lower()
-        data = path.read_bytes()
-        src.file_hashes[path.name] = _sha256(data)
-        if name not in TABLES:
-            src.problems.append(Problem(path.name, None, None, "unknown-table",
-                                        f"{path.name} is not a cohort table (tables: {', '.join(TABLE_ORDER)}); ignored",
-                                        Severity.WARNING))
-            continue
+    for name, path, data in _table_files(root, ".parquet", src):
         try:
             arrow = pq.read_table(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
