@@ -72,6 +72,19 @@ def _skipped(tool: str, note: str, total: int) -> Measurement:
     return Measurement(tool, "peer", None, (), 0, total, note)
 
 
+def _python_peer_available(
+    tool: str, packages: tuple[str, ...], total: int, ms: list[Measurement], notes: list[str]
+) -> bool:
+    """True when the peer's packages import; otherwise record the peer as skipped, with a hint."""
+    missing = py.missing_packages(*packages)
+    if not missing:
+        return True
+    note = f"{tool} skipped: {', '.join(missing)} not installed; {py.PYTHON_INSTALL_HINT}"
+    ms.append(_skipped(tool, note, total))
+    notes.append(note)
+    return False
+
+
 def _peer_seconds(ms: list[Measurement], tool: str) -> float | None:
     return next((m.seconds for m in ms if m.tool == tool), None)
 
@@ -184,12 +197,7 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         ms.append(_skipped(R_SCREEN, r.note, m))
         notes.append(r.note)
 
-    missing = py.missing_packages("scipy", "scikit-learn", "lifelines")
-    if missing:
-        note = f"Python peer skipped: {', '.join(missing)} not installed; {py.PYTHON_INSTALL_HINT}"
-        ms.append(_skipped(PY_SCREEN, note, m))
-        notes.append(note)
-    else:
+    if _python_peer_available(PY_SCREEN, ("scipy", "scikit-learn", "lifelines"), m, ms, notes):
         progress(f"screen: Python loop on {k} markers")
         py.preload("scipy", "scikit-learn", "lifelines")
         sub = d.x[:, :k]
@@ -333,12 +341,7 @@ def km_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseRe
         ms.append(_skipped(R_KM, r.note, n))
         notes.append(r.note)
 
-    missing = py.missing_packages("lifelines")
-    if missing:
-        note = f"lifelines peer skipped: not installed; {py.PYTHON_INSTALL_HINT}"
-        ms.append(_skipped(PY_KM, note, n))
-        notes.append(note)
-    else:
+    if _python_peer_available(PY_KM, ("lifelines",), n, ms, notes):
         progress("km: lifelines KaplanMeierFitter + multivariate_logrank_test")
         py.preload("lifelines")
         pstate: dict[str, Any] = {}
@@ -422,12 +425,7 @@ def cox_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseR
         ms.append(_skipped(R_COX, r.note, n))
         notes.append(r.note)
 
-    missing = py.missing_packages("lifelines")
-    if missing:
-        note = f"lifelines peer skipped: not installed; {py.PYTHON_INSTALL_HINT}"
-        ms.append(_skipped(PY_COX, note, n))
-        notes.append(note)
-    else:
+    if _python_peer_available(PY_COX, ("lifelines",), n, ms, notes):
         progress("cox: lifelines CoxPHFitter")
         py.preload("lifelines")
         frame = py.cox_frame(d.time, d.event, d.x)
