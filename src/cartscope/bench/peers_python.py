@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 PYTHON_INSTALL_HINT = (
-    "install the Python peers with: pip install 'cartscope[bench]' (lifelines, scikit-learn)"
+    "run `make bench`, which installs the Python peers (lifelines, scikit-learn) beside pandas 3"
 )
 
 _IMPORT_NAMES = {"lifelines": "lifelines", "scikit-learn": "sklearn", "scipy": "scipy"}
