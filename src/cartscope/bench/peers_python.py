@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 PYTHON_INSTALL_HINT = (
-    "run `make bench`, which installs the Python peers (lifelines, scikit-learn) beside pandas 3"
+    "run `make bench`, or pip install scikit-learn autograd autograd-gamma formulaic and then "
+    "pip install --no-deps lifelines (lifelines pins pandas<3; it runs on pandas 3)"
 )
 
 _IMPORT_NAMES = {"lifelines": "lifelines", "scikit-learn": "sklearn", "scipy": "scipy"}
