@@ -26,16 +26,10 @@ from cartscope.stats.proportions import proportion_ci
 from cartscope.stats.ranktests import mann_whitney
 from cartscope.stats.roc import roc
 
+from r_json import num
+
 R_SCRIPT = Path(__file__).parent / "r" / "screen.R"
 RTOL = 1e-8
-
-
-def num(v: Any) -> Any:
-    if isinstance(v, list):
-        return np.array([num(x) for x in v], dtype=np.float64)
-    if v is None or v == "NA":
-        return np.nan
-    return float(v)
 
 
 def _panel(seed: int = 5, n: int = 80, m: int = 25) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:

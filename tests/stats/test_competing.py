@@ -33,6 +33,8 @@ from cartscope.stats.competing import (
     gray_test,
 )
 
+from r_json import num
+
 R_SCRIPT = Path(__file__).parent / "r" / "competing.R"
 CASES = ["mgus2", "cmprsk_doc", "ties"]
 RTOL = 1e-8
@@ -43,22 +45,17 @@ def ref(r_reference: Any) -> dict[str, Any]:
     return r_reference(R_SCRIPT)["cases"]
 
 
-def _arr(values: Any) -> np.ndarray:
-    """JSON list (R NA -> null) as a float array with NaN."""
-    return np.array(values, dtype=float)
-
-
 def _close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = 1e-14) -> None:
-    np.testing.assert_allclose(np.asarray(actual, float), _arr(expected), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(np.asarray(actual, float), num(expected), rtol=rtol, atol=atol)
 
 
 def _data(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return _arr(case["time"]), np.array(case["cause"], dtype=int), np.array(case["group"])
+    return num(case["time"]), np.array(case["cause"], dtype=int), np.array(case["group"])
 
 
 def _jumps(curve: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """cinc's corner vectors (0, t1, t1, t2, t2, ..., t_max) -> values at the jumps."""
-    x, e, v = _arr(curve["time"]), _arr(curve["est"]), _arr(curve["var"])
+    x, e, v = num(curve["time"]), num(curve["est"]), num(curve["var"])
     return x[2:-1:2], e[2:-1:2], v[2:-1:2]
 
 
@@ -80,7 +77,7 @@ def test_cumulative_incidence_matches_cuminc(ref: dict[str, Any], name: str) -> 
         np.testing.assert_array_equal(mine.time, t)
         _close(mine.estimate, est)
         _close(mine.variance, var)
-        assert mine.max_time == _arr(cur["time"])[-1]
+        assert mine.max_time == num(cur["time"])[-1]
 
 
 @pytest.mark.r_reference
@@ -106,14 +103,14 @@ def test_at_matches_timepoints_and_loglog_ci(ref: dict[str, Any], name: str) -> 
     at = cumulative_incidence(time, cause, group).at(tp["times"])
     # R's row names are "group cause"
     assert [f"{g} {c}" for g, c in at.curves] == tp["rows"]
-    np.testing.assert_array_equal(at.times, _arr(tp["times"]))
+    np.testing.assert_array_equal(at.times, num(tp["times"]))
     for mine, key in [
         (at.estimate, "est"),
         (at.variance, "var"),
         (at.lower, "lower"),
         (at.upper, "upper"),
     ]:
-        expected = _arr(tp[key])
+        expected = num(tp[key])
         np.testing.assert_array_equal(np.isnan(mine), np.isnan(expected), err_msg=key)
         _close(mine[~np.isnan(mine)], expected[~np.isnan(expected)])
 
@@ -267,12 +264,12 @@ def test_gray_test_rejects_bad_requests() -> None:
 def _crr_inputs(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, Any]:
     d = case["crr_data"]
     if "x" in d:
-        x: Any = _arr(d["x"])
+        x: Any = num(d["x"])
     else:
         x = pd.DataFrame({k: v for k, v in d.items() if k not in ("time", "cause")})
         if "x2" in x:  # R's factor(levels = c("high", "low", "mid")): "high" is the reference
             x["x2"] = pd.Categorical(x["x2"], categories=["high", "low", "mid"])
-    return _arr(d["time"]), np.array(d["cause"], dtype=int), x
+    return num(d["time"]), np.array(d["cause"], dtype=int), x
 
 
 R_NAMES = {"sexM": "sex[M]", "x2flow": "x2[low]", "x2fmid": "x2[mid]"}
@@ -294,7 +291,7 @@ def test_fine_gray_matches_crr(ref: dict[str, Any], name: str) -> None:
         _close(res.ci_lower, fit["ci_lower"])
         _close(res.ci_upper, fit["ci_upper"])
         _close(res.p_value, fit["p"])
-        _close(res.hazard_ratio, np.exp(_arr(fit["coef"])))
+        _close(res.hazard_ratio, np.exp(num(fit["coef"])))
         assert res.loglik == pytest.approx(fit["loglik"], rel=RTOL)
         assert res.loglik_null == pytest.approx(fit["loglik_null"], rel=RTOL)
         assert res.n_events == int(np.sum(cause == fit["failcode"]))

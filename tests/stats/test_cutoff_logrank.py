@@ -12,17 +12,10 @@ from hypothesis import strategies as st
 
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
 
+from r_json import num
+
 R_SCRIPT = Path(__file__).parent / "r" / "cutoff_logrank.R"
 RTOL = 1e-8
-
-
-def num(v: Any) -> Any:
-    """Doubles from R arrive as strings with 17 significant digits ("NA" included)."""
-    if isinstance(v, list):
-        return np.array([num(x) for x in v], dtype=np.float64)
-    if v is None or v == "NA":
-        return np.nan
-    return float(v)
 
 
 @pytest.fixture(scope="module")

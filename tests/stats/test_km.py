@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from cartscope.stats import kaplan_meier
 from cartscope.stats.survival import median_followup
 
+from r_json import num as arr
+
 R_SCRIPT = Path(__file__).parent / "r" / "km.R"
 
 CASES = [
@@ -37,14 +39,6 @@ CASES = [
 CONF_TYPES = ["plain", "log", "log-log"]
 RTOL = 1e-8
 ATOL = 1e-13
-
-_SPECIAL = {"NA": np.nan, "NaN": np.nan, "Inf": np.inf, "-Inf": -np.inf}
-
-
-def arr(values: Any) -> np.ndarray:
-    """R vector from JSON (NA, NaN, Inf written as strings) as a float array."""
-    return np.array([_SPECIAL.get(v, v) if isinstance(v, str) else v for v in values], dtype=float)
-
 
 def close(actual: Any, expected: Any) -> None:
     np.testing.assert_allclose(np.asarray(actual, dtype=float), arr(expected), rtol=RTOL, atol=ATOL, equal_nan=True)

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from cartscope.stats import logrank, logrank_trend
 
+from r_json import num as arr
+
 R_SCRIPT = Path(__file__).parent / "r" / "logrank.R"
 
 CASES = [
@@ -37,13 +39,6 @@ CASES = [
 ]
 RTOL = 1e-8
 ATOL = 1e-12
-
-_SPECIAL = {"NA": np.nan, "NaN": np.nan, "Inf": np.inf, "-Inf": -np.inf}
-
-
-def arr(values: Any) -> np.ndarray:
-    return np.array([_SPECIAL.get(v, v) if isinstance(v, str) else v for v in values], dtype=float)
-
 
 def close(actual: Any, expected: Any) -> None:
     np.testing.assert_allclose(np.asarray(actual, dtype=float), arr(expected), rtol=RTOL, atol=ATOL, equal_nan=True)

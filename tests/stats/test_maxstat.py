@@ -18,18 +18,12 @@ from cartscope.stats.maxstat import (
     p_exact_gauss,
 )
 
+from r_json import num
+
 R_SCRIPT = Path(__file__).parent / "r" / "maxstat.R"
 RTOL = 1e-8
 CASES = ["veteran_karno", "veteran_age", "lung_age", "lung_phkarno", "lung_wtloss_wide", "random_ties",
          "binary_random", "binary_veteran_prior"]
-
-
-def num(v: Any) -> Any:
-    if isinstance(v, list):
-        return np.array([num(x) for x in v], dtype=np.float64)
-    if v is None or v == "NA":
-        return np.nan
-    return float(v)
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,11 @@ from cartscope.stats.tests import (
     mann_whitney,
 )
 
+from r_json import num
+
 R_SCRIPT = Path(__file__).parent / "r" / "tests.R"
 RTOL = 1e-8
 ALT = {"two.sided": "two-sided", "less": "less", "greater": "greater"}
-
-
-def num(v: Any) -> Any:
-    """Doubles from R arrive as strings with 17 significant digits ("Inf", "NA" included)."""
-    if isinstance(v, list):
-        return np.array([num(x) for x in v], dtype=np.float64)
-    if v is None or v == "NA":
-        return np.nan
-    return float(v)
 
 
 @pytest.fixture(scope="module")
