@@ -13,8 +13,8 @@ import numpy as np
 
 
 def num(value: Any) -> Any:
-    """A JSON value from R as a float, or a (nested) list as a float array, NA as NaN."""
-    if isinstance(value, list):
+    """A JSON value from R as a float, or a (nested) sequence as a float array, NA as NaN."""
+    if isinstance(value, (list, tuple, np.ndarray)):
         return np.array([num(v) for v in value], dtype=np.float64)
     if value is None or value == "NA":
         return np.nan
