@@ -1,0 +1,158 @@
+"""The report model: what a report shows, in which order, independent of HTML or PDF.
+
+:func:`build_document` turns one :class:`~cartscope.analysis.results.Results` (and, when
+given, the cohort it came from, for the figures that need patient-level values) into a
+:class:`ReportDocument`: a header, the methods paragraphs and one :class:`Section` per
+protocol section in the protocol's order, each a sequence of tables, figures and notes.
+Tables and figures are numbered here, once, so the HTML, the PDF and the exported files
+(``tables/table03_response.csv``, ``figures/figure02_km_os.svg``) share the same numbers.
+A section the study skipped carries the reason instead of content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+from matplotlib.figure import Figure
+
+from cartscope.report.tables.base import Table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.analysis.results import Results
+    from cartscope.cohort.model import Cohort
+
+
+@dataclass(frozen=True, eq=False)
+class TableItem:
+    """A numbered table. ``export`` is the complete table when ``table`` shows only its top
+    rows (a screen of hundreds of markers); the exported files always hold every row."""
+
+    key: str
+    table: Table
+    export: Table | None = None
+    number: int = 0
+
+    @property
+    def stem(self) -> str:
+        return f"table{self.number:02d}_{self.key}"
+
+
+@dataclass(frozen=True, eq=False)
+class FigureItem:
+    """A numbered figure with its caption (the legend text under the figure)."""
+
+    key: str
+    figure: Figure
+    caption: str
+    number: int = 0
+
+    @property
+    def stem(self) -> str:
+        return f"figure{self.number:02d}_{self.key}"
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    """A line of text in a section; ``kind`` "missing" marks content that could not be drawn
+    (with the reason), "note" is plain commentary."""
+
+    text: str
+    kind: str = "note"
+
+
+@dataclass(frozen=True)
+class FlowItem:
+    """CONSORT-style flow: the patients in the cohort, then per analysis the patients left out
+    with their reasons (``analyses``: analysis, excluded patients, ((reason, patients), ...)).
+    """
+
+    total: int
+    analyses: tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]
+
+
+Item = Union[TableItem, FigureItem, NoteItem, FlowItem]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One report section: ``skipped`` is the reason when the study did not run it (then
+    ``items`` is empty); ``notes`` are reasons for parts of a section that did not run."""
+
+    key: str
+    title: str
+    items: tuple[Item, ...] = ()
+    skipped: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """Everything one report shows, numbered and ordered."""
+
+    title: str
+    protocol: str
+    source: str
+    data_hash: str
+    version: str
+    facts: tuple[tuple[str, str], ...]
+    methods: tuple[str, ...]
+    sections: tuple[Section, ...]
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def tables(self) -> list[TableItem]:
+        return [i for s in self.sections for i in s.items if isinstance(i, TableItem)]
+
+    def figures(self) -> list[FigureItem]:
+        return [i for s in self.sections for i in s.items if isinstance(i, FigureItem)]
+
+
+def _numbered(sections: list[Section]) -> tuple[Section, ...]:
+    """Sections with tables and figures numbered 1, 2, ... in reading order."""
+    n_table = n_figure = 0
+    out = []
+    for s in sections:
+        items: list[Item] = []
+        for item in s.items:
+            if isinstance(item, TableItem):
+                n_table += 1
+                item = TableItem(item.key, item.table, item.export, n_table)
+            elif isinstance(item, FigureItem):
+                n_figure += 1
+                item = FigureItem(item.key, item.figure, item.caption, n_figure)
+            items.append(item)
+        out.append(Section(s.key, s.title, tuple(items), s.skipped, s.notes))
+    return tuple(out)
+
+
+def build_document(results: Results, cohort: Cohort | None = None) -> ReportDocument:
+    """The report of ``results`` (see the module docstring).
+
+    ``cohort`` is the cohort the results were computed from; without it the figures and
+    tables that need patient-level data (Table 1, heatmap, marker dot plots, kinetics
+    courses) are replaced by a note saying so.
+    """
+    from cartscope.report.methods import methods_paragraphs
+    from cartscope.report.sections import build_sections
+
+    proto = results.protocol
+    version = results.versions.get("cartscope", "unknown")
+    n = len(results.endpoints)
+    facts = (
+        ("Protocol", proto.name),
+        ("Source", proto.source or "not stated"),
+        ("Patients", str(n)),
+        ("Data hash (SHA-256)", results.data_hash),
+        ("cartscope", version),
+    )
+    return ReportDocument(
+        title=proto.title or f"Study {proto.name}",
+        protocol=proto.name,
+        source=proto.source,
+        data_hash=results.data_hash,
+        version=version,
+        facts=facts,
+        methods=tuple(methods_paragraphs(results)),
+        sections=_numbered(build_sections(results, cohort)),
+        versions=dict(sorted(results.versions.items())),
+    )

@@ -1,0 +1,164 @@
+"""The publication-ready report: one self-contained HTML file, its PDF and every table and
+figure as separate files.
+
+:func:`write_report` writes, under ``out_dir``:
+
+- ``report.html``: inline CSS and inline SVG figures, no script, no external reference (the
+  file opens offline and can be e-mailed as is). The same ``Results`` give a byte-identical
+  file: there is no timestamp, figure ids are salted with their file stem, and every
+  number is formatted by the table builders.
+- ``report.pdf``: the same page printed (see :mod:`cartscope.report.pdf`); skipped with the
+  reason when no engine is available, never an error.
+- ``tables/tableNN_<key>.csv|.xlsx|.docx`` and ``figures/figureNN_<key>.svg|.pdf|.png`` with
+  the numbers of the report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from cartscope.report.document import FigureItem, FlowItem, NoteItem, ReportDocument, TableItem, build_document
+from cartscope.report.tables.base import INDENT
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.analysis.results import Results
+    from cartscope.cohort.model import Cohort
+
+REPORT_NAME = "report.html"
+PDF_NAME = "report.pdf"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What :func:`write_report` wrote: the HTML, the PDF (None with ``pdf_note`` giving the
+    reason when it was not written), and the exported tables and figures."""
+
+    html: Path
+    pdf: Path | None
+    pdf_note: str
+    tables: tuple[Path, ...]
+    figures: tuple[Path, ...]
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("cartscope.report").joinpath("templates", name).read_text("utf-8")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             loader=jinja2.FunctionLoader(lambda name: _asset(name)))
+    return env
+
+
+_XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def inline_svg(svg: str, prefix: str) -> str:
+    """An SVG element ready for the page: RDF metadata and namespace declarations dropped (the
+    HTML parser gives inline SVG its namespace) and every id prefixed with ``prefix`` so that
+    ids stay unique across the figures of one page."""
+    svg = _METADATA.sub("", svg)
+    svg = _XMLNS.sub("", svg)
+    ids = set(_ID.findall(svg))
+    if not ids:
+        return svg.strip()
+    pattern = re.compile(r'(\bid="|href="#|url\(#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+                         + r')(?=["\)])')
+    return pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg).strip()
+
+
+def _table_view(item: TableItem) -> dict[str, Any]:
+    grid = item.table.display
+    rows = []
+    for values in grid.itertuples(index=False):
+        cells = [str(v) for v in values]
+        cls = ""
+        if cells and cells[0].startswith(INDENT):
+            cells[0] = cells[0].strip()
+            cls = "sub"
+        elif len(cells) > 1 and cells[0] and not any(c.strip() for c in cells[1:]):
+            cls = "head"
+        rows.append({"cells": cells, "cls": cls})
+    return {"kind": "table", "number": item.number, "stem": item.stem, "title": item.table.title,
+            "header": [str(c) for c in grid.columns], "rows": rows, "footnotes": list(item.table.footnotes)}
+
+
+def _figure_view(item: FigureItem) -> dict[str, Any]:
+    from cartscope.report.figures import figure_svg
+
+    svg = inline_svg(figure_svg(item.figure, id_salt=item.stem), item.stem)
+    return {"kind": "figure", "number": item.number, "stem": item.stem, "caption": item.caption,
+            "svg": Markup(svg)}
+
+
+def _view(item: Any) -> dict[str, Any]:
+    if isinstance(item, TableItem):
+        return _table_view(item)
+    if isinstance(item, FigureItem):
+        return _figure_view(item)
+    if isinstance(item, FlowItem):
+        return {"kind": "flow", "total": item.total,
+                "analyses": [{"name": a, "n": n, "reasons": list(r)} for a, n, r in item.analyses]}
+    assert isinstance(item, NoteItem)
+    return {"kind": "note", "text": item.text, "cls": item.kind}
+
+
+def render_html(doc: ReportDocument) -> str:
+    """The report page of ``doc`` as one HTML string."""
+    sections = [{"key": s.key, "title": s.title, "skipped": s.skipped, "notes": list(s.notes),
+                 "blocks": [_view(i) for i in s.items]} for s in doc.sections]
+    view = {"title": doc.title, "version": doc.version, "facts": list(doc.facts), "methods": list(doc.methods),
+            "sections": sections, "protocol": doc.protocol, "data_hash": doc.data_hash, "versions": list(doc.versions.items())}
+    template = _environment().get_template("report.html.j2")
+    return template.render(doc=view, css=Markup(_asset("report.css")))
+
+
+def export_items(doc: ReportDocument, out_dir: Path | str) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """Every table (CSV, XLSX, DOCX; the complete version of a cut table) under ``tables/`` and
+    every figure (SVG, PDF, PNG) under ``figures/``; returns (table paths, figure paths)."""
+    from cartscope.report.figures import save_figure
+    from cartscope.report.tables import export_table
+
+    out = Path(out_dir)
+    tables: list[Path] = []
+    for t in doc.tables():
+        tables += export_table(t.export or t.table, out / "tables" / t.stem, number=t.number)
+    figures: list[Path] = []
+    for f in doc.figures():
+        figures += save_figure(f.figure, out / "figures" / f.stem)
+    return tuple(tables), tuple(figures)
+
+
+def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None = None, pdf: bool = True,
+                 exports: bool = True) -> ReportFiles:
+    """Write the report of ``results`` under ``out_dir`` (created); see the module docstring.
+
+    ``cohort``: the cohort behind ``results``, for Table 1, the heatmap, the marker dot plots
+    and the kinetics courses (without it those parts say they need it). ``pdf=False`` skips
+    the PDF; ``exports=False`` skips the separate table and figure files.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = build_document(results, cohort)
+    html_path = out / REPORT_NAME
+    html_path.write_text(render_html(doc), encoding="utf-8", newline="\n")
+    tables, figures = export_items(doc, out) if exports else ((), ())
+    pdf_path: Path | None = None
+    note = "PDF not requested"
+    if pdf:
+        from cartscope.report.pdf import html_to_pdf
+
+        outcome = html_to_pdf(html_path, out / PDF_NAME)
+        pdf_path, note = outcome.path, outcome.reason
+    return ReportFiles(html=html_path, pdf=pdf_path, pdf_note=note, tables=tables, figures=figures)

@@ -1,0 +1,192 @@
+"""The generated methods paragraphs of the report.
+
+Written from the protocol and the results alone, so that they describe exactly what ran: the
+index infusion, every endpoint rule in words, the response and toxicity criteria, the tests
+and interval methods of each section that ran (Kaplan-Meier with the protocol's interval type,
+log-rank, Aalen-Johansen with Gray's test, Mann-Whitney with the multiplicity adjustment,
+DeLong AUC intervals, the proportion interval of sensitivities and specificities, Cox with its
+ties method), and the software versions, data hash and protocol name that reproduce them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cartscope.clinical.endpoints import MONTH_DAYS
+from cartscope.report.tables.formatting import fmt_num
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.analysis.results import Results
+
+CI_NAMES = {
+    "wilson": "Wilson score",
+    "wilson-modified": "modified Wilson score (Newcombe)",
+    "clopper-pearson": "Clopper-Pearson exact",
+    "agresti-coull": "Agresti-Coull",
+    "jeffreys": "Jeffreys",
+    "wald": "Wald",
+}
+ADJUST_NAMES = {"bh": "Benjamini-Hochberg false discovery rate", "by": "Benjamini-Yekutieli",
+                "holm": "Holm", "bonferroni": "Bonferroni", "hochberg": "Hochberg"}
+KM_CI = {"log-log": "log-log transformed (R survival conf.type = \"log-log\")",
+         "log": "log transformed (R survival default)", "plain": "untransformed (plain)"}
+HANDLING = {"event": "counts as an event", "censor": "censors follow-up", "ignore": "is ignored"}
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _months(days: float) -> str:
+    return fmt_num(days / MONTH_DAYS, 1, strip_zeros=True)
+
+
+def endpoint_rule_text(rule: Any) -> str:
+    """One endpoint rule in words, e.g. "pfs: from day 0 to relapse or progression, death
+    (any cause) or non-response (at the assessment that found it); HSCT is ignored; ..."."""
+    from cartscope.report.sections import endpoint_name
+
+    events = []
+    if rule.relapse:
+        events.append("relapse or progression")
+    if rule.death:
+        events.append("death" + (f" from {', '.join(rule.death_causes)}" if rule.death_causes else " from any cause"))
+    if rule.no_response == "day0":
+        events.append("non-response (an event at day 0)")
+    elif rule.no_response == "assessment":
+        events.append("non-response (at the assessment that found it)")
+    for name, how in (("HSCT", rule.hsct), ("new therapy", rule.new_therapy),
+                      ("loss to follow-up", rule.lost_to_follow_up)):
+        if how == "event":
+            events.append(name)
+    origin = "the first response" if rule.origin == "response" else "the index infusion"
+    stops = [f"{name} {HANDLING[how]}" for name, how in
+             (("HSCT", rule.hsct), ("new therapy", rule.new_therapy), ("loss to follow-up", rule.lost_to_follow_up))
+             if how != "event"]
+    who = "responders only" if rule.population == "responders" else "all patients"
+    censor = "last contact" if rule.censor_at == "last_contact" else "last response assessment"
+    return (f"{endpoint_name(rule.name)} ({rule.name}, {who}) ran from {origin} to the first of "
+            f"{_join(events) or 'no event'}; {_join(stops)}; patients without an event were censored "
+            f"at their {censor}.")
+
+
+def methods_paragraphs(results: Results) -> list[str]:
+    """The methods text, one paragraph per string (see the module docstring)."""
+    proto = results.protocol
+    rules = proto.endpoint_rules()
+    ran = set(results.sections)
+    paras: list[str] = []
+
+    index = (f"infusion number {rules.index_infusion}" if isinstance(rules.index_infusion, int)
+             else f"the infusion labelled {rules.index_infusion}")
+    early = rules.early_relapse_days
+    paras.append(
+        f"Study design. The analysis follows protocol {proto.name}"
+        + (f" ({proto.source})" if proto.source else "")
+        + f". Day 0 is {index}; all times are days from it (months of {MONTH_DAYS} days). "
+        f"Best overall response was graded on the B-ALL scale (bone-marrow morphology and flow MRD, "
+        f"MRD-negative below {fmt_num(rules.mrd_negative_below, 4, strip_zeros=True)}%) for B-ALL and by the Lugano 2014 "
+        f"criteria for B-NHL"
+        + (f", counting assessments up to day {fmt_num(rules.bor_days, 0)}" if rules.bor_days else "")
+        + f". Early relapse is relapse on or before day {fmt_num(early, 3, strip_zeros=True)} "
+        f"({_months(early)} months); patients with no response or early relapse (NR/ER) were compared "
+        f"with patients in durable remission beyond that window. Later CAR-T infusions were "
+        f"{'ignored' if rules.later_infusions == 'ignore' else 'treated as new therapy'}."
+    )
+    paras.append("Endpoints. " + " ".join(endpoint_rule_text(r) for r in rules.endpoints
+                                          if r.name in proto.survival.endpoints or not proto.survival.endpoints))
+
+    stats: list[str] = []
+    if "cohort" in ran:
+        stats.append("Baseline characteristics are medians (range) or counts (%), compared between "
+                     f"{proto.subgroups.replace('_', ' ')} groups with the Mann-Whitney or Kruskal-Wallis "
+                     "test and Fisher's exact or the chi-square test, as named under Table 1.")
+    if "response" in ran:
+        orr = _method(results, "response_orr")
+        cls = _method(results, "outcome_classes")
+        parts = []
+        if orr:
+            parts.append(f"overall response rates with {CI_NAMES.get(orr, orr)} 95% confidence intervals")
+        if cls:
+            parts.append(f"the NR/ER share with the {CI_NAMES.get(cls, cls)} interval")
+        if parts:
+            stats.append(_join(parts).capitalize() + " are given.")
+    if "survival" in ran:
+        sv = proto.survival
+        stats.append(
+            f"Survival was estimated by the Kaplan-Meier method with {KM_CI[sv.conf_type]} "
+            f"{fmt_num(100 * sv.level, 0)}% pointwise intervals and compared with the log-rank test"
+            + (f" across {_join([b.replace('_', ' ') for b in sv.by])}" if sv.by else "")
+            + f"; landmark estimates at {_join([fmt_num(m, 0) for m in sv.landmark_months])} months. "
+            "Median follow-up was estimated by the reverse Kaplan-Meier method.")
+    if "competing_risks" in ran:
+        stats.append("Cumulative incidences of relapse with non-relapse mortality as the competing event "
+                     "(and of treatment failure with death without failure as the competing event) were "
+                     "estimated by the Aalen-Johansen method with the variance of R cmprsk::cuminc and "
+                     "compared across groups with Gray's test.")
+    if "toxicity" in ran:
+        stats.append("Cytokine release syndrome and ICANS were graded daily by the ASTCT consensus criteria "
+                     "(Lee et al., Biol Blood Marrow Transplant 2019); the highest grade per patient is reported.")
+    if "ae_table" in ran:
+        stats.append("Laboratory adverse events were graded by CTCAE version 5.0; the worst grade per patient is reported.")
+    if "kinetics" in ran:
+        stats.append("CAR-T kinetics were summarised by non-compartmental parameters (Cmax, Tmax, AUC over "
+                     "days 0-28 by linear trapezoids, persistence).")
+    bm = proto.biomarkers
+    if "biomarkers" in ran and bm is not None:
+        ref = {"healthy_donor_mean": "as fold change over the mean of the healthy donors",
+               "healthy_donor_median": "as fold change over the median of the healthy donors",
+               "none": "on their measured scale"}[bm.reference]
+        stats.append(
+            f"Biomarkers measured at {bm.timepoint.replace('_', ' ')} were analysed {ref}. In the "
+            f"{bm.training} cohort, NR/ER and durable-remission patients were compared marker by marker "
+            f"with the two-sided Mann-Whitney U test (exact for small samples without ties, as R wilcox.test), "
+            f"p-values adjusted by the {ADJUST_NAMES[bm.fdr_method]} method (significance p < "
+            f"{fmt_num(bm.significance, 2, strip_zeros=True)}, q < {fmt_num(bm.fdr_level, 2, strip_zeros=True)}). "
+            "The area under the empirical ROC curve has DeLong 95% confidence intervals (as R pROC); the cut-off "
+            "maximises Youden's index, and sensitivity and specificity at it have "
+            f"{CI_NAMES[bm.ci_method]} 95% intervals. {endpoint_name_of(bm.survival_endpoint)} above and below "
+            "the cut-off was compared with the log-rank test, and the best survival cut-point was searched by "
+            "maximally selected rank statistics with the Lausen-Schumacher adjusted p-value (R maxstat); the AUC "
+            f"was corrected for optimism by {bm.n_boot} bootstrap resamples (seed {bm.seed}).")
+    if "validation" in ran and bm is not None and bm.validation:
+        stats.append(f"The training cut-off and its direction were frozen and applied unchanged to the "
+                     f"{bm.validation} cohort.")
+    if "cox" in ran and proto.cox:
+        models = [f"{endpoint_name_of(c.endpoint).lower()} on {_join([v.replace('_', ' ') for v in c.covariates])} "
+                  f"({c.ties} ties)" for c in proto.cox]
+        stats.append("Multivariable Cox proportional-hazards models were fitted for " + _join(models)
+                     + "; hazard ratios have Wald 95% intervals.")
+    if "correlations" in ran:
+        stats.append("Correlations are Pearson coefficients with Fisher-z 95% intervals.")
+    if "exclusions" in ran:
+        stats.append("Every patient left out of an analysis is listed with the reason.")
+    if stats:
+        paras.append("Statistical analysis. " + " ".join(stats) + " All tests are two-sided.")
+
+    versions = results.versions
+    soft = _join([f"{k} {v}" for k, v in sorted(versions.items()) if k != "cartscope"])
+    paras.append(
+        f"Software and reproducibility. Analyses were run with cartscope {versions.get('cartscope', 'unknown')}"
+        + (f" ({soft})" if soft else "")
+        + "; its estimators are tested against R (survival, cmprsk, pROC, maxstat). "
+        f"Protocol: {proto.name}. Data hash (SHA-256 of the normalised cohort): {results.data_hash}. "
+        "The same data and protocol reproduce this report byte for byte."
+    )
+    return paras
+
+
+def _method(results: Results, table: str) -> str:
+    """The interval method recorded in a result table's ``method`` column ("" if absent)."""
+    frame = results.tables.get(table)
+    if frame is None or "method" not in frame or frame.empty:
+        return ""
+    return str(frame["method"].iloc[0])
+
+
+def endpoint_name_of(name: str) -> str:
+    from cartscope.report.sections import endpoint_name
+
+    return endpoint_name(name)
