@@ -1,0 +1,193 @@
+"""Accounts, roles, studies and study membership.
+
+Roles (fixed, ordered by power):
+
+- ``viewer``: reads the studies they are a member of (results, patient pages, downloads);
+- ``analyst``: as viewer, and creates studies, uploads cohorts and runs analyses in their studies;
+- ``admin``: everything in every study, plus accounts, membership and the audit log.
+
+Passwords are stored as argon2id hashes (argon2-cffi defaults, RFC 9106 recommendations);
+a hash made with older parameters is replaced on the next successful sign-in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from cartscope.web.db import Database
+
+Role = Literal["admin", "analyst", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "analyst", "viewer")
+MIN_PASSWORD = 10
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+STUDY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("cartscope-timing-equaliser")
+
+
+class AccountError(ValueError):
+    """A request about accounts or studies that cannot be honoured (message is for the user)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    active: bool = True
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_write(self) -> bool:
+        """May create studies, upload cohorts and run analyses (in studies they belong to)."""
+        return self.role in ("admin", "analyst")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _user(row) -> User:
+    return User(int(row["id"]), row["username"], row["role"], bool(row["active"]))
+
+
+class Accounts:
+    """Users, studies and membership in the application database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- users ---------------------------------------------------------------------------
+
+    def add_user(self, username: str, password: str, role: Role = "viewer") -> User:
+        if not USERNAME_RE.match(username or ""):
+            raise AccountError("user names are 2-64 letters, digits or . _ @ - (starting with a letter or digit)")
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        if len(password or "") < MIN_PASSWORD:
+            raise AccountError(f"passwords need at least {MIN_PASSWORD} characters")
+        with self.db.connect() as con:
+            if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+                raise AccountError(f"user {username!r} already exists")
+            cur = con.execute(
+                "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                [username, _hasher.hash(password), role, now_iso()],
+            )
+            return User(int(cur.lastrowid), username, role)
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The active user with this name and password, else None (same work either way)."""
+        with self.db.connect() as con:
+            row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+        stored = row["password_hash"] if row is not None else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if row is None or not row["active"]:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            with self.db.connect() as con:
+                con.execute("UPDATE users SET password_hash = ? WHERE id = ?", [_hasher.hash(password), row["id"]])
+        return _user(row)
+
+    def user(self, user_id: int) -> User | None:
+        with self.db.connect() as con:
+            row = con.execute("SELECT * FROM users WHERE id = ?", [user_id]).fetchone()
+        return None if row is None else _user(row)
+
+    def by_name(self, username: str) -> User | None:
+        with self.db.connect() as con:
+            row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+        return None if row is None else _user(row)
+
+    def users(self) -> list[dict]:
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT u.id, u.username, u.role, u.active, u.created_at, "
+                "group_concat(m.study, ', ') AS studies FROM users u "
+                "LEFT JOIN members m ON m.user_id = u.id GROUP BY u.id ORDER BY u.username"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def set_role(self, username: str, role: Role) -> None:
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        with self.db.connect() as con:
+            if con.execute("UPDATE users SET role = ? WHERE username = ?", [role, username]).rowcount == 0:
+                raise AccountError(f"no user {username!r}")
+
+    def set_active(self, username: str, active: bool) -> None:
+        with self.db.connect() as con:
+            found = con.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
+            if found is None:
+                raise AccountError(f"no user {username!r}")
+            con.execute("UPDATE users SET active = ? WHERE id = ?", [int(active), found["id"]])
+            if not active:
+                con.execute("DELETE FROM sessions WHERE user_id = ?", [found["id"]])
+
+    # --- studies and membership ------------------------------------------------------------
+
+    def add_study(self, name: str, title: str, creator: User) -> None:
+        if not STUDY_RE.match(name or ""):
+            raise AccountError("study names are 1-64 letters, digits or . _ - (starting with a letter or digit)")
+        with self.db.connect() as con:
+            if con.execute("SELECT 1 FROM studies WHERE name = ?", [name]).fetchone():
+                raise AccountError(f"study {name!r} already exists")
+            con.execute("INSERT INTO studies VALUES (?, ?, ?, ?)", [name, title.strip() or name, creator.username, now_iso()])
+            con.execute("INSERT INTO members VALUES (?, ?)", [name, creator.id])
+
+    def study(self, name: str) -> dict | None:
+        with self.db.connect() as con:
+            row = con.execute("SELECT * FROM studies WHERE name = ?", [name]).fetchone()
+        return None if row is None else dict(row)
+
+    def studies_for(self, user: User) -> list[dict]:
+        """Studies ``user`` may see: all for an admin, else those they are a member of."""
+        sql = "SELECT s.* FROM studies s"
+        args: list[object] = []
+        if not user.is_admin:
+            sql += " JOIN members m ON m.study = s.name AND m.user_id = ?"
+            args.append(user.id)
+        with self.db.connect() as con:
+            return [dict(r) for r in con.execute(sql + " ORDER BY s.name", args).fetchall()]
+
+    def is_member(self, user: User, study: str) -> bool:
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT 1 FROM members WHERE study = ? AND user_id = ?", [study, user.id]
+            ).fetchone() is not None
+
+    def add_member(self, study: str, username: str) -> None:
+        user = self.by_name(username)
+        if user is None:
+            raise AccountError(f"no user {username!r}")
+        if self.study(study) is None:
+            raise AccountError(f"no study {study!r}")
+        with self.db.connect() as con:
+            con.execute("INSERT OR IGNORE INTO members VALUES (?, ?)", [study, user.id])
+
+    def remove_member(self, study: str, username: str) -> None:
+        user = self.by_name(username)
+        if user is None:
+            raise AccountError(f"no user {username!r}")
+        with self.db.connect() as con:
+            con.execute("DELETE FROM members WHERE study = ? AND user_id = ?", [study, user.id])
+
+    def members(self, study: str) -> list[dict]:
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT u.username, u.role FROM members m JOIN users u ON u.id = m.user_id "
+                "WHERE m.study = ? ORDER BY u.username", [study]
+            ).fetchall()
+        return [dict(r) for r in rows]

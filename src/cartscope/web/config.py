@@ -1,0 +1,42 @@
+"""Settings of one web application instance (paths, secrets and limits), fixed at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Where the application keeps its data and how strict it is.
+
+    - ``store``: the DuckDB study store (cohort snapshots, :mod:`cartscope.cohort.store`);
+    - ``accounts_db``: the SQLite file of users, sessions, studies, jobs and the audit log;
+    - ``data_dir``: result folders of finished analyses and temporary upload folders;
+    - ``secret_key``: keys the session-token digests and the CSRF tokens (keep it private);
+    - ``secure_cookies``: send the session cookie only over HTTPS (on behind a TLS proxy);
+    - ``max_upload_bytes``: the largest request body accepted for an upload;
+    - ``login_max_failures`` failed sign-ins per user name or client address within
+      ``login_window_s`` seconds lock further attempts until the window has passed.
+    """
+
+    store: Path
+    accounts_db: Path
+    data_dir: Path
+    secret_key: str
+    secure_cookies: bool = False
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+    session_hours: float = 8.0
+    login_max_failures: int = 5
+    login_window_s: float = 900.0
+    job_workers: int = 2
+
+    @classmethod
+    def beside(cls, store: Path | str, *, secret_key: str, **options: object) -> "WebConfig":
+        """Accounts database and data folder next to the study store (``study.duckdb`` ->
+        ``study.web.sqlite`` and ``study-web/``) unless given in ``options``."""
+        store = Path(store)
+        accounts = Path(options.pop("accounts_db", store.with_name(store.stem + ".web.sqlite")))  # type: ignore[arg-type]
+        data_dir = Path(options.pop("data_dir", store.with_name(store.stem + "-web")))  # type: ignore[arg-type]
+        return cls(store=store, accounts_db=accounts, data_dir=data_dir, secret_key=secret_key, **options)  # type: ignore[arg-type]
