@@ -120,12 +120,13 @@ def demo(
     console.print(f"cohort files: {cohort_dir}")
     from cartscope.analysis.protocol import load_protocol
 
-    written = _analyze_and_write(cohort, load_protocol("jin2023"), out / "results")
+    written = _analyze_and_write(cohort, load_protocol("jin2023"), out / "results", report_dir=out / "report")
     console.print(f"results: {written}")
 
 
-def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path) -> Path:
-    """Run ``protocol`` with a progress bar and write the results; exit 1 on an analysis error."""
+def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report_dir: Path | None = None) -> Path:
+    """Run ``protocol`` with a progress bar and write the results (and the report into
+    ``report_dir`` when given); exit 1 on an analysis error."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cartscope.analysis.results import write_results
@@ -147,7 +148,17 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path) -> Pat
     for section, why in results.skipped.items():
         console.print(f"skipped {section}: {why}", style="yellow", markup=False)
     console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
-    return write_results(results, out)
+    written = write_results(results, out)
+    if report_dir is not None:
+        from cartscope.report.html import write_report
+
+        files = write_report(results, report_dir, cohort=cohort)
+        console.print(f"report: {files.html}")
+        if files.pdf is not None:
+            console.print(f"report PDF: {files.pdf}")
+        else:
+            console.print(f"PDF skipped: {files.pdf_note}", style="yellow", markup=False)
+    return written
 
 
 @app.command()
@@ -156,6 +167,7 @@ def analyze(
     protocol: Annotated[str, typer.Option("--protocol", help="protocol YAML file or preset (jin2023, li2023, lu2021)")],
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("results"),
     study: Annotated[str | None, typer.Option("--study", help="study name inside a DuckDB store")] = None,
+    report: Annotated[bool, typer.Option("--report", help="also write the HTML/PDF report into OUT/report")] = False,
 ) -> None:
     """Run a study protocol over a cohort and write tables, exclusions and results.json."""
     from cartscope.analysis.protocol import ProtocolError, load_protocol
@@ -189,7 +201,7 @@ def analyze(
     except KeyError as exc:
         err_console.print(f"{path}: {exc.args[0]}", style="red", markup=False)
         raise typer.Exit(1) from None
-    written = _analyze_and_write(cohort, proto, out)
+    written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None)
     console.print(f"results: {written}")
 
 
@@ -268,6 +280,101 @@ def bench(
         console.print(f"wrote {report.write_markdown(out)}")
     if json_out is not None:
         console.print(f"wrote {report.write_json(json_out)}")
+
+
+@app.command()
+def serve(
+    db: Annotated[Path, typer.Option("--db", help="DuckDB study store (created on first upload)")] = Path("study.duckdb"),
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
+    secure_cookies: Annotated[bool, typer.Option(
+        "--secure-cookies/--no-secure-cookies", help="send the session cookie over HTTPS only (use behind TLS)")] = False,
+    secret_key_file: Annotated[Path | None, typer.Option(
+        "--secret-key-file", help="file with the session secret (default: <db>.web.key, created if missing)")] = None,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="largest upload accepted")] = 50,
+    job_workers: Annotated[int, typer.Option("--job-workers", min=1, help="analyses run at the same time")] = 2,
+) -> None:
+    """Start the web application (sign in, upload, analyse, read reports and patient pages)."""
+    import logging
+
+    import uvicorn
+
+    from cartscope.web import create_app
+    from cartscope.web.accounts import Accounts
+    from cartscope.web.config import default_accounts_db, load_or_create_secret
+    from cartscope.web.db import Database
+
+    key_file = secret_key_file or db.with_name(db.stem + ".web.key")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    application = create_app(db, secret_key=load_or_create_secret(key_file), secure_cookies=secure_cookies,
+                             max_upload_bytes=max_upload_mb * 2**20, job_workers=job_workers)
+    if not Accounts(Database(default_accounts_db(db))).users():
+        err_console.print(f"no accounts yet: create the first with  cartscope user add NAME --admin --db {db}",
+                          style="yellow")
+    console.print(f"cartscope on http://{host}:{port}  (store {db})")
+    uvicorn.run(application, host=host, port=port, access_log=False, log_level="info")
+
+
+user_app = typer.Typer(help="Accounts of the web application.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _accounts(db: Path):
+    from cartscope.web.accounts import Accounts
+    from cartscope.web.config import default_accounts_db
+    from cartscope.web.db import Database
+
+    return Accounts(Database(default_accounts_db(db)))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="user name")],
+    db: Annotated[Path, typer.Option("--db", help="DuckDB study store the server uses")] = Path("study.duckdb"),
+    role: Annotated[str, typer.Option("--role", help="admin | analyst | viewer")] = "viewer",
+    admin: Annotated[bool, typer.Option("--admin", help="same as --role admin")] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")] = False,
+) -> None:
+    """Create an account (the first administrator is created this way)."""
+    import sys
+
+    from cartscope.web.accounts import AccountError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _accounts(db).add_user(name, password, "admin" if admin else role)  # type: ignore[arg-type]
+    except AccountError as exc:
+        err_console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"created {user.role} {user.username}")
+
+
+@user_app.command("list")
+def user_list(db: Annotated[Path, typer.Option("--db", help="DuckDB study store the server uses")] = Path("study.duckdb")) -> None:
+    """List accounts with their role and studies."""
+    for row in _accounts(db).users():
+        state = "" if row["active"] else " (inactive)"
+        console.print(f"{row['username']}\t{row['role']}{state}\t{row['studies'] or ''}", markup=False)
+
+
+@user_app.command("grant")
+def user_grant(
+    name: Annotated[str, typer.Argument(help="user name")],
+    study: Annotated[str, typer.Argument(help="study name")],
+    db: Annotated[Path, typer.Option("--db", help="DuckDB study store the server uses")] = Path("study.duckdb"),
+) -> None:
+    """Make a user a member of a study."""
+    from cartscope.web.accounts import AccountError
+
+    try:
+        _accounts(db).add_member(study, name)
+    except AccountError as exc:
+        err_console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"{name} is a member of {study}")
 
 
 def main() -> None:  # pragma: no cover
