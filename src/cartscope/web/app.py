@@ -89,6 +89,7 @@ def create_app(
     audit = AuditLog(db)
     store = StudyStore(config.store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.autoescape = True  # templates are *.html.j2: escape every one, whatever its suffix
     from cartscope.web.patient import show
 
     templates.env.filters["show"] = show
@@ -163,6 +164,6 @@ def _error_page(state: WebState, request: Request, status: int, message: str) ->
         return JSONResponse({"detail": message}, status_code=status)
     titles = {403: "Not allowed", 404: "Not found", 413: "Upload too large", 429: "Too many attempts"}
     return state.templates.TemplateResponse(
-        request, "error.html", {"title": titles.get(status, "Error"), "message": message, "user": None,
+        request, "error.html.j2", {"title": titles.get(status, "Error"), "message": message, "user": None,
                                 "csrf": None, "flash": None}, status_code=status,
     )

@@ -37,6 +37,31 @@ class WebConfig:
         """Accounts database and data folder next to the study store (``study.duckdb`` ->
         ``study.web.sqlite`` and ``study-web/``) unless given in ``options``."""
         store = Path(store)
-        accounts = Path(options.pop("accounts_db", store.with_name(store.stem + ".web.sqlite")))  # type: ignore[arg-type]
+        accounts = Path(options.pop("accounts_db", default_accounts_db(store)))  # type: ignore[arg-type]
         data_dir = Path(options.pop("data_dir", store.with_name(store.stem + "-web")))  # type: ignore[arg-type]
         return cls(store=store, accounts_db=accounts, data_dir=data_dir, secret_key=secret_key, **options)  # type: ignore[arg-type]
+
+
+def default_accounts_db(store: Path | str) -> Path:
+    """``study.duckdb`` -> ``study.web.sqlite`` beside it."""
+    store = Path(store)
+    return store.with_name(store.stem + ".web.sqlite")
+
+
+def load_or_create_secret(path: Path | str) -> str:
+    """The secret key kept in ``path``; a new random one (readable by the owner only) if missing."""
+    import os
+    import secrets
+
+    path = Path(path)
+    if path.is_file():
+        key = path.read_text("utf-8").strip()
+        if len(key) >= 16:
+            return key
+        raise ValueError(f"{path}: the secret key file holds fewer than 16 characters")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key

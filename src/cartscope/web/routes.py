@@ -82,7 +82,7 @@ def register(app: FastAPI, web: "WebState") -> None:
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str | None = None) -> Response:
         token = secrets.token_urlsafe(24)
-        resp = tpl.TemplateResponse(request, "login.html", {"user": None, "csrf": None, "flash": None,
+        resp = tpl.TemplateResponse(request, "login.html.j2", {"user": None, "csrf": None, "flash": None,
                                                             "login_token": token, "next": _safe_next(next),
                                                             "error": None})
         resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=cfg.secure_cookies,
@@ -97,7 +97,7 @@ def register(app: FastAPI, web: "WebState") -> None:
 
         def again(status: int, error: str) -> Response:
             token = secrets.token_urlsafe(24)
-            resp = tpl.TemplateResponse(request, "login.html", {"user": None, "csrf": None, "flash": None,
+            resp = tpl.TemplateResponse(request, "login.html.j2", {"user": None, "csrf": None, "flash": None,
                                                                 "login_token": token, "next": _safe_next(next),
                                                                 "error": error, "username": username},
                                         status_code=status)
@@ -139,11 +139,11 @@ def register(app: FastAPI, web: "WebState") -> None:
         rows = web.accounts.studies_for(who.user)
         for row in rows:
             row["snapshot"] = web.store.latest(row["name"])
-        return page(request, who, "studies.html", studies=rows)
+        return page(request, who, "studies.html.j2", studies=rows)
 
     @app.get("/studies/new", response_class=HTMLResponse)
     def new_study_form(request: Request, who: Principal = Depends(require("create"))) -> Response:
-        return page(request, who, "study_new.html", error=None, name="", title="")
+        return page(request, who, "study_new.html.j2", error=None, name="", title="")
 
     @app.post("/studies")
     def create_study(request: Request, name: str = Form(""), title: str = Form(""),
@@ -152,7 +152,7 @@ def register(app: FastAPI, web: "WebState") -> None:
         try:
             web.accounts.add_study(name, title, who.user)
         except AccountError as exc:
-            return page(request, who, "study_new.html", status=422, error=str(exc), name=name, title=title)
+            return page(request, who, "study_new.html.j2", status=422, error=str(exc), name=name, title=title)
         web.audit.record("study_create", username=who.user.username, study=name, client=who.client)
         web.sessions.flash(who.session, f"Study {name} created. Next: upload its cohort.")
         return RedirectResponse(f"/studies/{quote(name)}", status_code=303)
@@ -161,7 +161,7 @@ def register(app: FastAPI, web: "WebState") -> None:
         snaps = web.store.snapshots(who.study)
         from cartscope.analysis.presets import PRESETS
 
-        return page(request, who, "study.html", status=status, study=web.accounts.study(who.study),
+        return page(request, who, "study.html.j2", status=status, study=web.accounts.study(who.study),
                     snapshots=snaps.to_dict("records"), jobs=web.jobs.jobs(who.study), presets=PRESETS,
                     members=web.accounts.members(who.study), can_write=who.user.can_write,
                     max_mb=cfg.max_upload_bytes / 2**20, **extra)
@@ -201,7 +201,7 @@ def register(app: FastAPI, web: "WebState") -> None:
             tmp.unlink(missing_ok=True)
         if not outcome.stored:
             audit(who, "upload", target=outcome.filename, outcome=f"rejected: {len(outcome.errors)} error(s)")
-            return page(request, who, "upload_problems.html", status=422, study=web.accounts.study(who.study),
+            return page(request, who, "upload_problems.html.j2", status=422, study=web.accounts.study(who.study),
                         outcome=outcome)
         report = outcome.report
         audit(who, "upload", target=f"{outcome.filename} -> snapshot {report.snapshot} ({report.status})")
@@ -281,7 +281,7 @@ def register(app: FastAPI, web: "WebState") -> None:
             ctx.update(tables=doc["tables"], sections=doc["sections"], skipped=doc["skipped"],
                        exclusions=doc["exclusions"], patients=ep[cols].to_dict("records"))
             audit(who, "view_results", target=f"job {job_id}")
-        return page(request, who, "job.html", **ctx)
+        return page(request, who, "job.html.j2", **ctx)
 
     @app.get("/studies/{study}/jobs/{job_id}/tables/{name}", response_class=HTMLResponse)
     def table_page(request: Request, job_id: int, name: str, who: Principal = Depends(require("view"))) -> Response:
@@ -293,7 +293,7 @@ def register(app: FastAPI, web: "WebState") -> None:
             raise NotFound(f"There is no result table {name!r}.")
         frame = pd.read_parquet(path)
         audit(who, "view_table", target=f"job {job_id}: {name}")
-        return page(request, who, "table.html", study=web.accounts.study(who.study), job=job, name=name,
+        return page(request, who, "table.html.j2", study=web.accounts.study(who.study), job=job, name=name,
                     table=_frame_html(frame), rows=len(frame), truncated=len(frame) > MAX_TABLE_ROWS)
 
     @app.get("/studies/{study}/jobs/{job_id}/files/{path:path}")
@@ -323,7 +323,7 @@ def register(app: FastAPI, web: "WebState") -> None:
     def report(request: Request, job_id: int, who: Principal = Depends(require("view"))) -> Response:
         job, folder = done_folder(who, job_id)
         if not job["report"]:
-            return page(request, who, "report_pending.html", study=web.accounts.study(who.study), job=job)
+            return page(request, who, "report_pending.html.j2", study=web.accounts.study(who.study), job=job)
         audit(who, "view_report", target=f"job {job_id}")
         return RedirectResponse(f"/studies/{quote(who.study)}/jobs/{job_id}/report/{job['report']}", status_code=303)
 
@@ -351,7 +351,7 @@ def register(app: FastAPI, web: "WebState") -> None:
         except KeyError:
             raise NotFound("There is no such patient in this analysis.") from None
         audit(who, "view_patient", target=f"job {job_id}: patient {patient_id}")
-        return page(request, who, "patient.html", study=web.accounts.study(who.study), job=job, view=view,
+        return page(request, who, "patient.html.j2", study=web.accounts.study(who.study), job=job, view=view,
                     figures={k: Markup(v) for k, v in view.figures.items()},
                     kinetics=_frame_html(view.kinetics) if not view.kinetics.empty else None,
                     labs=_frame_html(view.labs) if not view.labs.empty else None)
@@ -376,7 +376,7 @@ def register(app: FastAPI, web: "WebState") -> None:
 
     @app.get("/admin/users", response_class=HTMLResponse)
     def users(request: Request, who: Principal = Depends(require("admin"))) -> Response:
-        return page(request, who, "users.html", users=web.accounts.users(), roles=ROLES, error=None)
+        return page(request, who, "users.html.j2", users=web.accounts.users(), roles=ROLES, error=None)
 
     @app.post("/admin/users")
     def add_user(request: Request, username: str = Form(""), password: str = Form(""), role: str = Form("viewer"),
@@ -384,7 +384,7 @@ def register(app: FastAPI, web: "WebState") -> None:
         try:
             web.accounts.add_user(username.strip(), password, role)  # type: ignore[arg-type]
         except AccountError as exc:
-            return page(request, who, "users.html", status=422, users=web.accounts.users(), roles=ROLES, error=str(exc))
+            return page(request, who, "users.html.j2", status=422, users=web.accounts.users(), roles=ROLES, error=str(exc))
         audit(who, "user_create", target=f"{username} ({role})")
         web.sessions.flash(who.session, f"Account {username} ({role}) created. Add it to studies from each study's page.")
         return RedirectResponse("/admin/users", status_code=303)
@@ -411,7 +411,7 @@ def register(app: FastAPI, web: "WebState") -> None:
                    who: Principal = Depends(require("admin"))) -> Response:
         entries = web.audit.entries(username=username or None, study=study or None, action=action or None)
         audit(who, "view_audit")
-        return page(request, who, "audit.html", entries=entries, filters={"username": username, "study": study,
+        return page(request, who, "audit.html.j2", entries=entries, filters={"username": username, "study": study,
                                                                           "action": action})
 
     @app.get("/api/audit")
