@@ -24,12 +24,23 @@ import pandas as pd
 
 from cartscope.analysis.analyses._context import StudyContext
 from cartscope.analysis.analyses.kinetics import cytokine_peaks
+from cartscope.analysis.biomarkers import optimism_corrected_auc, screen
 from cartscope.stats.maxstat import maxstat_test
 from cartscope.stats.roc import roc
 from cartscope.stats.survival import kaplan_meier, logrank
-from cartscope.stats.tests import adjust_pvalues, correlation, kruskal_wallis, mann_whitney
+from cartscope.stats.tests import correlation, kruskal_wallis, mann_whitney
 
 CASE, CONTROL = "NR/ER", "durable"
+
+_SCREEN_COLUMNS = {
+    "marker": "analyte", "n_positive": "n_nr_er", "n_negative": "n_durable",
+    "median_positive": "median_nr_er", "median_negative": "median_durable",
+    "mw_statistic": "statistic", "p_value": "p_value", "mw_method": "test", "auc": "auc",
+    "auc_lower": "auc_lower", "auc_upper": "auc_upper", "direction": "direction",
+    "youden_cutoff": "youden_cutoff", "sensitivity": "sensitivity", "specificity": "specificity",
+    "q_value": "q_value",
+}
+"""Columns of :func:`cartscope.biomarkers.screen` under the names of the study's screen tables."""
 
 
 def needs(ctx: StudyContext) -> str:
@@ -89,26 +100,6 @@ def _analysis_set(ctx: StudyContext, role: str, wide: pd.DataFrame, analysis: st
     return ep[in_role & evaluable & sampled]
 
 
-def _screen(values: np.ndarray, is_case: np.ndarray, analytes: list[str]) -> pd.DataFrame:
-    mw = mann_whitney(values[is_case], values[~is_case])
-    r = roc(values, is_case)
-    ci = r.auc_ci()
-    yd = r.youden()
-    with np.errstate(all="ignore"):
-        med_case = np.nanmedian(values[is_case], axis=0)
-        med_ctrl = np.nanmedian(values[~is_case], axis=0)
-    return pd.DataFrame({
-        "analyte": analytes,
-        "n_nr_er": np.atleast_1d(mw.n_x), "n_durable": np.atleast_1d(mw.n_y),
-        "median_nr_er": med_case, "median_durable": med_ctrl,
-        "statistic": np.atleast_1d(mw.statistic), "p_value": np.atleast_1d(mw.p_value),
-        "test": np.atleast_1d(mw.method),
-        "auc": np.atleast_1d(ci.auc), "auc_lower": np.atleast_1d(ci.lower), "auc_upper": np.atleast_1d(ci.upper),
-        "direction": np.atleast_1d(r.direction), "youden_cutoff": np.atleast_1d(yd.threshold),
-        "sensitivity": np.atleast_1d(yd.sensitivity), "specificity": np.atleast_1d(yd.specificity),
-    })
-
-
 def run(ctx: StudyContext) -> None:
     bm = ctx.protocol.biomarkers
     wide = panel(ctx, bm.timepoint)
@@ -119,42 +110,43 @@ def run(ctx: StudyContext) -> None:
     if is_case.sum() == 0 or (~is_case).sum() == 0:
         ctx.notes["biomarkers:screen"] = "the training cohort lacks NR/ER or durable patients"
         return
-    screen = _screen(values, is_case, analytes)
-    screen["q_value"] = adjust_pvalues(screen["p_value"].to_numpy(), method=bm.fdr_method)
-    screen["significant"] = screen["p_value"] < bm.significance
-    screen["fdr_significant"] = screen["q_value"] < bm.fdr_level
-    screen = screen.sort_values(["p_value", "analyte"], kind="mergesort")
-    ctx.add_table("biomarker_screen", screen)
+    result = screen(values, is_case, markers=analytes, subgroups=_subgroup_labels(ctx, train),
+                    fdr_method=bm.fdr_method, fdr_level=bm.fdr_level, ci_method=bm.ci_method)
+    table = result.table.rename(columns=_SCREEN_COLUMNS)
+    table["significant"] = table["p_value"] < bm.significance
+    table["fdr_significant"] = table["q_value"] < bm.fdr_level
+    table = table[list(_SCREEN_COLUMNS.values()) + ["significant", "fdr_significant"]]
+    ctx.add_table("biomarker_screen", table.sort_values(["p_value", "analyte"], kind="mergesort"))
     ctx.key("biomarkers.training.n_nr_er", int(is_case.sum()))
     ctx.key("biomarkers.training.n_durable", int((~is_case).sum()))
-    ctx.key("biomarkers.n_significant", int(screen["significant"].sum()))
-    ctx.key("biomarkers.n_fdr_significant", int(screen["fdr_significant"].sum()))
-    _subgroups(ctx, train, values, is_case, analytes)
+    ctx.key("biomarkers.n_significant", int(table["significant"].sum()))
+    ctx.key("biomarkers.n_fdr_significant", int(table["fdr_significant"].sum()))
+    _subgroup_table(ctx, result.subgroups)
     _markers(ctx, train, wide)
 
 
-def _subgroups(ctx: StudyContext, train: pd.DataFrame, values: np.ndarray, is_case: np.ndarray,
-               analytes: list[str]) -> None:
+def _subgroup_labels(ctx: StudyContext, train: pd.DataFrame) -> np.ndarray | None:
+    """The protocol's subgroup label of each training patient (None: no subgroup analysis)."""
     bm = ctx.protocol.biomarkers
     if bm.subgroups is None:
-        return
+        return None
     try:
         g = ctx.column(bm.subgroups).set_axis(ctx.endpoints["patient_id"]).reindex(train["patient_id"])
     except KeyError:
         ctx.notes["biomarkers:subgroups"] = f"no column {bm.subgroups!r}"
-        return
-    g = g.to_numpy(dtype=object)
+        return None
+    return g.to_numpy(dtype=object)
+
+
+def _subgroup_table(ctx: StudyContext, subgroups: pd.DataFrame) -> None:
+    """Per-subgroup Mann-Whitney p and q; a subgroup without both classes is noted, not tested."""
     rows = []
-    for level in sorted({x for x in g if x is not None and x == x}):
-        sel = g == level
-        if (is_case & sel).sum() == 0 or (~is_case & sel).sum() == 0:
+    for level, part in subgroups.groupby("subgroup", sort=True):
+        if (part["n_positive"] == 0).all() or (part["n_negative"] == 0).all():
             ctx.notes[f"biomarkers:subgroup {level}"] = "no NR/ER or no durable patient in this subgroup"
             continue
-        mw = mann_whitney(values[sel & is_case], values[sel & ~is_case])
-        part = pd.DataFrame({"subgroup": level, "analyte": analytes, "n_nr_er": np.atleast_1d(mw.n_x),
-                             "n_durable": np.atleast_1d(mw.n_y), "p_value": np.atleast_1d(mw.p_value)})
-        part["q_value"] = adjust_pvalues(part["p_value"].to_numpy(), method=bm.fdr_method)
-        rows.append(part)
+        rows.append(part.rename(columns=_SCREEN_COLUMNS)[
+            ["subgroup", "analyte", "n_nr_er", "n_durable", "p_value", "q_value"]])
     if rows:
         ctx.add_table("biomarker_screen_subgroups", pd.concat(rows, ignore_index=True))
 
@@ -243,11 +235,6 @@ def _markers(ctx: StudyContext, train: pd.DataFrame, wide: pd.DataFrame) -> None
 
 def _optimism(ctx: StudyContext, train: pd.DataFrame, wide: pd.DataFrame, is_case: np.ndarray) -> None:
     """Bootstrap optimism-corrected AUC of each marker's cutoff rule, from the biomarker layer."""
-    try:
-        from cartscope.analysis.biomarkers import optimism_corrected_auc  # type: ignore[attr-defined]
-    except ImportError:
-        ctx.notes["biomarkers:optimism_corrected_auc"] = "optimism_corrected_auc is not available in this version"
-        return
     bm = ctx.protocol.biomarkers
     rows = []
     for marker in bm.markers:
@@ -259,11 +246,10 @@ def _optimism(ctx: StudyContext, train: pd.DataFrame, wide: pd.DataFrame, is_cas
         except (TypeError, ValueError) as exc:
             ctx.notes[f"biomarkers:optimism_corrected_auc:{marker}"] = str(exc)
             continue
-        frame = res.to_frame() if hasattr(res, "to_frame") else pd.DataFrame([vars(res)])
+        frame = res.to_frame()
         frame.insert(0, "marker", marker)
         rows.append(frame)
-        corrected = getattr(res, "corrected_auc", getattr(res, "corrected", np.nan))
-        ctx.key(f"biomarkers.{marker}.auc_optimism_corrected", corrected)
+        ctx.key(f"biomarkers.{marker}.auc_optimism_corrected", res.corrected_auc)
     if rows:
         ctx.add_table("biomarker_optimism", pd.concat(rows, ignore_index=True))
 

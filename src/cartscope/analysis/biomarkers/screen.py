@@ -306,6 +306,7 @@ def screen(
             "median_positive": _class_medians(xk, pos),
             "median_negative": _class_medians(xk, ~pos),
             "mw_statistic": np.asarray(mw.statistic, dtype=np.float64),
+            "mw_method": np.asarray(mw.method),
             "p_value": p,
             "q_value": q,
             "significant": q <= fdr_level,
