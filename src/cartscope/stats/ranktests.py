@@ -1,9 +1,10 @@
 """Rank tests: Wilcoxon-Mann-Whitney (vectorised over markers) and Kruskal-Wallis.
 
 Both match R's ``stats`` package: :func:`mann_whitney` is ``wilcox.test(x, y)`` (two independent
-samples) and :func:`kruskal_wallis` is ``kruskal.test``. The rank kernel here (one stable sort per
-column, then cumulative counts per tie block) is shared with :mod:`cartscope.stats.roc`, whose AUC
-is the Mann-Whitney U divided by ``n_cases * n_controls``.
+samples) and :func:`kruskal_wallis` is ``kruskal.test``. The rank pass (one sort per marker on a
+markers x patients layout, then int32 running counts; :mod:`cartscope.stats._ranks`) is shared
+with :mod:`cartscope.stats.roc`, whose AUC is the Mann-Whitney U divided by
+``n_cases * n_controls``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
+
+from cartscope.stats._ranks import RankPass, marker_chunks, rank_pass
 
 Alternative = Literal["two-sided", "less", "greater"]
 _ALTERNATIVES = ("two-sided", "less", "greater")
@@ -65,95 +68,18 @@ def column_chunks(n_rows: int, n_cols: int, arrays: int = _KERNEL_ARRAYS) -> Ite
 
 
 # --------------------------------------------------------------------------------------------
-# rank kernel
+# rank statistics from the shared rank pass (cartscope.stats._ranks)
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class RankBlocks:
-    """Sorted view of a (patients x markers) block, split into group A and group B.
-
-    Missing values (NaN) sort last and belong to neither group. For every sorted position,
-    ``a_below``/``b_below`` count the group members strictly below its value and
-    ``a_upto``/``b_upto`` those at or below it (so ties are the difference).
-    """
-
-    values: NDArray[np.float64]  # sorted values, NaN last
-    in_a: NDArray[np.bool_]  # sorted position belongs to group A (and is not missing)
-    in_b: NDArray[np.bool_]
-    block_end: NDArray[np.bool_]  # last position of a tie block among valid values
-    a_below: NDArray[np.float64]
-    a_upto: NDArray[np.float64]
-    b_below: NDArray[np.float64]
-    b_upto: NDArray[np.float64]
-    tie_size: NDArray[np.float64]  # size of the tie block at block ends, 0 elsewhere
-    n_a: NDArray[np.float64]  # per column
-    n_b: NDArray[np.float64]
+def u_statistic(ranked: RankPass) -> NDArray[np.float64]:
+    """Mann-Whitney U of group A per row: pairs (a, b) with a > b, ties counted half (exact)."""
+    return 0.5 * ranked.u2.astype(np.float64)
 
 
-def rank_blocks(values: NDArray[np.float64], group_a: NDArray[np.bool_]) -> RankBlocks:
-    """One argsort per column, then cumulative counts per tie block.
-
-    ``values`` is (n, m) with NaN for missing; ``group_a`` is (n,) boolean. Cost: one sort per
-    column plus O(n) cumulative sums; no pairwise comparisons.
-    """
-    n, _ = values.shape
-    order = np.argsort(values, axis=0)  # order inside a tie block is irrelevant
-    v = np.take_along_axis(values, order, axis=0)
-    valid = ~np.isnan(v)
-    ga = group_a[order]
-    in_a = ga & valid
-    in_b = ~ga & valid
-    del ga, order
-    new_block = np.ones_like(valid)
-    if n > 1:
-        new_block[1:] = v[1:] != v[:-1]
-    new_block &= valid
-    block_end = np.zeros_like(valid)
-    if n > 1:
-        block_end[:-1] = new_block[1:] | ~valid[1:]
-    block_end[-1] = True
-    block_end &= valid
-    idx = np.arange(n, dtype=np.int64)[:, None]
-    start = np.maximum.accumulate(np.where(new_block, idx, 0), axis=0)
-    end = np.where(block_end, idx, n)
-    end = np.flip(np.minimum.accumulate(np.flip(end, axis=0), axis=0), axis=0)
-    np.minimum(end, n - 1, out=end)
-    del new_block
-    ca = np.zeros((n + 1, v.shape[1]), dtype=np.float64)
-    np.cumsum(in_a, axis=0, out=ca[1:])
-    cb = np.zeros_like(ca)
-    np.cumsum(in_b, axis=0, out=cb[1:])
-    a_below = np.take_along_axis(ca, start, axis=0)
-    b_below = np.take_along_axis(cb, start, axis=0)
-    a_upto = np.take_along_axis(ca, end + 1, axis=0)
-    b_upto = np.take_along_axis(cb, end + 1, axis=0)
-    tie_size = np.where(block_end, (end - start + 1).astype(np.float64), 0.0)
-    return RankBlocks(
-        values=v,
-        in_a=in_a,
-        in_b=in_b,
-        block_end=block_end,
-        a_below=a_below,
-        a_upto=a_upto,
-        b_below=b_below,
-        b_upto=b_upto,
-        tie_size=tie_size,
-        n_a=ca[-1].copy(),
-        n_b=cb[-1].copy(),
-    )
-
-
-def u_statistic(blocks: RankBlocks) -> NDArray[np.float64]:
-    """Mann-Whitney U of group A: pairs (a, b) with a > b, ties counted half (exact in floats)."""
-    placement = 0.5 * (blocks.b_below + blocks.b_upto)
-    return np.where(blocks.in_a, placement, 0.0).sum(axis=0)
-
-
-def tie_term(blocks: RankBlocks) -> NDArray[np.float64]:
+def tie_term(ranked: RankPass) -> NDArray[np.float64]:
     """sum(t^3 - t) over tie blocks of the pooled sample (R's NTIES correction)."""
-    t = blocks.tie_size
-    return (t * t * t - t).sum(axis=0)
+    return ranked.ties
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,8 +186,8 @@ def mann_whitney(
     ``method="exact"`` with ties falls back to the normal approximation, as R does (with a
     warning there; here the per-marker ``method`` field says "normal").
     Two-sided exact p = min(1, 2 * P[U >= W]) if W > n_x n_y / 2 else min(1, 2 * P[U <= W]).
-    One sort per marker: markers are processed in chunks so extra memory stays near twice the
-    input.
+    One sort per marker: markers are processed in chunks so extra memory stays a fraction of
+    the input.
     """
     _check_alternative(alternative)
     if method not in ("auto", "exact", "asymptotic"):
@@ -280,12 +206,14 @@ def mann_whitney(
     ties = np.empty(n_markers)
     nx = np.empty(n_markers)
     ny = np.empty(n_markers)
-    for cols in column_chunks(n_rows, n_markers):
-        blocks = rank_blocks(np.vstack([xm[:, cols], ym[:, cols]]), group_a)
-        w[cols] = u_statistic(blocks)
-        ties[cols] = tie_term(blocks)
-        nx[cols] = blocks.n_a
-        ny[cols] = blocks.n_b
+    for cols in marker_chunks(n_rows, n_markers):
+        rows = np.concatenate([xm[:, cols].T, ym[:, cols].T], axis=1)
+        ranked = rank_pass(rows, group_a)
+        del rows
+        w[cols] = u_statistic(ranked)
+        ties[cols] = tie_term(ranked)
+        nx[cols] = ranked.n_a
+        ny[cols] = ranked.n_b
     if x1d:
         if nx[0] < 1:
             raise ValueError("not enough (non-missing) 'x' observations")

@@ -2,7 +2,8 @@
 cut-off, the full curve, operating characteristics at a threshold, and the paired DeLong test.
 
 One column of ``score`` is one marker; a 2-D score (patients x markers) is handled in one pass
-(one stable sort per column, then cumulative counts), which is what biomarker screens need.
+(one sort per marker, then int32 running counts; :mod:`cartscope.stats._ranks`), which is
+what biomarker screens need.
 
 Conventions (pROC 1.18):
 
@@ -30,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from cartscope.stats._validation import check_level
-from cartscope.stats.ranktests import RankBlocks, column_chunks, rank_blocks
+from cartscope.stats._ranks import RankPass, marker_chunks, rank_pass
 
 Direction = Literal["auto", "<", ">"]
 
@@ -86,20 +87,42 @@ def _check_direction(direction: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _kth_value(blocks: RankBlocks, upto: NDArray[np.float64], k: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Value of the k-th smallest member of a group (1-based, per column); NaN when k < 1."""
-    pos = np.argmax(upto >= np.maximum(k, 1.0)[None, :], axis=0)
-    out = np.take_along_axis(blocks.values, pos[None, :], axis=0)[0]
+def _kth_value(r: RankPass, through: NDArray[np.int64], k: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Value of the k-th smallest member of a group (1-based, per row); NaN when k < 1.
+
+    ``through`` counts the group's members at or below each block; row * (n + 1) + through
+    increases over the row-major blocks, so one binary search answers every row.
+    """
+    key = r.row * (n + 1) + through
+    rows = np.arange(k.size)
+    want = rows * (n + 1) + np.maximum(k, 1.0).astype(np.int64)
+    idx = np.minimum(np.searchsorted(key, want, side="left"), max(key.size - 1, 0))
+    out = r.value[idx] if key.size else np.full(k.size, np.nan)
     return np.where(k >= 1, out, np.nan)
 
 
-def _median(blocks: RankBlocks, upto: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
-    """R's median of a group from the sorted pooled column (mean of the two middle values)."""
-    lo = np.floor((n + 1.0) / 2.0)
-    hi = np.ceil((n + 1.0) / 2.0)
-    a = _kth_value(blocks, upto, lo)
-    b = _kth_value(blocks, upto, hi)
+def _median(r: RankPass, through: NDArray[np.int64], count: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """R's median of a group from the sorted pooled row (mean of the two middle values)."""
+    lo = np.floor((count + 1.0) / 2.0)
+    hi = np.ceil((count + 1.0) / 2.0)
+    a = _kth_value(r, through, lo, n)
+    b = _kth_value(r, through, hi, n)
     return np.where(lo == hi, a, (a + b) / 2.0)
+
+
+def _centred_squares(n: NDArray[np.int64], sum_sq: NDArray[np.int64], total: NDArray[np.int64]) -> NDArray[np.float64]:
+    """n * sum(P^2) - (sum P)^2, exactly (n times the sum of squared deviations of P).
+
+    int64 while it cannot overflow, else Python integers (one per marker).
+    """
+    if n.size == 0:
+        return np.zeros(0)
+    bound = float(np.max(n)) * float(np.max(sum_sq)) + float(np.max(total)) ** 2
+    if bound < 2.0**62:
+        return (n * sum_sq - total * total).astype(np.float64)
+    return np.array(
+        [float(int(a) * int(b) - int(t) * int(t)) for a, b, t in zip(n, sum_sq, total)], dtype=np.float64
+    )
 
 
 def _midpoint(a: NDArray[np.float64], b: NDArray[np.float64], lt: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -131,59 +154,69 @@ class _Kernel:
 
 
 def _kernel(score: NDArray[np.float64], is_case: NDArray[np.bool_], direction: str) -> _Kernel:
-    m = score.shape[1]
+    """AUC, DeLong variance and Youden optimum of every column of ``score`` (patients x markers).
+
+    The DeLong variance is S10 / n1 + S01 / n0 with S10 the sample variance of the cases'
+    placement values P / (2 n0) and S01 that of the controls' 1 - P / (2 n1) (P the doubled
+    placements of the rank pass). Both come from exact integer sums: with U2 = sum_cases P and
+    Q = sum_cases P^2, S10 = (n1 Q - U2^2) / (4 n0^2 n1 (n1 - 1)); the controls' mean placement
+    value is the AUC itself, so S01 = (n0 Q' - V2^2) / (4 n1^2 n0 (n0 - 1)) with their sums.
+    """
+    n, m = score.shape
     out = {
         k: np.full(m, np.nan)
         for k in ("n_cases", "n_controls", "auc", "var", "threshold", "sensitivity", "specificity")
     }
     lt_all = np.zeros(m, dtype=bool)
     n_opt = np.zeros(m, dtype=np.int64)
-    for cols in column_chunks(*score.shape):
-        b = rank_blocks(score[:, cols], is_case)
-        n1, n0 = b.n_a, b.n_b
+    for cols in marker_chunks(n, m):
+        r = rank_pass(score[:, cols].T, is_case)
+        c = r.n_a.size
+        n1 = r.n_a.astype(np.float64)
+        n0 = r.n_b.astype(np.float64)
+        b_through = (r.end + 1) - r.a_through
         if direction == "auto":
-            lt = _median(b, b.b_upto, n0) <= _median(b, b.a_upto, n1)
+            lt = _median(r, b_through, n0, n) <= _median(r, r.a_through, n1, n)
         else:
-            lt = np.full(n1.shape, direction == "<")
+            lt = np.full(c, direction == "<")
+        ac_pa = r.a_count * r.place_a
+        bc_pb = r.b_count * r.place_b
+        u2 = r.row_sums(ac_pa)
+        v2 = r.row_sums(bc_pb)
+        q_case = r.row_sums(ac_pa * r.place_a)
+        q_ctrl = r.row_sums(bc_pb * r.place_b)
+        del ac_pa, bc_pb
         with np.errstate(divide="ignore", invalid="ignore"):
-            # placements for direction "<"; ">" mirrors them (1 - v) and leaves the variance as is
-            # U (pairs case > control, ties 1/2) is a sum of half-integers: exact in any order
-            u = np.where(b.in_a, 0.5 * (b.b_below + b.b_upto), 0.0)
-            auc_lt = u.sum(axis=0) / (n1 * n0)
-            v_case = u / n0
-            del u
-            dev = np.where(b.in_a, v_case - auc_lt, 0.0)
-            s10 = (dev * dev).sum(axis=0) / (n1 - 1.0)
-            del v_case
-            v_ctrl = (n1 - 0.5 * (b.a_below + b.a_upto)) / n1
-            dev = np.where(b.in_b, v_ctrl - auc_lt, 0.0)
-            s01 = (dev * dev).sum(axis=0) / (n0 - 1.0)
-            del v_ctrl, dev
+            # U (pairs case > control, ties 1/2) is a sum of half-integers: exact
+            auc_lt = (0.5 * u2.astype(np.float64)) / (n1 * n0)
+            s10 = _centred_squares(r.n_a, q_case, u2) / (4.0 * n0 * n0 * n1 * (n1 - 1.0))
+            s01 = _centred_squares(r.n_b, q_ctrl, v2) / (4.0 * n1 * n1 * n0 * (n0 - 1.0))
             var = s10 / n1 + s01 / n0
-            # Youden: candidates are -Inf (row 0) and every tie-block end (threshold just above it)
-            tp = np.where(lt, n1 - b.a_upto, b.a_upto)
-            tn = np.where(lt, b.b_upto, n0 - b.b_upto)
-            crit = np.full((score.shape[0] + 1, n1.size), -np.inf)
-            crit[0] = np.where(lt, 1.0, 0.0) + np.where(lt, 0.0, 1.0)  # se + sp at -Inf
-            crit[1:] = np.where(b.block_end, tp / n1 + tn / n0, -np.inf)
-        # ties: pROC lists all optima in its curve order (decreasing sensitivity); keep the
-        # first, i.e. the highest sensitivity: the smallest threshold for "<", largest for ">"
-        first = np.argmax(crit, axis=0)
-        last = crit.shape[0] - 1 - np.argmax(crit[::-1], axis=0)
-        best = np.where(lt, first, last)
-        best_crit = crit[best, np.arange(n1.size)]
-        n_optimal = (crit == best_crit[None, :]).sum(axis=0)
-        pos = np.maximum(best - 1, 0)
-        a_val = np.take_along_axis(b.values, pos[None, :], axis=0)[0]
-        nxt = np.minimum(pos + 1, score.shape[0] - 1)
-        b_val = np.take_along_axis(b.values, nxt[None, :], axis=0)[0]
-        b_val = np.where((pos + 1 < score.shape[0]) & ~np.isnan(b_val), b_val, np.inf)
-        thr = np.where(best == 0, -np.inf, _midpoint(a_val, b_val, lt))
-        tp_best = np.take_along_axis(tp, pos[None, :], axis=0)[0]
-        tn_best = np.take_along_axis(tn, pos[None, :], axis=0)[0]
+            # Youden: candidates are -Inf (se + sp = 1 for either direction) and every block
+            # end (threshold just above it), where se + sp = tp / n1 + tn / n0
+            lt_b = lt[r.row]
+            a_t = r.a_through.astype(np.float64)
+            b_t = b_through.astype(np.float64)
+            n1_b = n1[r.row]
+            n0_b = n0[r.row]
+            tp = np.where(lt_b, n1_b - a_t, a_t)
+            tn = np.where(lt_b, b_t, n0_b - b_t)
+            crit = tp / n1_b + tn / n0_b
+        best_crit, chosen, n_optimal = _youden_choice(r, crit, lt)
+        at_inf = chosen < 0
+        k = np.maximum(chosen, 0)
+        has_next = (k + 1 < r.row.size) & (r.row[np.minimum(k + 1, max(r.row.size - 1, 0))] == np.arange(c))
+        if r.row.size:
+            a_val = r.value[k]
+            b_val = np.where(has_next, r.value[np.minimum(k + 1, r.row.size - 1)], np.inf)
+            tp_best = np.where(at_inf, np.nan, tp[k])
+            tn_best = np.where(at_inf, np.nan, tn[k])
+        else:
+            a_val = b_val = tp_best = tn_best = np.full(c, np.nan)
+        thr = np.where(at_inf, -np.inf, _midpoint(a_val, b_val, lt))
         with np.errstate(divide="ignore", invalid="ignore"):
-            se_best = np.where(best == 0, np.where(lt, 1.0, 0.0), tp_best / n1)
-            sp_best = np.where(best == 0, np.where(lt, 0.0, 1.0), tn_best / n0)
+            se_best = np.where(at_inf, np.where(lt, 1.0, 0.0), tp_best / n1)
+            sp_best = np.where(at_inf, np.where(lt, 0.0, 1.0), tn_best / n0)
         usable = (n1 >= 1) & (n0 >= 1)
         out["n_cases"][cols] = n1
         out["n_controls"][cols] = n0
@@ -207,18 +240,47 @@ def _kernel(score: NDArray[np.float64], is_case: NDArray[np.bool_], direction: s
     )
 
 
+def _youden_choice(
+    r: RankPass, crit: NDArray[np.float64], lt: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Per row: the largest se + sp, the chosen block (-1 for the -Inf threshold) and the
+    number of optima.
+
+    pROC lists all optima in its curve order (decreasing sensitivity); the first is kept, i.e.
+    the highest sensitivity: the smallest threshold for "<" (the -Inf threshold when it is
+    optimal) and the largest for ">" (the -Inf threshold only when no block is optimal).
+    """
+    c = lt.size
+    lo, hi = r.first_block[:-1], r.first_block[1:]
+    has = hi > lo
+    row_max = np.full(c, -np.inf)
+    if has.any():
+        row_max[has] = np.maximum.reduceat(crit, lo[has])
+    best = np.maximum(row_max, 1.0)
+    optimal = crit == best[r.row]
+    n_optimal = r.row_sums(optimal.astype(np.int64)) + (best == 1.0)
+    where = np.flatnonzero(optimal)
+    i_first = np.searchsorted(where, lo, side="left")
+    i_last = np.searchsorted(where, hi, side="left") - 1
+    first = np.where(i_first < where.size, where[np.minimum(i_first, max(where.size - 1, 0))] if where.size else -1, -1)
+    first = np.where((first >= lo) & (first < hi), first, -1)
+    last = where[np.maximum(i_last, 0)] if where.size else np.full(c, -1)
+    last = np.where((i_last >= 0) & (last >= lo) & (last < hi), last, -1)
+    chosen = np.where(lt, np.where(best == 1.0, -1, first), last)
+    return best, chosen.astype(np.int64), n_optimal.astype(np.int64)
+
+
 def _curve_1d(score: NDArray[np.float64], is_case: NDArray[np.bool_], lt: bool) -> tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
 ]:
     """Thresholds, sensitivities and specificities as pROC ``coords(roc, "all")``: ascending
     thresholds for "<", descending for ">" (sensitivity decreasing in both)."""
-    b = rank_blocks(score[:, None], is_case)
-    ends = np.flatnonzero(b.block_end[:, 0])
-    vals = b.values[ends, 0]
+    r = rank_pass(score[None, :], is_case)
+    vals = r.value
     nxt = np.append(vals[1:], np.inf)
-    n1, n0 = b.n_a[0], b.n_b[0]
-    a_upto = b.a_upto[ends, 0]
-    b_upto = b.b_upto[ends, 0]
+    n1, n0 = float(r.n_a[0]), float(r.n_b[0])
+    a_upto = r.a_through.astype(np.float64)
+    b_upto = (r.end + 1.0) - a_upto
     lt_arr = np.full(vals.shape, lt)
     thr = np.concatenate([[-np.inf], _midpoint(vals, nxt, lt_arr)])
     if lt:
