@@ -221,15 +221,16 @@ def _first(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.DataFrame:
     return f.drop_duplicates("patient_id").set_index("patient_id")
 
 
+def relapse_bin_labels(edges_months: tuple[float, ...]) -> list[str]:
+    """Labels of the relapse-timing bins for upper edges in months: ``0-6``, ..., ``>24``."""
+    lows = (0.0, *edges_months[:-1])
+    return [f"{_fmt(lo)}-{_fmt(hi)}" for lo, hi in zip(lows, edges_months)] + [f">{_fmt(edges_months[-1])}"]
+
+
 def _relapse_bin(day: pd.Series, edges_months: tuple[float, ...]) -> pd.Series:
     """Label of the month bin (lower, upper]; the first bin includes day 0."""
     edges = np.asarray(edges_months, dtype=float) * MONTH_DAYS
-    labels = []
-    lo = 0.0
-    for e in edges_months:
-        labels.append(f"{_fmt(lo)}-{_fmt(e)}")
-        lo = e
-    labels.append(f">{_fmt(edges_months[-1])}")
+    labels = relapse_bin_labels(edges_months)
     d = day.to_numpy(dtype=float)
     pos = np.searchsorted(edges, d, side="left")
     out = np.array([labels[i] if np.isfinite(x) else None for i, x in zip(pos, d)], dtype=object)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cartscope.analysis.analyses._context import StudyContext
+from cartscope.clinical.endpoints import relapse_bin_labels
 from cartscope.stats.proportions import proportion_ci
 
 ORR_CI = "clopper-pearson"
@@ -88,13 +89,7 @@ def needs_relapse_timing(ctx: StudyContext) -> str:
 def run_relapse_timing(ctx: StudyContext) -> None:
     ep = ctx.endpoints
     rel = ep["relapse_day"].notna().to_numpy()
-    edges = ctx.protocol.endpoint_rules().relapse_bin_months
-    labels = []
-    lo = 0.0
-    for e in edges:
-        labels.append(f"{lo:g}-{e:g}")
-        lo = e
-    labels.append(f">{edges[-1]:g}")
+    labels = relapse_bin_labels(ctx.protocol.endpoint_rules().relapse_bin_months)
     rows, status_rows = [], []
     for level, sel in _levels(ep):
         sub = ep[sel & rel]
