@@ -50,6 +50,22 @@ class CorrelationResult:
         return pd.DataFrame([{k: getattr(self, k) for k in self.__dataclass_fields__}])
 
 
+def _as89_edgeworth(s: float, n: int) -> tuple[float, float]:
+    """AS 89 for n > 9: the standardised statistic x and the Edgeworth correction term.
+
+    The upper tail is ``ndtr(-x) + u`` and the lower tail ``ndtr(x) - u`` (Best & Roberts 1975).
+    """
+    y = float(n)
+    b = 1.0 / y
+    x = (6.0 * (s - 1.0) * b / (y * y - 1.0) - 1.0) * np.sqrt(y - 1.0)
+    y = x * x
+    c = _C
+    u = x * b * (c[0] + b * (c[1] + c[2] * b)
+                 + y * (-c[3] + b * (c[4] + c[5] * b)
+                        - y * b * (c[6] + c[7] * b - y * (c[8] - c[9] * b + y * b * (c[10] - c[11] * y)))))
+    return x, u / np.exp(y / 2.0)
+
+
 def _prho_upper(s: float, n: int) -> float:
     """AS 89: P[S >= s] for Spearman's S = sum of squared rank differences, no ties."""
     n3 = n * (n * n - 1.0) / 3.0  # largest possible S
@@ -62,15 +78,8 @@ def _prho_upper(s: float, n: int) -> float:
         perms = np.array(list(itertools.permutations(range(1, n + 1))), dtype=np.int64)
         sums = ((perms - ranks) ** 2).sum(axis=1)
         return float((sums >= s).sum()) / perms.shape[0]
-    y = float(n)
-    b = 1.0 / y
-    x = (6.0 * (s - 1.0) * b / (y * y - 1.0) - 1.0) * np.sqrt(y - 1.0)
-    y = x * x
-    c = _C
-    u = x * b * (c[0] + b * (c[1] + c[2] * b)
-                 + y * (-c[3] + b * (c[4] + c[5] * b)
-                        - y * b * (c[6] + c[7] * b - y * (c[8] - c[9] * b + y * b * (c[10] - c[11] * y)))))
-    return float(min(1.0, max(0.0, u / np.exp(y / 2.0) + special.ndtr(-x))))
+    x, u = _as89_edgeworth(s, n)
+    return float(min(1.0, max(0.0, u + special.ndtr(-x))))
 
 
 def _prho_lower(s: float, n: int) -> float:
@@ -82,15 +91,8 @@ def _prho_lower(s: float, n: int) -> float:
         return 1.0
     if n <= 9:
         return 1.0 - _prho_upper(s, n)
-    y = float(n)
-    b = 1.0 / y
-    x = (6.0 * (s - 1.0) * b / (y * y - 1.0) - 1.0) * np.sqrt(y - 1.0)
-    y = x * x
-    c = _C
-    u = x * b * (c[0] + b * (c[1] + c[2] * b)
-                 + y * (-c[3] + b * (c[4] + c[5] * b)
-                        - y * b * (c[6] + c[7] * b - y * (c[8] - c[9] * b + y * b * (c[10] - c[11] * y)))))
-    return float(min(1.0, max(0.0, -u / np.exp(y / 2.0) + special.ndtr(x))))
+    x, u = _as89_edgeworth(s, n)
+    return float(min(1.0, max(0.0, -u + special.ndtr(x))))
 
 
 def _kendall_counts(n: int) -> NDArray[np.float64]:
