@@ -103,18 +103,18 @@ def demo(
     """Generate the jin2023 synthetic cohort, store it in DuckDB, summarise it and run its protocol."""
     from cartscope.analysis.presets import synthesize
     from cartscope.cohort.load import load_cohort
-    from cartscope.cohort.store import import_cohort
+    from cartscope.cohort.store import store_cohort
     from cartscope.cohort.summary import summarize
     from cartscope.cohort.write import write_cohort
 
     cohort_dir = out / "cohort"
     write_cohort(synthesize("jin2023", seed=seed), cohort_dir, fmt="csv")
     try:
-        report = import_cohort(cohort_dir, out / "study.duckdb", study="jin2023")
         cohort = load_cohort(cohort_dir)
     except CohortError as exc:
         _fail_on(exc.problems)
         return
+    report = store_cohort(cohort, out / "study.duckdb", study="jin2023", source=str(cohort_dir))
     console.print(report.describe())
     _print_summary(summarize(cohort))
     console.print(f"cohort files: {cohort_dir}")
