@@ -11,8 +11,10 @@ high group,
     X^2    = (O_high - E_high)^2 / V   on 1 df.
 
 The time sort is shared: patients are sorted by time once, and for every marker the group
-indicator gives at-risk and event counts per distinct time through cumulative sums. Markers are
-processed in chunks so that extra memory stays near twice the input matrix.
+indicator gives at-risk and event counts per distinct time through int32 cumulative sums on a
+(markers x patients) layout (exact counts; each marker's sums over event times are one
+contiguous row, so a marker gets the same numbers alone or inside a panel). Markers are
+processed in chunks so that extra memory stays a fraction of the input matrix.
 """
 
 from __future__ import annotations
@@ -25,12 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from cartscope.stats._validation import as_time_event
-from cartscope.stats.ranktests import column_chunks
-
-# temporaries per chunk: the time-sorted values, 2 indicators, 2 cumulative sums and a few
-# (times x chunk) arrays; chunking with twice that keeps them near one copy of the input
-_ARRAYS = 16
-
+from cartscope.stats._ranks import marker_chunks
 
 @dataclass(frozen=True, eq=False)
 class CutoffLogrankResult:
@@ -101,8 +98,9 @@ def logrank_at_cutoffs(
     out = {k: np.full(m, np.nan) for k in ("o1", "e1", "o0", "e0", "v")}
     n_hi = np.zeros(m, dtype=np.int64)
     n_lo = np.zeros(m, dtype=np.int64)
-    for cols in column_chunks(x.shape[0], m, _ARRAYS):
-        o1, e1, o0, e0, v, c1, c0 = _chunk(x[:, cols][order], cuts[cols], es, starts, stops)
+    is_event = es > 0
+    for cols in marker_chunks(x.shape[0], m):
+        o1, e1, o0, e0, v, c1, c0 = _chunk(x[:, cols][order], cuts[cols], is_event, starts, stops)
         out["o1"][cols], out["e1"][cols], out["o0"][cols], out["e0"][cols], out["v"][cols] = o1, e1, o0, e0, v
         n_hi[cols], n_lo[cols] = c1, c0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -123,59 +121,79 @@ def logrank_at_cutoffs(
     )
 
 
+def _running(member: NDArray[np.bool_]) -> NDArray[np.int32]:
+    """Per row, members among the first k positions for k = 0..n (int32, exact)."""
+    c, n = member.shape
+    out = np.zeros((c, n + 1), dtype=np.int32)
+    np.cumsum(member, axis=1, dtype=np.int32, out=out[:, 1:])
+    return out
+
+
 def _chunk(
     xs: NDArray[np.float64],
     cuts: NDArray[np.float64],
-    es: NDArray[np.float64],
+    is_event: NDArray[np.bool_],
     starts: NDArray[np.intp],
     stops: NDArray[np.intp],
 ) -> tuple[NDArray[np.float64], ...]:
-    """O, E, V for one chunk of markers; rows of ``xs`` are already in time order."""
-    valid = ~np.isnan(xs)
+    """O, E, V for one chunk of markers; rows of ``xs`` (patients x chunk) are in time order.
+
+    The group indicators are transposed to (markers x patients) so that each marker's running
+    counts are one contiguous int32 cumulative sum; at-risk and event counts per distinct event
+    time are differences of those sums (exact). Without missing values, the pooled at-risk
+    and event counts are the same for every marker, so only the high group is counted.
+    """
     with np.errstate(invalid="ignore"):
-        high = xs > cuts[None, :]
-    g1 = high.astype(np.float64)
-    g0 = (valid & ~high).astype(np.float64)
-    del high, valid
-    n, c = g1.shape
-    # at risk at a time = members from its first sorted position on
-    cum1 = np.zeros((n + 1, c))
-    np.cumsum(g1, axis=0, out=cum1[1:])
-    cum0 = np.zeros((n + 1, c))
-    np.cumsum(g0, axis=0, out=cum0[1:])
-    r1 = cum1[-1][None, :] - cum1[starts]
-    r0 = cum0[-1][None, :] - cum0[starts]
-    total1 = cum1[-1].copy()
-    total0 = cum0[-1].copy()
-    # events at a time = event members between its first and one-past-last position
-    g1 *= es[:, None]
-    g0 *= es[:, None]
-    np.cumsum(g1, axis=0, out=cum1[1:])
-    np.cumsum(g0, axis=0, out=cum0[1:])
-    d1 = cum1[stops] - cum1[starts]
-    d0 = cum0[stops] - cum0[starts]
-    del g1, g0, cum1, cum0
-    nt = r1 + r0
-    dt = d1 + d0
+        high = np.ascontiguousarray((xs > cuts[None, :]).T)
+    missing = np.isnan(xs)
+    any_missing = bool(missing.any())
+    ev = is_event[None, :]
+    cum1 = _running(high)
+    total1 = cum1[:, -1].astype(np.int64)
+    r1 = total1[:, None] - cum1[:, starts]  # at risk: members from the time's first position on
+    del cum1
+    cumd1 = _running(high & ev)
+    d1 = cumd1[:, stops] - cumd1[:, starts]  # events between the first and one-past-last position
+    del cumd1, high
+    n_total = xs.shape[0]
+    if any_missing:
+        low = np.ascontiguousarray((~missing).T)
+        low &= np.ascontiguousarray((xs <= cuts[None, :]).T)
+        cum0 = _running(low)
+        total0 = cum0[:, -1].astype(np.int64)
+        r0 = total0[:, None] - cum0[:, starts]
+        del cum0
+        cumd0 = _running(low & ev)
+        d0 = cumd0[:, stops] - cumd0[:, starts]
+        del cumd0, low
+    else:
+        total0 = n_total - total1
+        at_risk = (n_total - starts).astype(np.int32)
+        deaths = _events_between(is_event, starts, stops)
+        r0 = at_risk[None, :] - r1
+        d0 = deaths[None, :] - d1
+    del missing
+    nt = (r1 + r0).astype(np.float64)
+    dt = (d1 + d0).astype(np.float64)
+    r1f = r1.astype(np.float64)
+    r0f = r0.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        e1 = np.where(nt > 0, r1 * dt / nt, 0.0)
-        e0 = np.where(nt > 0, r0 * dt / nt, 0.0)
-        v = np.where(nt > 1, r1 * r0 * dt * (nt - dt) / (nt * nt * (nt - 1.0)), 0.0)
+        e1 = np.where(nt > 0, r1f * dt / nt, 0.0)
+        e0 = np.where(nt > 0, r0f * dt / nt, 0.0)
+        v = np.where(nt > 1, r1f * r0f * dt * (nt - dt) / (nt * nt * (nt - 1.0)), 0.0)
     return (
-        _column_sums(d1),
-        _column_sums(e1),
-        _column_sums(d0),
-        _column_sums(e0),
-        _column_sums(v),
-        total1.astype(np.int64),
+        d1.sum(axis=1, dtype=np.int64).astype(np.float64),
+        e1.sum(axis=1),
+        d0.sum(axis=1, dtype=np.int64).astype(np.float64),
+        e0.sum(axis=1),
+        v.sum(axis=1),
+        total1,
         total0.astype(np.int64),
     )
 
 
-def _column_sums(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Per-column sums that do not depend on how many columns are summed together.
-
-    Each column is summed as one contiguous row (numpy's pairwise summation), so a marker gets
-    bit-identical O, E and V whether it is tested alone or inside a chunk of markers.
-    """
-    return np.ascontiguousarray(a.T).sum(axis=1)
+def _events_between(is_event: NDArray[np.bool_], starts: NDArray[np.intp], stops: NDArray[np.intp]) -> NDArray[np.int32]:
+    """Events among sorted positions [start, stop) of each distinct event time."""
+    cum = np.zeros(is_event.size + 1, dtype=np.int32)
+    np.cumsum(is_event, dtype=np.int32, out=cum[1:])
+    return cum[stops] - cum[starts]
