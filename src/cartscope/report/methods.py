@@ -112,7 +112,8 @@ def methods_paragraphs(results: Results) -> list[str]:
         if cls:
             parts.append(f"the NR/ER share with the {CI_NAMES.get(cls, cls)} interval")
         if parts:
-            stats.append(_join(parts).capitalize() + " are given.")
+            text = _join(parts)
+            stats.append(text[0].upper() + text[1:] + " are given.")
     if "survival" in ran:
         sv = proto.survival
         stats.append(

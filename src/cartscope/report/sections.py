@@ -179,7 +179,8 @@ def cohort_section(inp: _Input) -> list[Item]:
                               "from the results alone.", "missing"))
     else:
         drop = [c for c in ("cohort",) if c in pats.columns]
-        variables = [c for c in pats.columns if c not in ("patient_id", group, *drop)]
+        variables = [c for c in pats.columns if c not in ("patient_id", group, *drop)
+                     and pats[c].notna().any()]
         grouped = group if group in pats and pats[group].notna().any() else None
         t1 = table_one(pats, grouped, variables, title="Baseline characteristics")
         items.append(TableItem("table1", Table(t1.frame, t1.display, t1.title, t1.footnotes)))
@@ -284,8 +285,11 @@ def relapse_section(inp: _Input) -> list[Item]:
     group = inp.protocol.subgroups if inp.protocol.subgroups in ep.columns else None
     if not ep["relapse_bin"].notna().any():
         return [NoteItem("No relapse was observed.", "note")]
+    if group is not None:
+        ep = ep.sort_values(group, kind="mergesort", na_position="last")
     items: list[Item] = [TableItem("relapse_timing", relapse_timing_table(ep, group=group))]
-    fig = relapse_timing_figure(ep, group=group)
+    fig = relapse_timing_figure(ep, group=group,
+                                group_order=sorted(ep[group].dropna().astype(str).unique()) if group else None)
     items.append(FigureItem("relapse_timing", fig, "Relapses per 6-month interval after the index "
                             "infusion" + (f", by {by_name(group)}." if group else ".")))
     ag = inp.table("relapse_antigen")
@@ -418,6 +422,7 @@ def competing_section(inp: _Input) -> list[Item]:
     items: list[Item] = []
     labels_tab = inp.table("cif_landmarks")
     gray_tab = inp.table("gray_tests")
+    short = {"relapse_nrm": "Relapse vs NRM", "failure": "Failure vs death without failure"}
     titles = {"relapse_nrm": "Relapse and non-relapse mortality",
               "failure": "Treatment failure (no response or relapse) and death without failure"}
     for name in ("relapse_nrm", "failure"):
@@ -435,8 +440,9 @@ def competing_section(inp: _Input) -> list[Item]:
         caption += ", with Gray's test across groups." if gray else "."
         items.append(FigureItem(f"cif_{name}", fig, caption))
     if labels_tab is not None:
+        short = {"relapse_nrm": "Relapse vs NRM", "failure": "Failure vs death without failure"}
         frame = labels_tab.assign(
-            coding=labels_tab["coding"].astype(str).map(lambda c: titles.get(c, c)),
+            coding=labels_tab["coding"].astype(str).map(lambda c: short.get(c, c)),
             group=labels_tab["group"].astype(str).map(_group_label),
             est=[fmt_estimate_ci(100 * e, 100 * lo, 100 * hi, 1) for e, lo, hi in
                  zip(labels_tab["estimate"], labels_tab["lower"], labels_tab["upper"])])
@@ -445,9 +451,10 @@ def competing_section(inp: _Input) -> list[Item]:
                     ("group", "Group", _text), ("month", "Month", _num(0)),
                     ("est", "Cumulative incidence, % (95% CI)", _text)],
             "Cumulative incidence at landmark times",
-            ("Aalen-Johansen estimates; variance as cmprsk::cuminc, log-log intervals.",))))
+            ("Aalen-Johansen estimates; variance as cmprsk::cuminc, log-log intervals. NRM, non-relapse "
+             "mortality; failure, no response or relapse.",))))
     if gray_tab is not None:
-        frame = gray_tab.assign(coding=gray_tab["coding"].astype(str).map(lambda c: titles.get(c, c)))
+        frame = gray_tab.assign(coding=gray_tab["coding"].astype(str).map(lambda c: short.get(c, c)))
         items.append(TableItem("gray_tests", grid_table(
             frame, [("coding", "Competing-risks model", _text), ("cause_label", "Cause", _text),
                     ("statistic", "Statistic", _num(3)), ("df", "df", _int), ("p_value", "p", _pval),
@@ -698,7 +705,8 @@ def cox_section(inp: _Input) -> list[Item]:
         res = inp.obj(f"cox/{spec.endpoint}/{i}")
         if res is None:
             continue
-        items.append(FigureItem(f"forest_{spec.endpoint}_{i}", forest_figure(res),
+        labels = term_labels(spec.covariates, [str(t) for t in res.names])
+        items.append(FigureItem(f"forest_{spec.endpoint}_{i}", forest_figure(res, labels=labels),
                                 f"Hazard ratios of {endpoint_name(spec.endpoint).lower()} "
                                 f"(multivariable Cox model, {spec.ties} ties) with 95% CI."))
         if coefs is not None:
@@ -711,12 +719,33 @@ def cox_section(inp: _Input) -> list[Item]:
                     r = mrow.iloc[0]
                     notes.append(f"n = {int(r['n'])}, events = {int(r['events'])}; concordance "
                                  f"{fmt_num(r['concordance'], 3)}; likelihood-ratio test p = {fmt_p(r['lr_p'], 3)}.")
-            t = cox_table(part.drop(columns="model"), title=f"Cox regression of {endpoint_name(spec.endpoint).lower()}")
+            t = cox_table(part.drop(columns="model"), labels=labels, title=f"Cox regression of {endpoint_name(spec.endpoint).lower()}")
             items.append(TableItem(f"cox_{spec.endpoint}_{i}", Table(t.frame, t.display, t.title, tuple(notes))))
     return items
 
 
 # ---------------------------------------------------------------- kinetics, AE, correlations
+
+
+def term_labels(covariates: Sequence[str], terms: Sequence[str]) -> dict[str, str]:
+    """Readable Cox term names: "disease_groupB-NHL" -> "disease group: B-NHL", "age" -> "age"."""
+    out = {}
+    for term in terms:
+        var = next((c for c in sorted(covariates, key=len, reverse=True) if term.startswith(c)), None)
+        if var is None:
+            out[term] = term.replace("_", " ")
+        elif term == var:
+            out[term] = var.replace("_", " ")
+        else:
+            out[term] = f"{var.replace('_', ' ')}: {term[len(var):]}"
+    return out
+
+
+def analysis_name(name: str) -> str:
+    """"biomarkers:training" -> "Biomarkers (training)", "outcome_class" -> "Outcome class"."""
+    head, _, rest = name.partition(":")
+    text = head.replace("_", " ").capitalize()
+    return f"{text} ({rest.replace('_', ' ')})" if rest else text
 
 
 def kinetics_section(inp: _Input) -> list[Item]:
@@ -824,11 +853,11 @@ def exclusions_section(inp: _Input) -> list[Item]:
     for analysis in dict.fromkeys(ex["analysis"].astype(str)):
         part = ex[ex["analysis"].astype(str) == analysis]
         reasons = part.groupby("reason", sort=True)["patient_id"].nunique()
-        flows.append((analysis, int(part["patient_id"].nunique()),
+        flows.append((analysis_name(analysis), int(part["patient_id"].nunique()),
                       tuple((str(r), int(k)) for r, k in reasons.items())))
     items: list[Item] = [FlowItem(n, tuple(flows))]
     items.append(TableItem("exclusions", grid_table(
-        ex, [("patient_id", "Patient", _text), ("analysis", "Analysis", _text), ("reason", "Reason", _text)],
+        ex.assign(analysis=ex["analysis"].astype(str).map(analysis_name)), [("patient_id", "Patient", _text), ("analysis", "Analysis", _text), ("reason", "Reason", _text)],
         "Every patient left out of an analysis, with the reason")))
     return items
 

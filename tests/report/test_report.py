@@ -1,0 +1,297 @@
+"""The HTML/PDF report: sections per protocol, numbered tables and figures with the expected
+headers, no external reference, byte-identical builds, skipped sections with their reason,
+exported files, and the PDF pages rendered to images (non-blank, a plausible page count)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cartscope.analysis.presets import synthesize
+from cartscope.analysis.protocol import load_protocol
+from cartscope.analysis.study import run_study
+from cartscope.report.document import build_document
+from cartscope.report.html import export_items, render_html, write_report
+from cartscope.report.pdf import find_browser
+
+
+class ReportParser(HTMLParser):
+    """Collects what a reader sees: sections, figures, tables (caption, header), text, and
+    every attribute value (to look for external references)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[str] = []
+        self.section_text: dict[str, list[str]] = {}
+        self.attributes: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+        self.figures = 0
+        self.svgs = 0
+        self.tables: list[dict] = []
+        self.styles: list[str] = []
+        self.ids: list[str] = []
+        self._stack: list[str] = []
+        self._caption: list[str] | None = None
+        self._th: list[str] | None = None
+        self._section: str | None = None
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        a = dict(attrs)
+        for name, value in attrs:
+            self.attributes.append((tag, name, value or ""))
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "section":
+            self._section = a.get("id")
+            self.sections.append(self._section)
+            self.section_text[self._section] = []
+        elif tag == "figure" and "figure" in (a.get("class") or "").split():
+            self.figures += 1
+        elif tag == "figure" and "table" in (a.get("class") or "").split():
+            self.tables.append({"caption": "", "header": [], "rows": 0})
+        elif tag == "svg":
+            self.svgs += 1
+        elif tag == "figcaption" and self.tables and not self.tables[-1]["caption"]:
+            self._caption = []
+        elif tag == "th":
+            self._th = []
+        elif tag == "tr" and self._stack and "tbody" in self._stack:
+            self.tables[-1]["rows"] += 1
+        elif tag == "style":
+            self._in_style = True
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "figcaption" and self._caption is not None:
+            self.tables[-1]["caption"] = " ".join("".join(self._caption).split())
+            self._caption = None
+        elif tag == "th" and self._th is not None:
+            self.tables[-1]["header"].append("".join(self._th).strip())
+            self._th = None
+        elif tag == "style":
+            self._in_style = False
+        elif tag == "section":
+            self._section = None
+        while self._stack and self._stack.pop() != tag:
+            pass
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+            return
+        if self._caption is not None:
+            self._caption.append(data)
+        if self._th is not None:
+            self._th.append(data)
+        if self._section is not None:
+            self.section_text[self._section].append(data)
+
+    def text(self, section: str) -> str:
+        return " ".join(" ".join(self.section_text[section]).split())
+
+
+def parse(html: str) -> ReportParser:
+    p = ReportParser()
+    p.feed(html)
+    p.close()
+    return p
+
+
+@pytest.fixture(scope="module")
+def jin():
+    cohort = synthesize("jin2023", seed=2023)
+    return cohort, run_study(cohort, load_protocol("jin2023"))
+
+
+@pytest.fixture(scope="module")
+def jin_report(jin, tmp_path_factory):
+    cohort, results = jin
+    out = tmp_path_factory.mktemp("jin_report")
+    files = write_report(results, out, cohort=cohort, pdf=True, exports=False)
+    html = files.html.read_text("utf-8")
+    return files, html, parse(html)
+
+
+JIN_SECTIONS = ["methods", "cohort", "response", "course", "relapse_timing", "survival", "competing_risks",
+                "toxicity", "biomarkers", "validation", "cox", "exclusions"]
+
+
+def test_jin2023_sections_in_protocol_order(jin_report):
+    _, _, p = jin_report
+    assert p.sections == JIN_SECTIONS
+
+
+def test_jin2023_figures(jin_report):
+    _, html, p = jin_report
+    # swimmer, relapse bars, KM 2 endpoints x (all + disease + CRS + CRS within B-ALL / B-NHL),
+    # 2 CIF, Venn, heatmap, ROC, 2 marker dot plots, 2 cutoff KM, 1 validation KM, forest
+    assert p.figures == 1 + 1 + 10 + 2 + 1 + 1 + 1 + 2 + 2 + 1 + 1
+    assert p.svgs == p.figures
+    assert "<script" not in html.lower()
+    assert len(p.ids) == len(set(p.ids)), "element ids repeat across inline figures"
+
+
+def _table(p: ReportParser, title: str) -> dict:
+    hits = [t for t in p.tables if t["caption"].split(". ", 1)[1] == title]
+    assert len(hits) == 1, [t["caption"] for t in p.tables]
+    return hits[0]
+
+
+def test_jin2023_tables_numbered_with_headers(jin_report):
+    _, _, p = jin_report
+    assert [int(t["caption"].split(".")[0].split()[1]) for t in p.tables] == list(range(1, len(p.tables) + 1))
+    t1 = _table(p, "Baseline characteristics")
+    assert t1["header"] == ["Characteristic", "B-ALL (n=35)", "B-NHL (n=84)", "Overall (n=119)", "p", "Test"]
+    assert _table(p, "Time from infusion to relapse")["header"] == [
+        "Time to relapse, months", "B-ALL (n=11)", "B-NHL (n=30)", "Overall (n=41)"]
+    screen = _table(p, "Biomarker screening (training cohort)")
+    assert screen["header"] == ["Marker", "Median fold change, NR/ER", "Median fold change, durable", "p", "q",
+                                "AUC (95% CI)"]
+    assert screen["rows"] == 25  # top 25 of the 70 analytes; the export has all
+    cut = _table(p, "Frozen cut-off in the training and validation cohorts")
+    assert cut["header"] == ["Marker", "Cohort", "Cut-off", "TP/(TP+FN)", "Sensitivity, % (95% CI)",
+                             "TN/(TN+FP)", "Specificity, % (95% CI)"]
+    assert _table(p, "Cox regression of progression-free survival")["header"] == ["Variable", "HR (95% CI)", "p"]
+    lm = _table(p, "Landmark survival estimates by disease group")
+    assert lm["header"] == ["Endpoint", "All patients, % (95% CI)", "B-ALL, % (95% CI)", "B-NHL, % (95% CI)"]
+    ex = _table(p, "Every patient left out of an analysis, with the reason")
+    assert ex["rows"] == 26
+
+
+def test_jin2023_numbers_in_the_page(jin_report):
+    _, _, p = jin_report
+    # the published sensitivities at the MIP3a cut-off (modified Wilson interval)
+    assert "92.31 (66.69\u201399.61)" in p.text("biomarkers")
+    assert "Log-rank" in p.text("survival") or "log-rank" in p.text("survival")
+    assert "Gray" in p.text("competing_risks")
+    flow = p.text("exclusions")
+    assert "119 patients in the cohort" in flow and "Outcome class: 19 patients left out" in flow
+
+
+def test_no_external_references(jin_report):
+    _, html, p = jin_report
+    for tag, name, value in p.attributes:
+        assert "http" not in value.lower() and not value.startswith("//"), (tag, name, value)
+        if name in ("href", "xlink:href", "src"):
+            assert value.startswith(("#", "data:image/png;base64,")), (tag, name, value[:40])
+    assert not any(t in p.tags for t in ("script", "link", "img", "iframe", "object"))
+    css = "".join(p.styles)
+    assert "url(" not in css and "@import" not in css and "http" not in css
+
+
+def test_header_and_methods(jin, jin_report):
+    _, results = jin
+    _, html, p = jin_report
+    head = html.split("</header>")[0]
+    assert results.data_hash in head and "jin2023" in head
+    assert "CD19/CD22 CAR-T cocktail" in head
+    methods = p.text("methods")
+    for phrase in ("modified Wilson", "DeLong", "log-log", "Kaplan-Meier", "Gray's test", "Mann-Whitney",
+                   "Benjamini-Hochberg", "Clopper-Pearson", "efron", results.data_hash, "protocol jin2023",
+                   f"numpy {results.versions['numpy']}", "day 182.625 (6 months)"):
+        assert phrase in methods, phrase
+
+
+def test_partial_skip_reason_shown(jin_report):
+    _, _, p = jin_report
+    assert "Not analysed: Eotaxin: Eotaxin is not measured in NR/ER and durable validation patients" in p.text(
+        "validation")
+
+
+def test_byte_identical_builds(jin, jin_report):
+    cohort, results = jin
+    files, _, _ = jin_report
+    again = render_html(build_document(results, cohort))
+    assert files.html.read_bytes() == again.encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def li():
+    cohort = synthesize("li2023", seed=2023)
+    return cohort, run_study(cohort, load_protocol("li2023"))
+
+
+@pytest.mark.parametrize("preset, sections, figures", [
+    ("li2023", ["methods", "cohort", "response", "course", "survival", "toxicity", "kinetics",
+                "infusion_comparison", "exclusions"], 3 + 1 + 2),
+    ("lu2021", ["methods", "cohort", "response", "course", "survival", "competing_risks", "toxicity", "kinetics",
+                "ae_table", "correlations", "exclusions"], 1 + 2 * 2 + 2 + 2),
+])
+def test_other_presets_render(preset, sections, figures, tmp_path, li):
+    if preset == "li2023":
+        cohort, results = li
+    else:
+        cohort = synthesize(preset, seed=2023)
+        results = run_study(cohort, load_protocol(preset))
+    files = write_report(results, tmp_path, cohort=cohort, pdf=False, exports=False)
+    assert files.pdf is None and files.pdf_note == "PDF not requested"
+    p = parse(files.html.read_text("utf-8"))
+    assert p.sections == sections
+    assert p.figures == figures
+    assert all(t["header"] and t["rows"] > 0 for t in p.tables)
+
+
+def test_skipped_section_shows_reason_and_no_cohort_is_said(jin):
+    _, results = jin
+    why = "no toxicity_daily table"
+    skipped = dataclasses.replace(
+        results, sections=tuple(s for s in results.sections if s != "toxicity"),
+        skipped={**results.skipped, "toxicity": why})
+    p = parse(render_html(build_document(skipped)))  # without the cohort
+    assert "toxicity" in p.sections
+    assert p.text("toxicity") == f"Toxicity Not analysed: {why}."
+    assert "Table 1 needs the patient-level cohort" in p.text("cohort")
+    assert "heatmap and the marker dot plots need the patient-level cohort" in p.text("biomarkers")
+    assert p.figures == 23 - 3  # no heatmap, no marker dot plots
+
+
+def test_exports_beside_the_report(tmp_path, li):
+    cohort, results = li
+    full = build_document(results, cohort)
+    # the patients and course sections: two tables, one figure (PNG at 300 dpi is the slow part)
+    doc = dataclasses.replace(full, sections=tuple(s for s in full.sections if s.key in ("cohort", "course")))
+    assert (len(doc.tables()), len(doc.figures())) == (2, 1)
+    tables, figures = export_items(doc, tmp_path)
+    n_tables, n_figures = len(doc.tables()), len(doc.figures())
+    assert len(tables) == 3 * n_tables and len(figures) == 3 * n_figures
+    assert sorted({p.suffix for p in tables}) == [".csv", ".docx", ".xlsx"]
+    assert sorted({p.suffix for p in figures}) == [".pdf", ".png", ".svg"]
+    assert all(p.parent.name == "tables" for p in tables) and all(p.parent.name == "figures" for p in figures)
+    first = doc.tables()[0]
+    csv = (tmp_path / "tables" / f"{first.stem}.csv").read_text("utf-8-sig").splitlines()
+    assert csv[0].split(",")[0] == str(first.table.display.columns[0])
+
+
+def test_missing_pdf_engine_is_reported_not_raised(li, tmp_path, monkeypatch):
+    _, results = li
+    monkeypatch.setenv("CARTSCOPE_CHROMIUM", str(tmp_path / "no-such-browser"))
+    files = write_report(results, tmp_path, pdf=True, exports=False)
+    assert files.html.is_file() and files.pdf is None
+    assert "no Chromium found" in files.pdf_note
+
+
+def test_pdf_pages_render(jin_report, tmp_path):
+    files, _, _ = jin_report
+    if find_browser() is None:
+        pytest.skip("no Chromium to print the PDF (Debian package 'chromium')")
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm absent (Debian package 'poppler-utils')")
+    assert files.pdf is not None and files.pdf.read_bytes().startswith(b"%PDF"), files.pdf_note
+    subprocess.run(["pdftoppm", "-r", "20", "-gray", files.pdf, tmp_path / "page"], check=True)
+    pages = sorted(tmp_path.glob("page-*.pgm"))
+    assert 12 <= len(pages) <= 30
+    for page in pages:
+        data = page.read_bytes()
+        # binary PGM: "P5\n<w> <h>\n255\n" then one byte per pixel
+        header_end = data.index(b"\n", data.index(b"\n", data.index(b"\n") + 1) + 1) + 1
+        pixels = np.frombuffer(data[header_end:], dtype=np.uint8)
+        ink = (pixels < 200).mean()
+        assert ink > 0.002, f"{page.name} is blank"
