@@ -12,12 +12,15 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("argon2")
 
+from argon2 import PasswordHasher  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from cartscope.web.accounts import Accounts  # noqa: E402
 from cartscope.web.db import Database  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
+# argon2 at minimal cost keeps the many sign-ins of the tests fast; the browser test keeps the defaults
+LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 SECRET = "test-secret-key-0123456789abcdef"
 
 
@@ -75,8 +78,8 @@ def web(tmp_path):
     from cartscope.web import create_app
 
     app = create_app(tmp_path / "study.duckdb", secret_key=SECRET, login_max_failures=3,
-                     max_upload_bytes=2 * 1024 * 1024, report_writer=None, job_workers=2)
-    accounts = Accounts(Database(tmp_path / "study.web.sqlite"))
+                     max_upload_bytes=2 * 1024 * 1024, report_writer=None, job_workers=2, password_hasher=LIGHT_HASHER)
+    accounts = Accounts(Database(tmp_path / "study.web.sqlite"), LIGHT_HASHER)
     admin = accounts.add_user("admin", PASSWORD, "admin")
     ana = accounts.add_user("ana", PASSWORD, "analyst")
     accounts.add_user("vic", PASSWORD, "viewer")

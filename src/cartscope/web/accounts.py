@@ -7,7 +7,8 @@ Roles (fixed, ordered by power):
 - ``admin``: everything in every study, plus accounts, membership and the audit log.
 
 Passwords are stored as argon2id hashes (argon2-cffi defaults, RFC 9106 recommendations);
-a hash made with older parameters is replaced on the next successful sign-in.
+a hash made with other parameters is replaced on the next successful sign-in. (Tests pass a
+cheaper :class:`argon2.PasswordHasher`; production keeps the defaults.)
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ MIN_PASSWORD = 10
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 STUDY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("cartscope-timing-equaliser")
 
 
 class AccountError(ValueError):
@@ -64,8 +63,10 @@ def _user(row) -> User:
 class Accounts:
     """Users, studies and membership in the application database."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None):
         self.db = db
+        self.hasher = hasher or PasswordHasher()
+        self._dummy = self.hasher.hash("cartscope-timing-equaliser")
 
     # --- users ---------------------------------------------------------------------------
 
@@ -81,7 +82,7 @@ class Accounts:
                 raise AccountError(f"user {username!r} already exists")
             cur = con.execute(
                 "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                [username, _hasher.hash(password), role, now_iso()],
+                [username, self.hasher.hash(password), role, now_iso()],
             )
             return User(int(cur.lastrowid), username, role)
 
@@ -89,16 +90,16 @@ class Accounts:
         """The active user with this name and password, else None (same work either way)."""
         with self.db.connect() as con:
             row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
-        stored = row["password_hash"] if row is not None else _DUMMY_HASH
+        stored = row["password_hash"] if row is not None else self._dummy
         try:
-            _hasher.verify(stored, password)
+            self.hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         if row is None or not row["active"]:
             return None
-        if _hasher.check_needs_rehash(stored):
+        if self.hasher.check_needs_rehash(stored):
             with self.db.connect() as con:
-                con.execute("UPDATE users SET password_hash = ? WHERE id = ?", [_hasher.hash(password), row["id"]])
+                con.execute("UPDATE users SET password_hash = ? WHERE id = ?", [self.hasher.hash(password), row["id"]])
         return _user(row)
 
     def user(self, user_id: int) -> User | None:

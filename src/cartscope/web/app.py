@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -54,7 +55,8 @@ class WebState:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "text/html")
+    """Pages answer in HTML, the ``/api/`` routes in JSON."""
+    return not request.url.path.startswith("/api/")
 
 
 def create_app(
@@ -69,12 +71,14 @@ def create_app(
     login_window_s: float = 900.0,
     job_workers: int = 2,
     report_writer: ReportWriter | None | bool = True,
+    password_hasher: PasswordHasher | None = None,
 ) -> FastAPI:
     """The web application over the study store at ``db_path``.
 
     ``secret_key`` (>= 16 characters) keys session digests; ``secure_cookies`` marks the
     session cookie Secure (serve over HTTPS then). ``report_writer``: True finds the report
     package's ``write_report``; None switches reports off; a callable is used as given.
+    ``password_hasher``: argon2 parameters (default: argon2-cffi's RFC 9106 profile).
     """
     options: dict[str, Any] = dict(secure_cookies=secure_cookies, max_upload_bytes=max_upload_bytes,
                                    login_max_failures=login_max_failures, login_window_s=login_window_s,
@@ -85,7 +89,7 @@ def create_app(
         options["data_dir"] = data_dir
     config = WebConfig.beside(db_path, secret_key=secret_key, **options)
     db = Database(config.accounts_db)
-    accounts = Accounts(db)
+    accounts = Accounts(db, password_hasher)
     audit = AuditLog(db)
     store = StudyStore(config.store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
