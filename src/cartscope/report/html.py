@@ -81,13 +81,14 @@ def inline_svg(svg: str, prefix: str) -> str:
 def _table_view(item: TableItem) -> dict[str, Any]:
     grid = item.table.display
     rows = []
+    nested = any(str(v).startswith(INDENT) for v in grid.iloc[:, 0]) if len(grid.columns) else False
     for values in grid.itertuples(index=False):
         cells = [str(v) for v in values]
         cls = ""
         if cells and cells[0].startswith(INDENT):
             cells[0] = cells[0].strip()
             cls = "sub"
-        elif len(cells) > 1 and cells[0] and not any(c.strip() for c in cells[1:]):
+        elif nested and len(cells) > 1 and cells[0] and not any(c.strip() for c in cells[1:]):
             cls = "head"
         rows.append({"cells": cells, "cls": cls})
     return {"kind": "table", "number": item.number, "stem": item.stem, "title": item.table.title,

@@ -809,7 +809,8 @@ def ae_section(inp: _Input) -> list[Item]:
     for g in _group_order(ae["group"]):
         part = ae[ae["group"].astype(str) == g]
         n = int(part["n"].iloc[0])
-        t = ae_table(part, title=f"Adverse events by CTCAE grade, {_group_label(g).lower()} (n={n})")
+        label = "all patients" if g == "all" else g
+        t = ae_table(part, title=f"Adverse events by CTCAE grade, {label} (n={n})")
         items.append(TableItem(f"ae_{g.replace(' ', '_')}", t))
     return items
 
