@@ -237,6 +237,8 @@ def test_other_presets_render(preset, sections, figures, tmp_path, li):
     assert p.sections == sections
     assert p.figures == figures
     assert all(t["header"] and t["rows"] > 0 for t in p.tables)
+    if preset == "li2023":  # fractional extra columns are summarised, not listed value by value
+        assert "age_at_cart2, median (range) 8.36 (6.96–15.10)" in p.text("cohort")
 
 
 def test_skipped_section_shows_reason_and_no_cohort_is_said(jin):

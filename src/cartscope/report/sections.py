@@ -170,6 +170,22 @@ def _patients_frame(inp: _Input) -> pd.DataFrame | None:
     return pats
 
 
+def _numeric_columns(frame: pd.DataFrame, columns: Sequence[str], min_levels: int = 6) -> list[str]:
+    """Columns whose every known value is a number, with fractions or at least ``min_levels``
+    distinct values: summarised as median (range), not one row per value (an integer score
+    with few levels, e.g. ECOG, stays categorical)."""
+    out = []
+    for c in columns:
+        known = frame[c].dropna()
+        if known.dtype == bool or known.empty:
+            continue
+        numbers = pd.to_numeric(known.astype(object), errors="coerce")
+        fractional = bool((numbers.dropna() % 1 != 0).any())
+        if numbers.notna().all() and (numbers.nunique() >= min_levels or fractional):
+            out.append(c)
+    return out
+
+
 def cohort_section(inp: _Input) -> list[Item]:
     items: list[Item] = []
     pats = _patients_frame(inp)
@@ -182,7 +198,8 @@ def cohort_section(inp: _Input) -> list[Item]:
         variables = [c for c in pats.columns if c not in ("patient_id", group, *drop)
                      and pats[c].notna().any()]
         grouped = group if group in pats and pats[group].notna().any() else None
-        t1 = table_one(pats, grouped, variables, title="Baseline characteristics")
+        t1 = table_one(pats, grouped, variables, continuous=_numeric_columns(pats, variables),
+                       title="Baseline characteristics")
         items.append(TableItem("table1", Table(t1.frame, t1.display, t1.title, t1.footnotes)))
     fu = inp.table("followup")
     if fu is not None:
