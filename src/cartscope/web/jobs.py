@@ -46,6 +46,7 @@ def find_report_writer() -> ReportWriter | None:
 def _report_entry(written: Any, report_dir: Path) -> str | None:
     """The report's main HTML file, relative to ``report_dir``."""
     candidates: list[Path] = []
+    written = getattr(written, "html", written)  # a ReportFiles record names its HTML page
     if isinstance(written, (str, Path)) and Path(written).is_file():
         candidates.append(Path(written))
     candidates += [report_dir / "index.html", report_dir / "report.html", *sorted(report_dir.glob("*.html"))]

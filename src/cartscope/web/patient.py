@@ -181,6 +181,9 @@ def patient_view(cohort: Cohort, protocol: Protocol, results_dir: Path, pid: str
     Raises KeyError when the patient is not in the analysis.
     """
     endpoints = pd.read_parquet(results_dir / "endpoints.parquet")
+    for col in endpoints.columns:  # text columns back as plain objects (None for missing), as derived
+        if isinstance(endpoints[col].dtype, pd.StringDtype):
+            endpoints[col] = endpoints[col].astype(object).where(endpoints[col].notna(), None)
     ep_one = endpoints[endpoints["patient_id"].astype(str) == pid].reset_index(drop=True)
     if ep_one.empty:
         raise KeyError(pid)

@@ -278,7 +278,7 @@ def register(app: FastAPI, web: "WebState") -> None:
             doc = json.loads((folder / "results.json").read_text("utf-8"))
             ep = pd.read_parquet(folder / "endpoints.parquet")
             cols = [c for c in ("patient_id", "disease_group", "cohort_role", "bor", "outcome_class") if c in ep]
-            ctx.update(tables=doc["tables"], sections=doc["sections"], skipped=doc["skipped"],
+            ctx.update(report_pdf=(folder / "report" / "report.pdf").is_file(), tables=doc["tables"], sections=doc["sections"], skipped=doc["skipped"],
                        exclusions=doc["exclusions"], patients=ep[cols].to_dict("records"))
             audit(who, "view_results", target=f"job {job_id}")
         return page(request, who, "job.html.j2", **ctx)
