@@ -12,9 +12,10 @@ Watson 2017, "The concordance statistic and the Cox model"):
   ``dfbeta_i = ((c_i - d_i) - somers_d (c_i + d_i + t_i)) / npair``, where ``c_i, d_i, t_i``
   count the comparable pairs that contain observation ``i``.
 
-Pair counts are 2-D dominance counts (time order x predictor rank); they are answered for all
-observations at once with a wavelet matrix over the predictor ranks, O(n log n) with every
-step vectorised.
+Pair counts are 2-D dominance counts (time order x predictor rank); the "lower" counts are
+answered for all observations at once with a wavelet matrix over the predictor ranks,
+O(n log n) with every step vectorised; ties on the predictor are counted apart by binary
+search over (rank, position) keys, and skipped when every predictor value is distinct.
 """
 
 from __future__ import annotations
@@ -47,19 +48,35 @@ class _WaveletMatrix:
 
     def count_less(self, lo: IntArray, hi: IntArray, bound: IntArray) -> IntArray:
         """For each query, the number of values < ``bound`` among positions ``[lo, hi)``."""
-        lo = lo.astype(np.int64).copy()
-        hi = hi.astype(np.int64).copy()
+        lo = lo.astype(np.int64)
+        hi = hi.astype(np.int64)
+        bound = bound.astype(np.int64)
         result = np.zeros(lo.shape[0], dtype=np.int64)
         for level, b in enumerate(range(self.n_bits - 1, -1, -1)):
             prefix = self.zero_prefix[level]
             lo0 = prefix[lo]
             hi0 = prefix[hi]
-            one = ((bound >> b) & 1).astype(bool)
-            result += np.where(one, hi0 - lo0, 0)
+            one = (bound >> b) & 1 == 1
             z = self.zeros[level]
-            lo = np.where(one, z + lo - lo0, lo0)
-            hi = np.where(one, z + hi - hi0, hi0)
+            # a 1-bit bound counts the range's zeros and follows its ones, else its zeros
+            result += np.where(one, hi0 - lo0, 0)
+            lo = np.where(one, lo + (z - lo0), lo0)
+            hi = np.where(one, hi + (z - hi0), hi0)
         return result
+
+
+def _count_equal(
+    rank: IntArray, lo: IntArray, hi: IntArray, bound: IntArray
+) -> IntArray:
+    """For each query, the number of positions in ``[lo, hi)`` whose rank equals ``bound``.
+
+    Positions sorted by (rank, position) give one key per position; each query is two binary
+    searches in those keys.
+    """
+    n = rank.shape[0]
+    key = np.sort(rank * (n + 1) + np.arange(n, dtype=np.int64))
+    base = bound * (n + 1)
+    return np.searchsorted(key, base + hi, side="left") - np.searchsorted(key, base + lo, side="left")
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,10 @@ def concordance(
     block_start = np.flatnonzero(new_block)
     block_end = np.append(block_start[1:], n)
 
+    # ties on the predictor are counted apart (none when every predictor value is distinct),
+    # so each role needs a single "less than" count per query
+    distinct = int(rank.max()) + 1 == n if n else True
+
     # role 1: observation i has the event; its comparators follow its tie block
     all_ranks = _WaveletMatrix(rank, n_bits)
     dead = np.flatnonzero(ev)
@@ -108,10 +129,10 @@ def concordance(
     hi = stratum_end[stratum_id[dead]]
     r = rank[dead]
     less = all_ranks.count_less(lo, hi, r)
-    less_eq = all_ranks.count_less(lo, hi, r + 1)
-    tied_own = (less_eq - less).astype(float)
+    tied = np.zeros_like(less) if distinct else _count_equal(rank, lo, hi, r)
+    tied_own = tied.astype(float)
     lower_own = less.astype(float)
-    higher_own = (hi - lo - less_eq).astype(float)
+    higher_own = (hi - lo - less - tied).astype(float)
 
     # role 2: observation j is at risk when others have their event
     death_ranks = _WaveletMatrix(rank[dead], n_bits)
@@ -120,9 +141,9 @@ def concordance(
     d_lo = deaths_before[stratum_start[stratum_id]]
     d_hi = np.where(ev, deaths_before[block_start[block_id]], deaths_before[pos])
     other_less = death_ranks.count_less(d_lo, d_hi, rank)
-    other_less_eq = death_ranks.count_less(d_lo, d_hi, rank + 1)
-    other_tied = (other_less_eq - other_less).astype(float)
-    other_higher = (d_hi - d_lo - other_less_eq).astype(float)
+    o_tied = np.zeros_like(other_less) if distinct else _count_equal(rank[dead], d_lo, d_hi, rank)
+    other_tied = o_tied.astype(float)
+    other_higher = (d_hi - d_lo - other_less - o_tied).astype(float)
     other_lower = other_less.astype(float)
 
     conc_i = other_higher.copy()

@@ -119,29 +119,69 @@ def _cumsum_before(values: FloatArray, bounds: IntArray) -> FloatArray:
     return out
 
 
+#: Rows per block of a tall-skinny product Z' W Z: small enough that OpenBLAS runs each block
+#: on one thread (its cut-off is m n k <= 262,144), where waking threads for a 10-column
+#: product costs more than the product itself on a busy machine.
+_GRAM_ROWS = 2048
+
+
+def _gram(a: FloatArray, b: FloatArray) -> FloatArray:
+    """a' b for tall a (n x p) and b (n x q), summed over blocks of rows."""
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for lo in range(0, a.shape[0], _GRAM_ROWS):
+        out += a[lo : lo + _GRAM_ROWS].T @ b[lo : lo + _GRAM_ROWS]
+    return out
+
+
+def _weighted_sum(w: FloatArray, a: FloatArray) -> FloatArray:
+    """w' a for a tall a (n x p), without BLAS threads."""
+    return np.einsum("i,ij->j", w, a)
+
+
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """a' b for long vectors, without BLAS threads."""
+    return float(np.einsum("i,i->", a, b))
+
+
 @dataclass(frozen=True)
 class Derivatives:
     """Log partial likelihood and what its derivatives are built from, at one beta.
 
-    ``means`` holds the risk-set mean of each Efron/Breslow term (one row per term);
-    ``info(w)`` is the information matrix with each death time weighted by ``w``.
+    Every Efron/Breslow term of a death group g has the risk-set sum ``rest[g] + f dead[g]``
+    (``rest``: everyone at risk but the group's deaths, ``dead``: the deaths' risk scores,
+    both weighted by z for the first moments). The terms' scalars (``inv_den`` = 1/den and
+    ``frac_inv_den`` = f/den) are kept; vectors are only ever formed per group, so the
+    score and the information cost O(groups x p^2) besides one pass over the rows.
+    ``means`` (one row per term) is formed on demand.
     """
 
     loglik: float
     score: FloatArray
-    means: FloatArray
     risk: FloatArray
     inv_den: FloatArray
     frac_inv_den: FloatArray
     sets: RiskSets
     z: FloatArray
+    rest1: FloatArray  # per group: sum of risk * z over the risk set without the deaths
+    dead1: FloatArray  # per group: sum of risk * z over the deaths
+
+    @property
+    def means(self) -> FloatArray:
+        """Risk-set mean of z for each term: (rest1 + f dead1) / den."""
+        tg = self.sets.term_group
+        f = self.sets.term_fraction
+        num = self.rest1[tg] + f[:, None] * self.dead1[tg]
+        return num * self.inv_den[:, None]
 
     def info(self, group_weight: FloatArray | None = None) -> FloatArray:
         """Information matrix, each death time weighted by ``group_weight`` (default 1).
 
         I(w) = sum over terms of w_g [ (C_rest + f C_dead) / den - mean mean' ], computed as
         Z' diag(r_i c_i) Z - sum_terms w_g mean mean', where c_i sums w_g / den over the terms
-        whose risk set contains row i (w_g f / den for the tied deaths themselves).
+        whose risk set contains row i (w_g f / den for the tied deaths themselves), and the
+        second sum is formed per group: with R = rest1, D = dead1 and the term sums
+        a = sum w/den^2, b = sum w f/den^2, c = sum w f^2/den^2 of the group,
+        sum_terms w mean mean' = a R R' + b (R D' + D R') + c D D'.
         """
         with np.errstate(all="ignore"):
             return self._info(group_weight)
@@ -152,24 +192,31 @@ class Derivatives:
         if group_weight is not None:
             tw = tw * group_weight[sets.term_group]
         n_groups = sets.group_start.shape[0]
-        h = np.bincount(sets.term_group, weights=tw * self.inv_den, minlength=n_groups)
-        g = np.bincount(sets.term_group, weights=tw * self.frac_inv_den, minlength=n_groups)
+        tg = sets.term_group
+        h = np.bincount(tg, weights=tw * self.inv_den, minlength=n_groups)
+        g = np.bincount(tg, weights=tw * self.frac_inv_den, minlength=n_groups)
         before = _cumsum_before(h, sets.stratum_bounds)
         own = np.where(sets.event > 0, g[sets.group], h[sets.group])
         c = self.risk * (before[sets.group] + own)
-        weighted = self.z * c[:, None]
-        imat = weighted.T @ self.z
-        mw = self.means * tw[:, None]
-        imat -= mw.T @ self.means
+        imat = _gram(self.z * c[:, None], self.z)
+        w_inv = tw * self.inv_den
+        aa = np.bincount(tg, weights=w_inv * self.inv_den, minlength=n_groups)
+        bb = np.bincount(tg, weights=w_inv * self.frac_inv_den, minlength=n_groups)
+        cc = np.bincount(tg, weights=tw * self.frac_inv_den * self.frac_inv_den, minlength=n_groups)
+        r1, d1 = self.rest1, self.dead1
+        cross = _gram(r1 * bb[:, None], d1)
+        imat -= _gram(r1 * aa[:, None], r1) + cross + cross.T + _gram(d1 * cc[:, None], d1)
         return (imat + imat.T) / 2.0
 
     def schoenfeld_mean(self) -> FloatArray:
         """Per death group, the average over its Efron terms of the risk-set mean."""
         sets = self.sets
         n_groups = sets.group_start.shape[0]
-        p = self.means.shape[1]
-        total = np.zeros((n_groups, p))
-        np.add.at(total, sets.term_group, self.means * sets.term_weight[:, None])
+        tg = sets.term_group
+        # sum over the group's terms of (rest1 + f dead1) / den, formed per group
+        a = np.bincount(tg, weights=sets.term_weight * self.inv_den, minlength=n_groups)
+        b = np.bincount(tg, weights=sets.term_weight * self.frac_inv_den, minlength=n_groups)
+        total = self.rest1 * a[:, None] + self.dead1 * b[:, None]
         deaths = np.where(sets.group_deaths > 0, sets.group_deaths, 1.0)
         return total / deaths[:, None]
 
@@ -186,7 +233,7 @@ def derivatives(z: FloatArray, beta: FloatArray, sets: RiskSets) -> Derivatives:
 
 
 def _derivatives(z: FloatArray, beta: FloatArray, sets: RiskSets) -> Derivatives:
-    eta = z @ beta
+    eta = np.einsum("ij,j->i", z, beta)
     risk = np.exp(eta)
     rz = z * risk[:, None]
     starts = sets.group_start
@@ -194,30 +241,34 @@ def _derivatives(z: FloatArray, beta: FloatArray, sets: RiskSets) -> Derivatives
     s0_all = np.add.reduceat(risk, starts)
     s1_all = np.add.reduceat(rz, starts, axis=0)
     s0_dead = np.add.reduceat(risk * ev, starts)
-    s1_dead = np.add.reduceat(rz * ev[:, None], starts, axis=0)
-    s0_cens = np.add.reduceat(risk * (1.0 - ev), starts)
-    s1_cens = np.add.reduceat(rz * (1.0 - ev)[:, None], starts, axis=0)
-    rest0 = _reverse_cumsum_after(s0_all, sets.stratum_bounds) + s0_cens
-    rest1 = _reverse_cumsum_after(s1_all, sets.stratum_bounds) + s1_cens
+    rz *= ev[:, None]
+    s1_dead = np.add.reduceat(rz, starts, axis=0)
+    del rz
+    # everyone at risk at the group's time but its deaths: later groups plus own censored
+    rest0 = _reverse_cumsum_after(s0_all, sets.stratum_bounds) + (s0_all - s0_dead)
+    rest1 = _reverse_cumsum_after(s1_all, sets.stratum_bounds) + (s1_all - s1_dead)
 
     tg = sets.term_group
     f = sets.term_fraction
     den = rest0[tg] + f * s0_dead[tg]
-    num = rest1[tg] + f[:, None] * s1_dead[tg]
-    means = num / den[:, None]
     inv_den = 1.0 / den
     tw = sets.term_weight
-    loglik = float(eta @ ev - tw @ np.log(den))
-    score = ev @ z - tw @ means
+    n_groups = starts.shape[0]
+    # sum over terms of tw * mean = per group: rest1 * sum(tw/den) + dead1 * sum(tw f/den)
+    a = np.bincount(tg, weights=tw * inv_den, minlength=n_groups)
+    b = np.bincount(tg, weights=tw * f * inv_den, minlength=n_groups)
+    loglik = float(_dot(eta, ev) - _dot(tw, np.log(den)))
+    score = _weighted_sum(ev, z) - (_weighted_sum(a, rest1) + _weighted_sum(b, s1_dead))
     return Derivatives(
         loglik=loglik,
         score=score,
-        means=means,
         risk=risk,
         inv_den=inv_den,
         frac_inv_den=f * inv_den,
         sets=sets,
         z=z,
+        rest1=rest1,
+        dead1=s1_dead,
     )
 
 

@@ -369,7 +369,8 @@ def cox(
     u = fit.score / scale
     with np.errstate(all="ignore"):
         infs = np.abs(u @ var)
-        max_lp = float(np.max(xc @ coef))
+        lp = np.einsum("ij,j->i", xc, coef)  # tall-skinny: kept off BLAS threads
+        max_lp = float(np.max(lp))
     if not fit.converged:
         hint = (
             "; a coefficient may be infinite (monotone likelihood)"
@@ -396,7 +397,7 @@ def cox(
     factor, _ = ldl(var, CHOLESKY_TOLERANCE)
     wald = float(coef @ ldl_solve(factor, coef))
     lr = 2.0 * (fit.loglik - fit.loglik_null)
-    conc = _concordance(t, ev, xc @ coef, codes)
+    conc = _concordance(t, ev, lp, codes)
     return CoxResult(
         names=col_names,
         coef=coef,
