@@ -143,10 +143,14 @@ def test_new_user_goes_from_sign_in_to_report_and_patient_page(server, browser, 
     shot("08-report")
 
     page.goto(job_url)
-    page.click("table.data >> text=J001")
+    row = page.locator("table.data tr", has_text="validation").filter(has_text="NR/ER").first
+    pid = row.locator("td").first.inner_text()
+    row.locator("a").first.click()
     page.wait_for_selector("#risk")
     text = page.inner_text("main")
-    assert "Patient J001" in text and "frozen cut-off" in text and "Sensitivity" in text
+    assert f"Patient {pid}" in text and "frozen cut-off 4.703" in text
+    assert "Sensitivity 83.3%" in text and "specificity 78.3%" in text and "validation cohort" in text
+    assert "predicted NR/ER" in text or "not flagged" in text
     assert "CRS grade" in text and page.locator("#timeline svg").count() == 1
     shot("09-patient")
 
@@ -157,6 +161,7 @@ def test_new_user_goes_from_sign_in_to_report_and_patient_page(server, browser, 
     assert page.url.startswith(base + "/login")
     page.close()
 
+    assert not list(ARTIFACTS.glob("*.png")) == []
     actions = {e["action"] for e in app.state.web.audit.entries(username="alice")}
     for action in ("login", "study_create", "upload", "analyse", "analysis_finished", "view_results",
                    "view_table", "view_patient", "logout"):

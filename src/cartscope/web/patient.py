@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cartscope.analysis.protocol import Protocol
@@ -70,8 +71,8 @@ def show(value: Any) -> str:
     """A cell as text: blanks for missing, integers without decimals, 4 significant digits."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+    if isinstance(value, (bool, np.bool_)) or value in ("True", "False"):
+        return "yes" if value in (True, "True") else "no"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.4g}"
     return str(value)
