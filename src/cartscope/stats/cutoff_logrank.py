@@ -150,10 +150,10 @@ def _chunk(
     ev = is_event[None, :]
     cum1 = _running(high)
     total1 = cum1[:, -1].astype(np.int64)
-    r1 = total1[:, None] - cum1[:, starts]  # at risk: members from the time's first position on
+    r1 = total1[:, None] - np.take(cum1, starts, axis=1)  # at risk: members from the time's first position on
     del cum1
     cumd1 = _running(high & ev)
-    d1 = cumd1[:, stops] - cumd1[:, starts]  # events between the first and one-past-last position
+    d1 = np.take(cumd1, stops, axis=1) - np.take(cumd1, starts, axis=1)  # events between the first and one-past-last position
     del cumd1, high
     n_total = xs.shape[0]
     if any_missing:
@@ -161,10 +161,10 @@ def _chunk(
         low &= np.ascontiguousarray((xs <= cuts[None, :]).T)
         cum0 = _running(low)
         total0 = cum0[:, -1].astype(np.int64)
-        r0 = total0[:, None] - cum0[:, starts]
+        r0 = total0[:, None] - np.take(cum0, starts, axis=1)
         del cum0
         cumd0 = _running(low & ev)
-        d0 = cumd0[:, stops] - cumd0[:, starts]
+        d0 = np.take(cumd0, stops, axis=1) - np.take(cumd0, starts, axis=1)
         del cumd0, low
     else:
         total0 = n_total - total1
@@ -181,6 +181,8 @@ def _chunk(
         e1 = np.where(nt > 0, r1f * dt / nt, 0.0)
         e0 = np.where(nt > 0, r0f * dt / nt, 0.0)
         v = np.where(nt > 1, r1f * r0f * dt * (nt - dt) / (nt * nt * (nt - 1.0)), 0.0)
+    # row-major (markers x times) throughout: each marker is summed as one contiguous row
+    # (pairwise), so it gets the same bits alone or inside a chunk
     return (
         d1.sum(axis=1, dtype=np.int64).astype(np.float64),
         e1.sum(axis=1),

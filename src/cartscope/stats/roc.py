@@ -205,8 +205,8 @@ def _kernel(score: NDArray[np.float64], is_case: NDArray[np.bool_], direction: s
         best_crit, chosen, n_optimal = _youden_choice(r, crit, lt)
         at_inf = chosen < 0
         k = np.maximum(chosen, 0)
-        has_next = (k + 1 < r.row.size) & (r.row[np.minimum(k + 1, max(r.row.size - 1, 0))] == np.arange(c))
         if r.row.size:
+            has_next = (k + 1 < r.row.size) & (r.row[np.minimum(k + 1, r.row.size - 1)] == np.arange(c))
             a_val = r.value[k]
             b_val = np.where(has_next, r.value[np.minimum(k + 1, r.row.size - 1)], np.inf)
             tp_best = np.where(at_inf, np.nan, tp[k])
