@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import closing
 from pathlib import Path
 
@@ -157,3 +158,17 @@ def test_store_round_trip_keeps_the_data_hash_of_a_loaded_cohort(tmp_path: Path)
     assert report.data_hash == store.data_hash(loaded) == store.data_hash(back)
     for name in loaded.present:
         pd.testing.assert_frame_equal(back.table(name), loaded.table(name), check_dtype=False)
+
+
+def test_data_hash_is_the_same_for_csv_and_xlsx_of_one_cohort(tmp_path: Path) -> None:
+    """A workbook rounds the last bits of some doubles; the cohort's identity must not change."""
+    from cartscope.analysis.presets import synthesize
+    from cartscope.cohort.load import load_cohort
+    from cartscope.cohort.write import write_cohort
+
+    cohort = synthesize("li2023", seed=2023)
+    from_csv = load_cohort(write_cohort(cohort, tmp_path / "csv"))
+    from_xlsx = load_cohort(write_cohort(cohort, tmp_path / "cohort.xlsx", fmt="xlsx"))
+    assert store.data_hash(from_csv) == store.data_hash(from_xlsx)
+    changed = dataclasses.replace(from_csv, kinetics=from_csv.kinetics.assign(value=from_csv.kinetics["value"] * 1.001))
+    assert store.data_hash(changed) != store.data_hash(from_csv)

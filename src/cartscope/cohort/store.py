@@ -68,15 +68,23 @@ class ImportReport:
         return pd.DataFrame([{**asdict(self), "rows": json.dumps(self.rows)}])
 
 
+HASH_DIGITS = 15
+"""Significant digits of the numbers that identify a cohort: a workbook cell keeps about 15."""
+
+
 def data_hash(cohort: Cohort) -> str:
-    """SHA-256 of the normalised tables (names, columns and values), independent of file format."""
+    """SHA-256 of the normalised tables (names, columns and values), independent of file format.
+
+    Numbers enter at :data:`HASH_DIGITS` significant digits, so the same cohort saved as CSV,
+    XLSX or Parquet has one hash even where a spreadsheet rounded the last bits of a double.
+    """
     digest = hashlib.sha256()
     for name in TABLE_ORDER:
         if name not in cohort.present:
             continue
         frame = cohort.table(name)
         digest.update(f"\x00{name}\x00".encode())
-        digest.update(frame.to_csv(index=False, lineterminator="\n").encode())
+        digest.update(frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{HASH_DIGITS}g").encode())
     return digest.hexdigest()
 
 
