@@ -30,39 +30,59 @@ IntArray = NDArray[np.int64]
 
 
 class _WaveletMatrix:
-    """Counts of values below a bound inside index ranges, answered for many ranges at once."""
+    """Counts of values below a bound inside position ranges, answered for many ranges at once.
 
-    def __init__(self, values: IntArray, n_bits: int) -> None:
+    One level per bit of the values, most significant first: each level keeps, for every
+    prefix of its (stably bit-partitioned) sequence, how many values have a 0 bit there, and
+    how many of those are *marked* (here: deaths), so one structure answers both "all values"
+    and "marked values" counts. int32 throughout (n < 2^31).
+    """
+
+    def __init__(self, values: NDArray[np.int32], marked: NDArray[np.bool_], n_bits: int) -> None:
         self.n_bits = n_bits
-        self.zero_prefix: list[IntArray] = []
+        self.zero_prefix: list[NDArray[np.int32]] = []
+        self.marked_prefix: list[NDArray[np.int32]] = []
         self.zeros: list[int] = []
-        cur = values.astype(np.int64)
+        n = values.shape[0]
+        cur = values.astype(np.int32)
+        mark = marked.astype(bool)
         for b in range(n_bits - 1, -1, -1):
-            bit = (cur >> b) & 1
-            is_zero = bit == 0
-            prefix = np.zeros(cur.shape[0] + 1, dtype=np.int64)
-            np.cumsum(is_zero, out=prefix[1:])
+            is_zero = ((cur >> b) & 1) == 0
+            prefix = np.zeros(n + 1, dtype=np.int32)
+            np.cumsum(is_zero, dtype=np.int32, out=prefix[1:])
+            marked_zero = np.zeros(n + 1, dtype=np.int32)
+            np.cumsum(is_zero & mark, dtype=np.int32, out=marked_zero[1:])
             self.zero_prefix.append(prefix)
+            self.marked_prefix.append(marked_zero)
             self.zeros.append(int(prefix[-1]))
-            cur = np.concatenate([cur[is_zero], cur[~is_zero]])
+            move = np.concatenate((np.flatnonzero(is_zero), np.flatnonzero(~is_zero)))
+            cur = np.take(cur, move)  # zeros first, order kept
+            mark = np.take(mark, move)
 
-    def count_less(self, lo: IntArray, hi: IntArray, bound: IntArray) -> IntArray:
-        """For each query, the number of values < ``bound`` among positions ``[lo, hi)``."""
-        lo = lo.astype(np.int64)
-        hi = hi.astype(np.int64)
-        bound = bound.astype(np.int64)
-        result = np.zeros(lo.shape[0], dtype=np.int64)
+    def count_less(
+        self, lo: NDArray[np.int32], hi: NDArray[np.int32], bound: NDArray[np.int32], marked: bool
+    ) -> NDArray[np.int64]:
+        """For each query, the number of (marked) values < ``bound`` among positions [lo, hi)."""
+        lo = lo.astype(np.int32)
+        hi = hi.astype(np.int32)
+        bound = bound.astype(np.int32)
+        result = np.zeros(lo.shape[0], dtype=np.int32)
         for level, b in enumerate(range(self.n_bits - 1, -1, -1)):
             prefix = self.zero_prefix[level]
-            lo0 = prefix[lo]
-            hi0 = prefix[hi]
-            one = (bound >> b) & 1 == 1
-            z = self.zeros[level]
+            lo0 = np.take(prefix, lo)
+            hi0 = np.take(prefix, hi)
+            one = (bound >> b) & 1  # 0/1: arithmetic selection is several times np.where's speed
             # a 1-bit bound counts the range's zeros and follows its ones, else its zeros
-            result += np.where(one, hi0 - lo0, 0)
-            lo = np.where(one, lo + (z - lo0), lo0)
-            hi = np.where(one, hi + (z - hi0), hi0)
-        return result
+            if marked:
+                counted = self.marked_prefix[level]
+                result += one * (np.take(counted, hi) - np.take(counted, lo))
+            else:
+                result += one * (hi0 - lo0)
+            z = np.int32(self.zeros[level])
+            # ones side: z + (ones before the bound) = z + lo - lo0; zeros side: lo0
+            lo = lo0 + one * (z + lo - lo0 - lo0)
+            hi = hi0 + one * (z + hi - hi0 - hi0)
+        return result.astype(np.int64)
 
 
 def _count_equal(
@@ -96,7 +116,8 @@ def concordance(
     """Concordance of ``predictor`` (higher = earlier event) with the survival outcome."""
     n = time.shape[0]
     # time order within stratum, deaths before censorings at a tied time
-    order = np.lexsort((-event, time, strata))
+    one_stratum = n == 0 or bool(np.all(strata == strata[0]))
+    order = np.lexsort((-event, time)) if one_stratum else np.lexsort((-event, time, strata))
     t = time[order]
     ev = event[order] > 0
     st = strata[order]
@@ -122,28 +143,36 @@ def concordance(
     # so each role needs a single "less than" count per query
     distinct = int(rank.max()) + 1 == n if n else True
 
+    # one wavelet matrix over the predictor ranks in time order, deaths marked
+    waves = _WaveletMatrix(rank.astype(np.int32), ev, n_bits)
+
     # role 1: observation i has the event; its comparators follow its tie block
-    all_ranks = _WaveletMatrix(rank, n_bits)
     dead = np.flatnonzero(ev)
     lo = block_end[block_id[dead]]
     hi = stratum_end[stratum_id[dead]]
     r = rank[dead]
-    less = all_ranks.count_less(lo, hi, r)
+    less = waves.count_less(lo, hi, r, marked=False)
     tied = np.zeros_like(less) if distinct else _count_equal(rank, lo, hi, r)
     tied_own = tied.astype(float)
     lower_own = less.astype(float)
     higher_own = (hi - lo - less - tied).astype(float)
 
-    # role 2: observation j is at risk when others have their event
-    death_ranks = _WaveletMatrix(rank[dead], n_bits)
+    # role 2: observation j is at risk when others have their event: the deaths before its
+    # tie block (a death) or before it (censored: deaths at its own time come first)
+    lo2 = stratum_start[stratum_id]
+    hi2 = np.where(ev, block_start[block_id], pos)
     deaths_before = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(ev, out=deaths_before[1:])
-    d_lo = deaths_before[stratum_start[stratum_id]]
-    d_hi = np.where(ev, deaths_before[block_start[block_id]], deaths_before[pos])
-    other_less = death_ranks.count_less(d_lo, d_hi, rank)
-    o_tied = np.zeros_like(other_less) if distinct else _count_equal(rank[dead], d_lo, d_hi, rank)
+    n_other = deaths_before[hi2] - deaths_before[lo2]
+    other_less = waves.count_less(lo2, hi2, rank, marked=True)
+    if distinct:
+        o_tied = np.zeros_like(other_less)
+    else:
+        d_lo = deaths_before[lo2]
+        d_hi = deaths_before[hi2]
+        o_tied = _count_equal(rank[dead], d_lo, d_hi, rank)
     other_tied = o_tied.astype(float)
-    other_higher = (d_hi - d_lo - other_less - o_tied).astype(float)
+    other_higher = (n_other - other_less - o_tied).astype(float)
     other_lower = other_less.astype(float)
 
     conc_i = other_higher.copy()
