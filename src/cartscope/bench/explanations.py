@@ -13,21 +13,16 @@ from collections.abc import Mapping
 from cartscope.bench.timing import StagedTiming
 
 _SCREEN_KERNEL = (
-    "Where the time goes (cProfile of the full screen, 2,000 markers x 1,000 patients): every "
-    "marker is ranked twice, once by mann_whitney and once by roc, each through "
-    "ranktests.rank_blocks. The sort itself is about a tenth of the time. The largest item "
-    "(about 30%) is the five take_along_axis gathers along the patients axis of C-ordered "
-    "chunks (the sorted values and the four below/up-to counts), then rank_blocks' "
-    "element-wise block bookkeeping (about 15%), float64 cumulative sums of the group "
-    "indicators (about 13%), the log-rank at the cut-off (about 12%) and the ROC placements "
-    "and Youden criterion (about 10%). What would close it: one shared rank pass for "
-    "Mann-Whitney and ROC (W = AUC n1 n0 for direction '<', and the tie term, come from the "
-    "same blocks); ranking the transposed (markers x patients) copy, so that each marker is a "
-    "contiguous row for the sort, the gather and the cumulative sums; the below/up-to counts "
-    "by forward and backward fill (maximum/minimum.accumulate over block starts and ends) "
-    "instead of gathers; int32 counts. A prototype of that rank pass gives the same U to the "
-    "last bit in 35-40% of rank_blocks' time on this matrix (0.07-0.10 s against 0.21-0.24 s), "
-    "which would roughly halve the screen."
+    "Where the time goes (cProfile of the full screen, 2,000 markers x 1,000 patients): "
+    "mann_whitney and roc each rank every marker once through the shared rank pass "
+    "(stats._ranks.rank_pass, which replaced ranktests.rank_blocks: one argsort and one sort of each marker's contiguous row on a "
+    "markers x patients layout, int32 running counts, then sums over tie blocks). The two "
+    "argsorts and two sorts are about 40% of the time (each argsort alone costs as much as the "
+    "floor, which is one argsort), the rank pass's tie-block bookkeeping about 17%, the ROC "
+    "kernel (DeLong sums and Youden choice per block) about 8%, and the log-rank at the "
+    "cut-off (int32 at-risk counts per event time) about 20%. Every marker is still ranked "
+    "twice because the benchmark calls the two public functions separately, as a user does; "
+    "a result that remembered the ranks between calls would be hidden state."
 )
 
 EXPLANATIONS: dict[str, str] = {
@@ -36,8 +31,10 @@ EXPLANATIONS: dict[str, str] = {
         "compiled code); 100x asks cartscope for {need_ms:.3f} ms per marker, {need_floor:.1f}x "
         "the cost of np.argsort alone ({floor_ms:.3f} ms per marker). "
         + _SCREEN_KERNEL
-        + " That brings the floor target within reach; 100x against R also needs the ROC "
-        "placements and the log-rank at the cut-off fused on the same layout."
+        + " What would close it: one rank pass shared by the Mann-Whitney test and the ROC (the "
+        "rank pass already gives both W and the DeLong sums; an entry point returning both "
+        "would save one argsort and one sort per marker, about a third of the time), then "
+        "the log-rank's at-risk counts taken from the same sorted layout."
     ),
     "screen_vs_python": (
         "The Python loop's cost is mostly lifelines' logrank_test (pandas on every call) and "
@@ -45,9 +42,9 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "screen_vs_floor": _SCREEN_KERNEL,
     "screen_memory": (
-        "The peak is the chunked rank kernel's temporaries plus the copies mann_whitney makes "
-        "of the case and control rows and their vstack; sharing one rank pass with roc and "
-        "taking the groups from the label instead of copying rows would lower it."
+        "The peak is the chunked rank pass's per-block arrays (some 150 bytes per element of a "
+        "chunk, chunks of about 65,000 elements) plus the case and control copies the caller "
+        "passes to mann_whitney; smaller chunks would lower it at some cost in speed."
     ),
     "km_vs_r": (
         "cartscope's log-rank is np.unique over the (stratum, time) keys and bincounts, its "
@@ -55,24 +52,26 @@ EXPLANATIONS: dict[str, str] = {
         "sorting the times once and sharing the order between the two would halve them."
     ),
     "cox_vs_r": (
-        "Check the BLAS threads first: on a busy 2-core machine OpenBLAS's default threads make "
-        "every n x p matrix-vector product of the Newton loop cost milliseconds (see the Cox "
-        "target against lifelines for the numbers and the fix)."
+        "The Newton loop's tall-skinny products no longer go through BLAS threads (np.einsum, "
+        "and Z' W Z in blocks small enough for OpenBLAS to stay on one thread); a miss means "
+        "the concordance or the sorts dominate (see the Cox target against lifelines)."
     ),
     "cox_vs_lifelines": (
         "lifelines' CoxPHFitter.fit does not compute the concordance (lifelines computes it "
         "lazily on first access), while cartscope's cox, like R's coxph, does. 5x asks "
-        "cartscope for {need_s:.2f} s. Profile of the 100,000 x 10 fit on the reference machine: "
-        "the concordance alone takes about 0.23 s (a wavelet-matrix count over 17 bit levels, "
-        "each a fancy-indexed pass over all rows), more than that budget. Newton-Raphson takes "
-        "0.09 s with OpenBLAS on one thread (OPENBLAS_NUM_THREADS=1) but 0.35 s with OpenBLAS's "
-        "default threads while the machine is busy: each n x 10 matrix-vector product (z @ beta, "
-        "the score, the information) then costs about 8 ms instead of 0.2 ms, waking the "
-        "threads costing more than the product. What would close it: a cheaper concordance "
-        "(one merge-sort inversion count over the time-ordered predictor ranks) or a way to skip "
-        "it when only the coefficients are needed, and the tall-skinny products of the Newton "
-        "loop kept off BLAS threads (np.einsum, or a one-thread limit around the loop). Without "
-        "the concordance and with single-threaded products the fit takes about 0.13 s."
+        "cartscope for {need_s:.2f} s. Profile of the 100,000 x 10 fit on the reference machine "
+        "(about 0.12 s): the concordance takes about 0.07 s, Newton-Raphson "
+        "about 0.04 s (four evaluations of the log likelihood, score and information at about "
+        "5 + 4.5 ms each, now formed per death time and off BLAS threads), sorting, the design "
+        "matrix and centring about 0.02 s. The concordance needs, for every observation, how "
+        "many comparable observations have a lower predictor: a two-dimensional dominance count "
+        "(time order x predictor rank). In numpy it is one wavelet matrix over the 17 bit levels "
+        "of the ranks (deaths marked, so one structure serves both roles) and two counts per "
+        "observation, each level a few gathers over all rows: about 18 ms to build and 16 ms per "
+        "count. What would close it: a compiled Fenwick-tree count (one sequential O(n log n) "
+        "loop, a few ms; numba would do, at the cost of a compiled dependency and its start-up "
+        "time), or computing the concordance on first access as lifelines does, which changes "
+        "what a fit costs compared with R's coxph."
     ),
 }
 

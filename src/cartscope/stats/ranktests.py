@@ -23,11 +23,6 @@ from cartscope.stats._ranks import RankPass, marker_chunks, rank_pass
 Alternative = Literal["two-sided", "less", "greater"]
 _ALTERNATIVES = ("two-sided", "less", "greater")
 
-# The rank kernel holds about a dozen (n x chunk) 8-byte temporaries at its peak; chunking with
-# twice that keeps them near one copy of the input.
-_KERNEL_ARRAYS = 24
-
-
 # --------------------------------------------------------------------------------------------
 # input helpers
 # --------------------------------------------------------------------------------------------
@@ -52,19 +47,6 @@ def _check_alternative(alternative: str) -> str:
     if alternative not in _ALTERNATIVES:
         raise ValueError(f"alternative must be one of {_ALTERNATIVES}; got {alternative!r}")
     return alternative
-
-
-def chunk_columns(n_rows: int, n_cols: int, arrays: int = _KERNEL_ARRAYS) -> int:
-    """Columns per chunk so that ``arrays`` temporaries of (n_rows x chunk) stay near 2x the input."""
-    del n_rows  # the ratio does not depend on the number of rows
-    return max(1, min(n_cols, (2 * n_cols) // arrays))
-
-
-def column_chunks(n_rows: int, n_cols: int, arrays: int = _KERNEL_ARRAYS) -> Iterator[slice]:
-    """Slices over the marker axis, each small enough for :func:`chunk_columns`."""
-    step = chunk_columns(n_rows, n_cols, arrays)
-    for start in range(0, n_cols, step):
-        yield slice(start, min(n_cols, start + step))
 
 
 # --------------------------------------------------------------------------------------------
