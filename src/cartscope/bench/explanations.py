@@ -15,7 +15,7 @@ from cartscope.bench.timing import StagedTiming
 _SCREEN_KERNEL = (
     "Where the time goes (cProfile of the full screen, 2,000 markers x 1,000 patients): "
     "mann_whitney and roc each rank every marker once through the shared rank pass "
-    "(stats._ranks.rank_pass, which replaced ranktests.rank_blocks: one argsort and one sort of each marker's contiguous row on a "
+    "(stats._ranks.rank_pass: one argsort and one sort of each marker's contiguous row on a "
     "markers x patients layout, int32 running counts, then sums over tie blocks). The two "
     "argsorts and two sorts are about 40% of the time (each argsort alone costs as much as the "
     "floor, which is one argsort), the rank pass's tie-block bookkeeping about 17%, the ROC "

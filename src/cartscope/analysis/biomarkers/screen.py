@@ -20,9 +20,10 @@ value > cut-off), ``">"`` the lower (positive when value < cut-off). ``"auto"`` 
 (compare the class medians). The Youden cut-off is pROC's midpoint threshold; the log-rank split
 uses "high" = value > cut-off, so for direction ``">"`` the test-positive side is "low".
 
-Cost. One stable sort per marker in the rank kernel of the Mann-Whitney test and one in the ROC
-kernel, one time sort shared by all markers for the log-rank; no per-marker Python loop except
-the optional univariable Cox fits (``cox="none"`` switches them off).
+Cost. The Mann-Whitney test and the ROC each rank every marker once through the core's rank
+pass (an argsort and a sort per marker), one time sort is shared by all markers for the
+log-rank; no per-marker Python loop except the optional univariable Cox fits (``cox="none"``
+switches them off).
 """
 
 from __future__ import annotations
