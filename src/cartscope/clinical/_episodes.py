@@ -108,6 +108,15 @@ def sorted_days(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return out.sort_values(["patient_id", "day"], kind="mergesort").reset_index(drop=True)
 
 
+def check_episode_rules(window: tuple[float | None, float | None], min_gap_days: int) -> None:
+    """The episode settings every toxicity rule set shares: an ordered window, a gap of >= 1 day."""
+    start, end = window
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"window start {start} is after its end {end}")
+    if min_gap_days < 1:
+        raise ValueError("min_gap_days must be >= 1")
+
+
 def in_window(day: pd.Series, window: tuple[float | None, float | None]) -> np.ndarray:
     """Boolean mask of days inside the closed interval ``window`` (None = unbounded)."""
     start, end = window

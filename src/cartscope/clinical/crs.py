@@ -33,6 +33,7 @@ import pandas as pd
 
 from cartscope.clinical._episodes import (
     category_grade,
+    check_episode_rules,
     episodes,
     flag,
     grade_summary,
@@ -100,11 +101,7 @@ class CrsRules:
             raise ValueError("low_flow_max_l_min must be positive")
         if self.vasopressin_alone_grade not in (2, 3, 4):
             raise ValueError("vasopressin_alone_grade must be 2, 3 or 4")
-        start, end = self.window
-        if start is not None and end is not None and start > end:
-            raise ValueError(f"window start {start} is after its end {end}")
-        if self.min_gap_days < 1:
-            raise ValueError("min_gap_days must be >= 1")
+        check_episode_rules(self.window, self.min_gap_days)
 
 
 def _oxygen_grade(tox: pd.DataFrame, rules: CrsRules) -> np.ndarray:

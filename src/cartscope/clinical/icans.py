@@ -35,6 +35,7 @@ import pandas as pd
 
 from cartscope.clinical._episodes import (
     category_grade,
+    check_episode_rules,
     flag,
     grade_summary,
     number,
@@ -90,11 +91,7 @@ class IcansRules:
     death_cause: str = "icans"
 
     def __post_init__(self) -> None:
-        start, end = self.window
-        if start is not None and end is not None and start > end:
-            raise ValueError(f"window start {start} is after its end {end}")
-        if self.min_gap_days < 1:
-            raise ValueError("min_gap_days must be >= 1")
+        check_episode_rules(self.window, self.min_gap_days)
 
 
 def _tools(tox: pd.DataFrame, patients: pd.DataFrame | None, rules: IcansRules) -> pd.Series:
