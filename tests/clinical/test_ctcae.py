@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cartscope.clinical.ctcae import CtcaeRules, grade_labs, grade_values
@@ -64,6 +64,21 @@ def test_fibrinogen_baseline_abnormal_uses_percent_decrease() -> None:
     assert grades("fibrinogen", values, lln=5.0, baseline=4.0) == [0, 0, 1, 1, 2, 2, 3, 3, 4]
     # absolute < 0.5 g/L is grade 4 in every branch
     assert grades("fibrinogen", [0.49], lln=5.0, baseline=0.6) == [4]
+
+
+def test_fibrinogen_tiny_baseline_or_value_does_not_overflow() -> None:
+    # 100 * (x - base) / base overflowed for a subnormal baseline (hypothesis found it).
+    tiny = 5e-324
+    assert grades("fibrinogen", [1.0], lln=2.0, baseline=tiny) == [0]  # above a tiny baseline
+    assert grades("fibrinogen", [0.4], lln=2.0, baseline=tiny) == [4]  # absolute < 0.5 g/L
+    assert grades("fibrinogen", [tiny], lln=2.0, baseline=1e-300) == [4]
+    assert grades("fibrinogen", [0.0], lln=2.0, baseline=tiny, version="4.03") == [4]
+
+
+def test_fibrinogen_percent_bands_are_exact_at_their_edges() -> None:
+    # baseline 4.0 < LLN 5.0: -25 % = 3.0 (grade 2), -50 % = 2.0 (grade 3), -75 % = 1.0 (grade 4)
+    assert grades("fibrinogen", [4.0, 3.0000001, 3.0, 2.0000001, 2.0, 1.0000001, 1.0], lln=5.0,
+                  baseline=4.0) == [0, 1, 2, 2, 3, 3, 4]
 
 
 def test_fibrinogen_v4_joins_lln_and_percent_with_or() -> None:
@@ -229,11 +244,15 @@ def lab_tables(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(
+    max_examples=40, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @PROPS
 @given(lab_tables())
+@example(pd.DataFrame([lab("p0", 0, "fibrinogen", 5e-324, "g/L"), lab("p0", 1, "fibrinogen", 1.0, "g/L")]))
 def test_worst_grade_is_max_daily_grade_in_window(labs: pd.DataFrame) -> None:
     out = grade_labs(labs)
     d = out.daily[(out.daily["day"] >= 0) & (out.daily["day"] <= 28)]

@@ -313,12 +313,14 @@ def _fibrinogen(
     n = len(x)
     by_lln = _multiples(-x, -lln, (1.0, 0.75, 0.5, 0.25))
     has_base = ~np.isnan(base) & (base > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pchg = np.where(has_base, 100.0 * (x - base) / np.where(has_base, base, 1.0), np.nan)
+    # The percentage change 100 * (x - base) / base is compared with -75, -50, -25 and 0 as
+    # multiples of the baseline (pchg <= -75 <=> x <= 0.25 * base, ...): no division, so a
+    # tiny baseline cannot overflow and the bands are exact at 0.25 and 0.5 x baseline.
+    b = np.where(has_base, base, np.nan)
     by_pct = np.select(
-        [pchg <= -75, pchg <= -50, pchg <= -25, pchg < 0], [4, 3, 2, 1], default=0
+        [x <= 0.25 * b, x <= 0.5 * b, x <= 0.75 * b, x < b], [4, 3, 2, 1], default=0
     ).astype(float)
-    by_pct[np.isnan(pchg)] = np.nan
+    by_pct[~has_base | np.isnan(x)] = np.nan
     rule = np.full(n, "LLN", dtype=object)
     if version.startswith("4"):
         abnormal = np.zeros(n, dtype=bool)
