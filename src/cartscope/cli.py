@@ -26,8 +26,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# printed data (paths, values, problem locations such as file:100:col) is never read as markup or emoji
+console = Console(highlight=False, markup=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -132,7 +133,7 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     from cartscope.analysis.results import write_results
     from cartscope.analysis.study import run_study
 
-    columns = (TextColumn("{task.description:<20}"), BarColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description:<20}", markup=False), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(protocol.name, total=1.0)
 
