@@ -15,6 +15,7 @@ from cartscope.stats.cox import CoxModelError, cox, cox_zph
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
 from cartscope.stats.km import kaplan_meier, median_followup
 from cartscope.stats.maxstat import maxstat_test, maxstat_test_binary
+from cartscope.stats.paired import friedman, mcnemar, paired_t, wilcoxon_signed_rank
 from cartscope.stats.proportions import proportion_ci
 from cartscope.stats.roc import delong_test, roc
 from cartscope.stats.survival import logrank, logrank_trend
@@ -32,4 +33,5 @@ __all__ = [
     "cumulative_incidence", "delong_test", "fine_gray", "fisher_exact", "gray_test",
     "kaplan_meier", "kruskal_wallis", "logrank", "logrank_at_cutoffs", "logrank_trend",
     "mann_whitney", "maxstat_test", "maxstat_test_binary", "median_followup", "proportion_ci", "roc",
+    "friedman", "mcnemar", "paired_t", "wilcoxon_signed_rank",
 ]
