@@ -155,7 +155,9 @@ def _format(error: dict[str, Any]) -> str:
         return f"{where}: unknown key"
     if error["type"] == "missing":
         return f"{where}: required key is missing"
-    return f"{where}: {error['msg']} (got {error.get('input')!r})"
+    from cartscope.cohort.safe_yaml import excerpt
+
+    return f"{where}: {error['msg']} (got {excerpt(error.get('input'))})"
 
 
 def parse_protocol(data: Any, source: str = "<protocol>") -> Protocol:
@@ -187,9 +189,13 @@ def load_protocol(spec: str | Path) -> Protocol:
             raise ProtocolError(
                 str(spec), [f"no such protocol file; built-in presets are {', '.join(PRESET_PROTOCOLS)}"]
             )
-        text, source = path.read_text("utf-8"), str(path)
+        text, source = path.read_bytes(), str(path)
+    from cartscope.cohort.safe_yaml import YamlError, load_yaml
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProtocolError(source, [f"not valid YAML: {exc}"]) from None
+        data = load_yaml(text, source)
+    except YamlError as exc:
+        problem = exc.problem
+        where = "" if problem.row is None else f"line {problem.row}: "
+        raise ProtocolError(source, [f"{where}{problem.message}"]) from None
     return parse_protocol(data, source)

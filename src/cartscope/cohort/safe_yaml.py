@@ -23,6 +23,7 @@ build objects).
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
 import yaml
@@ -70,9 +71,17 @@ class YamlError(ValueError):
 
 def excerpt(value: object, limit: int = EXCERPT) -> str:
     """``value`` as a short, printable quotation: control characters escaped, cut at ``limit``."""
-    text = value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value[: limit * 4]).decode("utf-8", "replace")
+    if not isinstance(value, str):  # containers: reprlib stops early, never walking an expansion
+        short = reprlib.Repr()
+        short.maxlevel, short.maxlist, short.maxdict, short.maxtuple, short.maxset = 3, 6, 6, 6, 6
+        short.maxstring = short.maxother = short.maxlong = limit
+        text = short.repr(value)
+        return text[:limit] + ("..." if len(text) > limit else "")
+    text = value[: limit + 1]
     text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+    return repr(text[:limit] + ("..." if len(value) > limit else ""))
 
 
 def _fail(source: str, code: str, message: str, mark: yaml.Mark | None = None) -> YamlError:
