@@ -17,6 +17,7 @@ import pandas as pd
 
 from cartscope.cohort.checks_common import Table, emit, number_text
 from cartscope.cohort.problems import Problem, Severity
+from cartscope.cohort.schema import TREATMENT_EVENTS
 
 RESPONDED = ("MRD-negative CR", "CR", "CRi", "PR")
 BASELINE_WINDOW = 365
@@ -141,6 +142,29 @@ def check_infusions(tables: dict[str, Table | None], ids: set[str], out: list[Pr
               for n, d, p in zip(usable["infusion_no"][not_after], days[not_after], prev[not_after])])
 
 
+def check_event_details(events: Table, out: list[Problem]) -> None:
+    """Infection and treatment columns on events of another type are warnings (they are unused)."""
+    e = events.frame
+    etype = e["type"].astype(object)
+    for column, types, what in (
+        ("infection_type", ("infection",), "an infection"),
+        ("grade", ("infection",), "an infection"),
+        ("agent", TREATMENT_EVENTS, "a treatment"),
+        ("dose", TREATMENT_EVENTS, "a treatment"),
+        ("dose_unit", TREATMENT_EVENTS, "a treatment"),
+    ):
+        if column not in e:
+            continue
+        stray = e[column].notna().to_numpy() & ~etype.isin(types).to_numpy() & etype.notna().to_numpy()
+        emit(out, events, stray, column, "detail-on-wrong-event",
+             [f"{column} is given on a {t} event, which is not {what} event; it is not used"
+              for t in etype[stray]], Severity.WARNING)
+    if "dose" in e and "dose_unit" in e:
+        no_unit = e["dose"].notna().to_numpy() & e["dose_unit"].isna().to_numpy() & etype.isin(TREATMENT_EVENTS).to_numpy()
+        emit(out, events, no_unit, "dose_unit", "dose-without-unit",
+             "a dose is given without its dose_unit (mg, mg/kg, g/kg, ...)")
+
+
 def check_clinical_order(tables: dict[str, Table | None], ids: set[str], out: list[Problem]) -> None:
     events, assessments = tables.get("events"), tables.get("assessments")
     if _ok(events):
@@ -152,6 +176,7 @@ def check_clinical_order(tables: dict[str, Table | None], ids: set[str], out: li
         cause = e["cause"].notna().to_numpy() & (e["type"] != "death").fillna(False).to_numpy(dtype=bool)
         emit(out, events, cause, "cause", "cause-without-death",
              "a cause of death is given on an event that is not a death", Severity.WARNING)
+        check_event_details(events, out)
     if _ok(assessments):
         a = assessments.frame
         early = a["response"].notna().to_numpy() & (a["day"] < 0).to_numpy() & a["patient_id"].isin(ids).to_numpy()

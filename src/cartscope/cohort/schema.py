@@ -85,7 +85,13 @@ RESPONSES = ("MRD-negative CR", "CR", "CRi", "PR", "SD", "PD", "NR")
 EVENT_TYPES = (
     "relapse", "progression", "hsct", "death", "lost_to_follow_up", "last_contact",
     "new_therapy", "reinfusion",
+    # infections and toxicity treatment (one row per infection episode or administration)
+    "infection", "ivig", "g_csf", "transfusion", "tocilizumab", "corticosteroid", "anakinra",
+    "icu_admission", "icu_discharge",
 )
+TREATMENT_EVENTS = ("ivig", "g_csf", "transfusion", "tocilizumab", "corticosteroid", "anakinra")
+"""Event types that record an administration (``agent``, ``dose`` and ``dose_unit`` apply)."""
+INFECTION_TYPES = ("bacterial", "viral", "fungal", "other", "unknown")
 ANTIGEN_STATUS = ("positive", "negative", "unknown")
 DEATH_CAUSES = ("disease", "crs", "icans", "infection", "hsct", "other", "unknown")
 LAB_ROLES = ("patient", "healthy_donor")
@@ -115,6 +121,12 @@ CATEGORY_ALIASES: dict[str, dict[str, str]] = {
         "cr": "CR", "cri": "CRi", "pr": "PR", "sd": "SD", "pd": "PD", "nr": "NR",
         "cmr": "CR", "pmr": "PR", "nmr": "SD", "pmd": "PD",
     },
+    "type": {
+        "gcsf": "g_csf", "g-csf": "g_csf", "ivig": "ivig", "immunoglobulin": "ivig",
+        "steroid": "corticosteroid", "steroids": "corticosteroid", "corticosteroids": "corticosteroid",
+        "icu admission": "icu_admission", "icu discharge": "icu_discharge",
+    },
+    "infection_type": {"bacteria": "bacterial", "virus": "viral", "fungus": "fungal", "fungi": "fungal"},
     "oxygen": {
         "none": "none", "room air": "none", "low flow": "low-flow", "low-flow": "low-flow",
         "high flow": "high-flow", "high-flow": "high-flow", "positive pressure": "positive-pressure",
@@ -215,6 +227,14 @@ EVENTS = TableSchema(
         Column("cd22_status", "category", allowed=ANTIGEN_STATUS, description="relapse CD22 phenotype"),
         Column("cause", "category", allowed=DEATH_CAUSES, description="cause of death"),
         Column("detail", "str", description="free text (e.g. 'CD19- relapse', 'allo-HSCT')"),
+        Column("infection_type", "category", allowed=INFECTION_TYPES,
+               description="infection events: bacterial, viral, fungal, other or unknown"),
+        Column("grade", "int", minimum=1, maximum=5,
+               description="infection events: CTCAE grade (severity) of the infection"),
+        Column("agent", "str", description="treatment events: drug or blood product "
+               "(dexamethasone, methylprednisolone, filgrastim, red cells, platelets, ...)"),
+        Column("dose", "float", minimum=0, description="treatment events: amount of this administration"),
+        Column("dose_unit", "str", description="unit of dose: mg, mg/kg, g, g/kg, ug, ug/kg, units"),
     ),
 )
 
