@@ -136,6 +136,8 @@ ANALYTES: dict[str, Analyte] = {a.name: a for a in (
     Analyte("creatinine", "umol/L", ("crea", "creat"), molar_per_mass=88.4, plausible_max=2500.0),
     Analyte("hemoglobin", "g/L", ("haemoglobin", "hb", "hgb"), plausible_max=250.0),
     Analyte("fibrinogen", "g/L", ("fib",), plausible_max=20.0),
+    Analyte("igg", "g/L", ("immunoglobulin g", "serum igg", "total igg"), plausible_max=100.0),
+    Analyte("triglycerides", "mmol/L", ("triglyceride", "tg"), molar_per_mass=11.29, plausible_max=100.0),
     Analyte("platelets", "/uL", ("plt", "platelet count", "platelet"), plausible_max=3e6),
     Analyte("anc", "/uL", ("neutrophils", "absolute neutrophil count"), plausible_max=3e5),
     Analyte("alc", "/uL", ("lymphocytes", "absolute lymphocyte count"), plausible_max=1e6),
