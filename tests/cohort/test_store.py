@@ -172,3 +172,139 @@ def test_data_hash_is_the_same_for_csv_and_xlsx_of_one_cohort(tmp_path: Path) ->
     assert store.data_hash(from_csv) == store.data_hash(from_xlsx)
     changed = dataclasses.replace(from_csv, kinetics=from_csv.kinetics.assign(value=from_csv.kinetics["value"] * 1.001))
     assert store.data_hash(changed) != store.data_hash(from_csv)
+
+
+# --- the round trip is the identity ----------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from cartscope.cohort.checks_columns import STR_DTYPE  # noqa: E402
+from cartscope.cohort.schema import TABLES  # noqa: E402
+
+_TEXT = st.one_of(st.none(), st.sampled_from(["None", "nan", "NA", "", " ", "null", "=1+1", "True"]),
+                  st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12))
+_FLOAT = st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64),
+                   st.sampled_from([0.1 + 0.2, 1e-300, -0.0, 2.0**53 + 1]))
+_INT = st.one_of(st.none(), st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1))
+_BOOL = st.one_of(st.none(), st.booleans())
+
+
+def _column(kind: str, n: int):
+    """A strategy for one column of ``n`` cells in the dtype load_cohort gives that kind."""
+    if kind in ("str", "category"):
+        return st.lists(_TEXT, min_size=n, max_size=n).map(lambda v: pd.Series(v, dtype=STR_DTYPE))
+    if kind in ("float", "day"):
+        return st.lists(_FLOAT, min_size=n, max_size=n).map(
+            lambda v: pd.Series([float("nan") if x is None else x for x in v], dtype="float64"))
+    if kind == "int":
+        return st.lists(_INT, min_size=n, max_size=n).map(lambda v: pd.Series(pd.array(v, dtype="Int64")))
+    return st.lists(_BOOL, min_size=n, max_size=n).map(lambda v: pd.Series(pd.array(v, dtype="boolean")))
+
+
+@st.composite
+def _table(draw, name: str, covariates: bool = False) -> pd.DataFrame:
+    n = draw(st.integers(0, 6))
+    cols = {c.name: draw(_column(c.kind, n)) for c in TABLES[name].columns if c.kind != "date"}
+    if covariates:
+        for i, kind in enumerate(draw(st.lists(st.sampled_from(["float", "str", "missing"]), max_size=3))):
+            if kind == "missing":
+                cols[f"cov_{i}"] = pd.Series([None] * n, dtype=STR_DTYPE)
+            else:
+                cols[f"cov {i} {kind}"] = draw(_column(kind, n))
+    return pd.DataFrame(cols)
+
+
+@st.composite
+def _cohorts(draw) -> Cohort:
+    optional = draw(st.sets(st.sampled_from(["labs", "kinetics", "toxicity_daily"])))
+    present = {"patients", "infusions", "assessments", "events", *optional}
+    tables = {name: (draw(_table(name, covariates=name == "patients")) if name in present else
+                     pd.DataFrame({c.name: pd.Series(dtype=STR_DTYPE) for c in TABLES[name].columns if c.kind != "date"}))
+              for name in TABLE_ORDER}
+    return Cohort(**tables, present=frozenset(present), source="generated")
+
+
+def _assert_same(back: Cohort, cohort: Cohort) -> None:
+    for name in cohort.present:
+        got, want = back.table(name), cohort.table(name)
+        assert list(got.columns) == list(want.columns), name
+        for col in want.columns:
+            assert got[col].dtype == want[col].dtype, (name, col, got[col].dtype, want[col].dtype)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@pytest.mark.slow
+@settings(derandomize=True, max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                                      HealthCheck.data_too_large])
+@given(cohort=_cohorts())
+def test_store_round_trip_is_the_identity_on_generated_cohorts(tmp_path_factory, cohort: Cohort) -> None:
+    db = tmp_path_factory.mktemp("rt") / "s.duckdb"
+    store.store_cohort(cohort, db, study="gen")
+    back = store.load_snapshot(db, "gen")
+    _assert_same(back, cohort)
+    assert store.data_hash(back) == store.data_hash(cohort)
+
+
+def test_missing_text_is_missing_not_the_word_none(tmp_path: Path) -> None:
+    cohort = small_cohort()
+    patients = cohort.patients.assign(icans_tool=pd.Series([None, "ice", None], dtype=STR_DTYPE),
+                                      karyotype=pd.Series(["None", None, "nan"], dtype=STR_DTYPE))
+    cohort = dataclasses.replace(cohort, patients=patients)
+    store.store_cohort(cohort, tmp_path / "s.duckdb", study="demo")
+    back = store.load_snapshot(tmp_path / "s.duckdb", "demo").patients
+    assert back["icans_tool"].isna().tolist() == [True, False, True]
+    assert back["karyotype"].tolist()[0] == "None" and back["karyotype"].tolist()[2] == "nan"
+    assert pd.isna(back["karyotype"].iloc[1])
+
+
+def test_store_without_column_types_reads_with_the_loader_dtypes(tmp_path: Path) -> None:
+    """A store written before the per-snapshot column types existed still reads back exactly."""
+    from cartscope.cohort.load import load_cohort
+
+    source = Path(__file__).parent / "good" / "days"
+    loaded = load_cohort(source)
+    db = tmp_path / "old.duckdb"
+    store.store_cohort(loaded, db, study="good")
+    with closing(duckdb.connect(str(db))) as con:
+        con.execute("DROP TABLE snapshot_columns")
+    _assert_same(store.load_snapshot(db, "good"), loaded)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("preset", "fmt"), [("jin2023", "csv"), ("li2023", "xlsx"), ("lu2021", "csv")])
+def test_loaded_preset_cohort_reads_back_exactly(tmp_path: Path, preset: str, fmt: str) -> None:
+    from cartscope.analysis.presets import synthesize
+    from cartscope.cohort.load import load_cohort
+    from cartscope.cohort.write import write_cohort
+
+    target = tmp_path / ("c.xlsx" if fmt == "xlsx" else "c")
+    loaded = load_cohort(write_cohort(synthesize(preset, seed=7), target, fmt=fmt))
+    store.store_cohort(loaded, tmp_path / "s.duckdb", study=preset)
+    _assert_same(store.load_snapshot(tmp_path / "s.duckdb", preset), loaded)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["jin2023", "li2023", "lu2021"])
+def test_analysing_the_stored_snapshot_equals_analysing_the_files(tmp_path: Path, preset: str) -> None:
+    """``cartscope analyze`` of the files and of the stored snapshot write byte-identical results."""
+    from typer.testing import CliRunner
+
+    from cartscope.analysis.presets import synthesize
+    from cartscope.cli import app
+    from cartscope.cohort.write import write_cohort
+
+    files = write_cohort(synthesize(preset, seed=11), tmp_path / "cohort", fmt="csv")
+    runner = CliRunner()
+    db = tmp_path / "s.duckdb"
+    for args in (["import", str(files), "--db", str(db), "--study", "S"],
+                 ["analyze", str(files), "--protocol", preset, "--out", str(tmp_path / "from-files")],
+                 ["analyze", str(db), "--study", "S", "--protocol", preset, "--out", str(tmp_path / "from-store")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    a, b = tmp_path / "from-files", tmp_path / "from-store"
+    names = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    assert "results.json" in names and any(n.startswith("tables/") for n in names)
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name

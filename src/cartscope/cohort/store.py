@@ -27,6 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from cartscope.cohort.checks_columns import STR_DTYPE
 from cartscope.cohort.model import Cohort, UnitConversion
 from cartscope.cohort.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, ColumnKind, TableSchema
 
@@ -199,6 +200,11 @@ def _ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
         " file_hashes VARCHAR NOT NULL, conversions VARCHAR NOT NULL, tables VARCHAR NOT NULL,"
         " n_patients INTEGER NOT NULL, PRIMARY KEY (study, snapshot))"
     )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS snapshot_columns ("
+        " study VARCHAR NOT NULL, snapshot INTEGER NOT NULL, tbl VARCHAR NOT NULL, position INTEGER NOT NULL,"
+        " name VARCHAR NOT NULL, dtype VARCHAR NOT NULL, PRIMARY KEY (study, snapshot, tbl, position))"
+    )
     for schema in TABLES.values():
         columns = ", ".join(f'"{c.name}" {_SQL_TYPE[c.kind]}' for c in schema.columns)
         extra = ", covariates VARCHAR" if schema.keep_extra_columns else ""
@@ -235,34 +241,88 @@ def _insert_snapshot_row(
 
 
 def _json_value(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    """A covariate cell as a JSON value: numbers exact (repr), missing as null, others as text."""
+    if _is_missing(value):
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return {"float": repr(value)}
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _from_json(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"float"}:
+        return float(value["float"])
     return value
+
+
+def _text_cells(values: pd.Series) -> list[str | None]:
+    """Text cells as Python strings, missing as None (never the string 'None' or 'nan')."""
+    return [None if _is_missing(v) else str(v) for v in values.astype("object")]
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and np.isnan(value)
+
+
+def _dtype_name(series: pd.Series) -> str:
+    """The dtype of a cohort column as one of the names :func:`_restore` understands."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return "str" if dtype.na_value is not pd.NA else "string"
+    name = str(dtype)
+    return name if name in _RESTORABLE else "object"
+
+
+_RESTORABLE = ("float64", "Int64", "boolean", "int64", "bool", "object")
+
+
+def _restore(values: pd.Series, dtype: str) -> pd.Series:
+    """A column read back from the store in the dtype it was stored from."""
+    cells = values.astype("object")
+    missing = [_is_missing(v) for v in cells]
+    if dtype in ("str", "string"):
+        kind = STR_DTYPE if dtype == "str" else pd.StringDtype()
+        return pd.Series([None if m else str(v) for v, m in zip(cells, missing)], dtype=kind, index=values.index)
+    if dtype == "float64":
+        return pd.Series([np.nan if m else float(v) for v, m in zip(cells, missing)], dtype="float64",
+                         index=values.index)
+    if dtype in ("Int64", "boolean"):
+        return pd.Series(pd.array([None if m else v for v, m in zip(cells, missing)], dtype=dtype),
+                         index=values.index)
+    if dtype in ("int64", "bool"):
+        return cells.astype(dtype)
+    return pd.Series([None if m else v for v, m in zip(cells, missing)], dtype="object", index=values.index)
 
 
 def _insert_table(
     con: duckdb.DuckDBPyConnection, schema: TableSchema, frame: pd.DataFrame, study: str, snapshot: int
 ) -> None:
     out = pd.DataFrame({"study": study, "snapshot": snapshot, "row_no": np.arange(1, len(frame) + 1)})
+    frame = frame.reset_index(drop=True)
     for col in schema.columns:
-        values = frame[col.name] if col.name in frame.columns else pd.Series([None] * len(frame))
-        values = values.reset_index(drop=True)
+        values = frame[col.name] if col.name in frame.columns else pd.Series([None] * len(frame), dtype="object")
         if col.kind in ("str", "category", "date"):
-            out[col.name] = values.astype("object").where(values.notna(), None).map(
-                lambda v: None if v is None else str(v)
-            )
+            out[col.name] = pd.Series(_text_cells(values), dtype="object")
         elif col.kind == "bool":
             out[col.name] = values.astype("boolean")
         elif col.kind == "int":
             out[col.name] = pd.to_numeric(values).astype("Int64")
         else:
             out[col.name] = pd.to_numeric(values).astype("float64")
+    extra = [c for c in frame.columns if c not in schema.names] if schema.keep_extra_columns else []
     if schema.keep_extra_columns:
-        extra = [c for c in frame.columns if c not in schema.names]
-        records = frame[extra].reset_index(drop=True).to_dict(orient="records") if extra else [{}] * len(frame)
-        out["covariates"] = [json.dumps({k: _json_value(v) for k, v in r.items()}) for r in records]
+        records = frame[extra].to_dict(orient="records") if extra else [{}] * len(frame)
+        out["covariates"] = [json.dumps({k: _json_value(v) for k, v in r.items()}, allow_nan=False) for r in records]
+    kept = [c for c in schema.names if c in frame.columns] + extra
+    types = [[study, snapshot, schema.name, i, str(name), _dtype_name(frame[name])] for i, name in enumerate(kept)]
+    if types:
+        con.executemany("INSERT INTO snapshot_columns VALUES (?, ?, ?, ?, ?, ?)", types)
     con.register("incoming", out)
     try:
         con.execute(f"INSERT INTO t_{schema.name} SELECT * FROM incoming")
@@ -270,21 +330,46 @@ def _insert_table(
         con.unregister("incoming")
 
 
+_KIND_DTYPE = {"str": "str", "category": "str", "date": "str", "int": "Int64", "bool": "boolean",
+               "float": "float64", "day": "float64"}
+"""The dtype :func:`cartscope.cohort.load.load_cohort` gives each kind of schema column."""
+
+
 def _read_table(con: duckdb.DuckDBPyConnection, schema: TableSchema, study: str, snapshot: int) -> pd.DataFrame:
+    """One stored table in the columns, order and dtypes it was stored with."""
     frame = con.execute(
         f"SELECT * FROM t_{schema.name} WHERE study = ? AND snapshot = ? ORDER BY row_no", [study, snapshot]
     ).df()
-    frame = frame.drop(columns=["study", "snapshot", "row_no", "date"], errors="ignore")
+    frame = frame.drop(columns=["study", "snapshot", "row_no"], errors="ignore").reset_index(drop=True)
+    recorded = con.execute(
+        "SELECT name, dtype FROM snapshot_columns WHERE study = ? AND snapshot = ? AND tbl = ? ORDER BY position",
+        [study, snapshot, schema.name],
+    ).fetchall() if _has_column_types(con) else []
+    covariates = pd.DataFrame(index=frame.index)
     if schema.keep_extra_columns:
-        covariates = pd.DataFrame([json.loads(v) for v in frame.pop("covariates")], index=frame.index)
-        frame = pd.concat([frame, covariates], axis=1)
-    for col in schema.columns:
-        if col.name not in frame.columns:
-            continue
-        if col.kind == "int":
-            frame[col.name] = frame[col.name].astype("Int64")
-        elif col.kind == "bool":
-            frame[col.name] = frame[col.name].astype("boolean")
-        elif col.kind in ("str", "category"):
-            frame[col.name] = frame[col.name].astype("str")
-    return frame
+        rows = [{k: _from_json(v) for k, v in json.loads(v).items()} for v in frame.pop("covariates")]
+        covariates = pd.DataFrame(rows, index=frame.index, dtype="object") if rows else covariates
+    if recorded:
+        columns: dict[str, pd.Series] = {}
+        for name, dtype in recorded:
+            source = frame if name in schema.names else covariates
+            if name in source.columns:
+                columns[name] = _restore(source[name], dtype)
+            else:  # a covariate with no row (an empty table)
+                columns[name] = _restore(pd.Series([], dtype="object"), dtype)
+        return pd.DataFrame(columns, index=frame.index) if columns else pd.DataFrame(index=frame.index)
+    # a store written before column types were recorded: the loader's dtype of each kind
+    out = {c.name: _restore(frame[c.name], _KIND_DTYPE[c.kind]) for c in schema.columns
+           if c.name in frame.columns and c.kind != "date"}
+    for name in covariates.columns:
+        cells = covariates[name]
+        numeric = cells.notna().any() and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in cells.dropna())
+        out[name] = _restore(cells, "float64" if numeric else "str")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _has_column_types(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshot_columns'"
+    ).fetchone()[0] > 0
