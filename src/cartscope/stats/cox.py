@@ -99,6 +99,19 @@ class CoxResult:
     event: FloatArray = field(repr=False)
     x: FloatArray = field(repr=False)
     strata: NDArray[np.intp] = field(repr=False)
+    #: entry times of (start, stop] rows (None: right-censored data, ``time`` is the stop)
+    start: FloatArray | None = field(default=None, repr=False)
+    #: model-based variance when ``var`` is the robust one (None otherwise)
+    naive_var: FloatArray | None = field(default=None, repr=False)
+    #: robust score test (R ``rscore``) of a robust fit
+    robust_score_test: CoxTest | None = None
+    #: cluster code per row of a robust fit with a cluster
+    cluster: NDArray[np.intp] | None = field(default=None, repr=False)
+
+    @property
+    def robust(self) -> bool:
+        """True when ``se`` and ``var`` are the robust (sandwich) ones."""
+        return self.naive_var is not None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: term, coef, hazard ratio with CI, se, z, p."""
@@ -315,27 +328,43 @@ def cox(
     level: float = 0.95,
     max_iter: int = 30,
     tol: float = 1e-9,
+    start: ArrayLike | None = None,
+    cluster: ArrayLike | None = None,
+    robust: bool | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional hazards model, as R ``coxph(Surv(time, event) ~ x + strata(s))``.
+
+    With ``start`` (rows are (start, time] intervals), ``cluster``/``robust`` (sandwich
+    variance) or ``ties="exact"`` the fit is :func:`cartscope.stats.cox_counting.cox_counting`.
 
     Args:
         time: follow-up time per patient.
         event: 1 (or True) for an event, 0 for censoring.
         covariates: patients x p numbers, or a DataFrame (categorical columns become
             treatment-coded dummies, see the module docstring for the naming).
-        ties: ``"efron"`` (R's default) or ``"breslow"``.
+        ties: ``"efron"`` (R's default), ``"breslow"`` or ``"exact"``.
         strata: optional stratum label per patient; each stratum has its own baseline hazard.
         names: coefficient names for an array input (default ``x1..xp``).
         level: confidence level of the hazard-ratio intervals.
         max_iter: Newton-Raphson iterations allowed.
         tol: convergence criterion on the relative change of the log partial likelihood.
+        start: entry time per row for (start, time] counting-process data.
+        cluster: cluster per row (e.g. patient id) for the robust variance.
+        robust: robust (sandwich) variance; default True when ``cluster`` is given.
 
     Raises:
         CoxModelError: mismatched lengths, missing values, no events, collinear covariates,
             a diverging coefficient (monotone likelihood) or no convergence.
     """
+    if start is not None or cluster is not None or robust or ties == "exact":
+        from cartscope.stats.cox_counting import cox_counting
+
+        return cox_counting(
+            start, time, event, covariates, ties=ties, strata=strata, cluster=cluster,
+            robust=robust, names=names, level=level, max_iter=max_iter, tol=tol,
+        )
     if ties not in ("efron", "breslow"):
-        raise CoxModelError(f"ties must be 'efron' or 'breslow', got {ties!r}")
+        raise CoxModelError(f"ties must be 'efron', 'breslow' or 'exact', got {ties!r}")
     if not 0.0 < level < 1.0:
         raise CoxModelError(f"level must be between 0 and 1, got {level}")
     if max_iter < 1:
@@ -444,6 +473,10 @@ def cox_zph(
         fit = cox(fit, *args, **kwargs)
     elif args or kwargs:
         raise CoxModelError("give either a fitted CoxResult or the arguments of cox(), not both")
+    if fit.start is not None or fit.ties == "exact":
+        raise CoxModelError(
+            "cox_zph tests right-censored fits with ties 'efron' or 'breslow' only"
+        )
     out = zph_statistics(
         fit.time, fit.event, fit.x, fit.strata, fit.coef, fit.ties,
         [cols for _, cols in fit.terms], transform,
