@@ -1,0 +1,546 @@
+"""Univariable Cox models for every column of a (patients x markers) matrix, in one pass.
+
+Each marker j gets R's ``coxph(Surv(time, event) ~ x_j)`` on the patients where x_j is known:
+coefficient, standard error, hazard ratio with Wald limits, Wald z and p, and the
+likelihood-ratio and score tests on 1 df (``summary(coxph(...))``), with Efron (R's default)
+or Breslow ties.
+
+How it is one pass. All markers share one time order: the patients are sorted by time once,
+*descending*, so that the risk set of a distinct time t (everyone with time >= t) is a prefix
+of the sorted rows and every risk-set sum
+
+    S0 = sum r_i,   S1 = sum r_i x_i,   S2 = sum r_i x_i^2,   r_i = exp(beta x_i)
+
+is one cumulative sum down the rows, read at the last row of each death time -- for all the
+markers of a chunk at once (a (3, patients, markers) array). The tied deaths' own sums D0, D1,
+D2 are sums over the death rows of each time. Efron's approximation (1977) with d tied deaths
+has the terms k = 0..d-1 with denominator S0 - (k/d) D0 and means (S1 - (k/d) D1) / den; the
+log partial likelihood, the score and the information (a scalar per marker) add up over the
+terms, so a Newton step is score / information for every marker at once.
+
+The Newton iterations are R survival's ``coxfit6`` (the same as :func:`cartscope.stats.cox`):
+start at beta = 0, step halving when the log likelihood falls or is not finite, stop when
+``|1 - loglik_best / loglik_new| <= tol`` (``coxph.control(eps = 1e-9)``), so each marker stops
+at the same point as its own ``coxph`` fit; Newton's method is affine invariant, so centring
+(R centres too) changes nothing but rounding. Markers that have converged drop out of the
+next iterations.
+
+Missing values. A marker's missing entries get weight 0: they leave every sum, the death
+counts of the tied times (Efron's d is per marker) and the score, exactly as R drops the NA
+rows of that marker's fit.
+
+Where the result is NaN (with the reason in ``status``): fewer than two patients or no event
+("too few"), a constant marker ("constant", R reports NA), no convergence ("not converged")
+and a coefficient running to infinity ("infinite": monotone likelihood, where R warns
+"Loglik converged before variable 1" and reports a meaningless large coefficient) -- the rule
+of :func:`cartscope.stats.cox`.
+
+Concordance (Harrell's C of ``coef * x`` with its infinitesimal-jackknife SE, as
+``coxph``'s) on request: it is a pair count per marker, the one part that is not shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from cartscope.stats._validation import check_level
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+#: (patients x markers) elements per chunk: the pass holds some 6 arrays of this size, and
+#: rows of a few hundred markers keep the per-row adds of the cumulative sums efficient.
+_CHUNK_ELEMENTS = 1 << 17
+
+
+@dataclass(frozen=True)
+class TimeOrder:
+    """The shared time order of the patients and its death times.
+
+    ``order`` sorts the patients by time, latest first, and inside a tied time the censored
+    before the deaths. So the risk set of a death time is the prefix of rows 0..``last_row``
+    and its deaths are the ``deaths`` rows just before ``last_row + 1``: their sums are the
+    difference of two entries of the cumulative sums (no second pass over the death rows).
+    """
+
+    order: IntArray
+    event: NDArray[np.bool_]
+    last_row: IntArray
+    before_deaths: IntArray
+    deaths: FloatArray
+
+    @property
+    def n(self) -> int:
+        return int(self.order.shape[0])
+
+
+def merge_near_ties(time: FloatArray, tolerance: float = float(np.sqrt(np.finfo(float).eps))) -> FloatArray:
+    """Times that differ by rounding error only become one time, as R's ``aeqSurv``
+    (``coxph.control(timefix = TRUE)``), the rule :func:`cartscope.stats.cox` applies."""
+    unique_t = np.unique(time)
+    if unique_t.shape[0] < 2:
+        return time
+    gaps = np.diff(unique_t)
+    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(unique_t)) <= tolerance)
+    if not tied.any():
+        return time
+    cuts = unique_t[np.concatenate([[True], ~tied])]
+    return cuts[np.searchsorted(cuts, time, side="right") - 1]
+
+
+def time_order(time: FloatArray, event: NDArray[np.bool_]) -> TimeOrder:
+    """Sort once (latest time first, deaths last within a time) for :func:`fit_chunk`."""
+    t = merge_near_ties(np.asarray(time, dtype=np.float64))
+    ev = np.asarray(event, dtype=bool)
+    order = np.lexsort((ev, -t))
+    ts = t[order]
+    es = ev[order]
+    n = ts.shape[0]
+    last = np.ones(n, dtype=bool)
+    if n > 1:
+        last[:-1] = ts[:-1] != ts[1:]
+    last_rows = np.flatnonzero(last)
+    starts = np.concatenate([[0], last_rows[:-1] + 1]) if n else np.zeros(0, np.intp)
+    deaths = np.add.reduceat(es.astype(np.float64), starts) if n else np.zeros(0)
+    has = deaths > 0
+    return TimeOrder(
+        order=order,
+        event=es,
+        last_row=last_rows[has],
+        before_deaths=(last_rows[has] - deaths[has]).astype(np.intp),
+        deaths=deaths[has],
+    )
+
+
+@dataclass(frozen=True)
+class _Sums:
+    loglik: FloatArray
+    score: FloatArray
+    info: FloatArray
+
+
+class _Chunk:
+    """One chunk of markers in the shared time order: centred values, weights, death sums."""
+
+    def __init__(self, xs: FloatArray, tord: TimeOrder, ties: str) -> None:
+        known = ~np.isnan(xs)
+        self.missing = not bool(known.all())
+        n_known = known.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(known, xs, 0.0).sum(axis=0) / n_known
+        xc = xs - mean[None, :]
+        if self.missing:
+            xc[~known] = 0.0
+            self.w: FloatArray | None = known.astype(np.float64)
+        else:
+            self.w = None
+        self.xc = xc
+        self.tord = tord
+        self.ties = ties
+        dr = np.flatnonzero(tord.event)
+        if self.missing:
+            wd = self.w[tord.event]  # type: ignore[index]
+            cw = np.cumsum(wd, axis=0)
+            first = np.searchsorted(dr, tord.before_deaths + 1)
+            lastd = np.searchsorted(dr, tord.last_row + 1)
+            at = np.vstack([np.zeros((1, xs.shape[1])), cw])
+            self.d = at[lastd] - at[first] if dr.size else np.zeros((0, xs.shape[1]))
+            self.xd = (xc[dr] * wd).sum(axis=0)
+        else:
+            self.d = tord.deaths[:, None] * np.ones((1, xs.shape[1]))
+            self.xd = xc[dr].sum(axis=0)
+        self.n = n_known.astype(np.float64)
+        self.n_events = self.d.sum(axis=0) if dr.size else np.zeros(xs.shape[1])
+        dmax = self.d.max(axis=1) if dr.size else np.zeros(0)
+        self.efron_terms = [np.flatnonzero(dmax > k) for k in range(1, int(dmax.max()) if dmax.size else 0)]
+        # the same, as positions within the times with ties (efron_terms[0])
+        self.efron_within = [np.searchsorted(self.efron_terms[0], g) for g in self.efron_terms]
+        if self.efron_terms:
+            dt = self.d[self.efron_terms[0]]
+            self.d_tied = dt if self.missing else dt[:, :1]
+
+    def sums(self, beta: FloatArray, cols: IntArray | None) -> _Sums:
+        """Log partial likelihood, score and information at ``beta`` for columns ``cols``."""
+        with np.errstate(all="ignore"):
+            return self._sums(beta, cols)
+
+    def _sums(self, beta: FloatArray, cols: IntArray | None) -> _Sums:
+        xc = self.xc if cols is None else self.xc[:, cols]
+        w = None if self.w is None else (self.w if cols is None else self.w[:, cols])
+        d = self.d if cols is None else self.d[:, cols]
+        xd = self.xd if cols is None else self.xd[cols]
+        tord = self.tord
+        n, a = xc.shape
+        at_zero = not beta.any()
+        # (patients, 3, markers): row i holds r, r x, r x^2 of patient i for every marker, so
+        # the cumulative sum down the patients is one vector add per row (numpy's cumsum along
+        # an axis runs element by element, several times slower than these row adds)
+        buf = np.empty((n, 3, a))
+        r = buf[:, 0, :]
+        if at_zero:  # exp(0) = 1: the start of every fit costs no exponential
+            r[...] = 1.0 if w is None else w
+            np.multiply(xc, r, out=buf[:, 1, :])
+        else:
+            np.multiply(xc, beta[None, :], out=r)
+            np.exp(r, out=r)
+            if w is not None:
+                r *= w
+            np.multiply(r, xc, out=buf[:, 1, :])
+        np.multiply(buf[:, 1, :], xc, out=buf[:, 2, :])
+        for i in range(1, n):
+            buf[i] += buf[i - 1]
+        grid = buf[tord.last_row]  # (death times, 3, markers): S0, S1, S2 of each risk set
+        tied = None
+        if self.efron_terms:  # the tied deaths' own sums D0, D1, D2, at the times with ties
+            rows = self.efron_terms[0]
+            below = buf[np.maximum(tord.before_deaths[rows], 0)]
+            below[tord.before_deaths[rows] < 0] = 0.0
+            tied = (grid[rows], grid[rows] - below)
+        del buf
+        s0, s1, s2 = grid[:, 0], grid[:, 1], grid[:, 2]
+        loglik = beta * xd
+        score = xd.copy()
+        if self.ties == "breslow":
+            m1 = s1 / s0
+            terms = (d * m1, d * (s2 / s0 - m1 * m1))
+            if self.missing:  # a time whose deaths are all missing has no term (0 * log 0)
+                terms = tuple(np.where(d > 0, v, 0.0) for v in terms)
+                logs = _sum_log(np.where(d > 0, s0, 1.0), d)
+            else:
+                logs = _sum_log(s0, d)
+            loglik -= logs
+            score -= terms[0].sum(axis=0)
+            return _Sums(loglik, score, terms[1].sum(axis=0))
+        # Efron, term k = 0: the whole risk set
+        m1 = s1 / s0
+        dens = [s0]
+        if self.missing:
+            has = d > 0
+            dens = [np.where(has, s0, 1.0)]
+            score -= np.where(has, m1, 0.0).sum(axis=0)
+            info = np.where(has, s2 / s0 - m1 * m1, 0.0).sum(axis=0)
+        else:
+            score -= m1.sum(axis=0)
+            info = (s2 / s0 - m1 * m1).sum(axis=0)
+        d_tied = getattr(self, "d_tied", None)
+        if self.missing and cols is not None and d_tied is not None:
+            d_tied = d_tied[:, cols]
+        for k, within in enumerate(self.efron_within, start=1):
+            # terms k of the times with more than k deaths: risk set minus k/d of the deaths
+            all_k, dead_k = tied[0][within], tied[1][within]  # type: ignore[index]
+            dk = d_tied[within]
+            f = k / np.where(dk > 0, dk, 1.0)
+            t = all_k - f[:, None, :] * dead_k
+            den = t[:, 0]
+            mk1 = t[:, 1] / den
+            term_info = t[:, 2] / den - mk1 * mk1
+            if self.missing:
+                act = dk > k
+                dens.append(np.where(act, den, 1.0))
+                score -= np.where(act, mk1, 0.0).sum(axis=0)
+                info += np.where(act, term_info, 0.0).sum(axis=0)
+            else:
+                dens.append(den)
+                score -= mk1.sum(axis=0)
+                info += term_info.sum(axis=0)
+        loglik -= _sum_log(np.concatenate(dens, axis=0) if len(dens) > 1 else dens[0], None)
+        return _Sums(loglik, score, info)
+
+
+#: Rows multiplied together before one logarithm in :func:`_sum_log`.
+_LOG_BLOCK = 8
+
+
+def _sum_log(values: FloatArray, weight: FloatArray | None) -> FloatArray:
+    """Per column, sum of ``weight * log(values)`` (weight 1 when None).
+
+    The logarithm costs as much as the exponential (there is no SIMD version of either for
+    float64 here), so unweighted terms are multiplied in blocks of eight rows and the log is
+    taken of the products; a column where a product leaves the safe range (over- or underflow
+    is possible for extreme risk scores) is summed term by term instead. The result differs
+    from the term-by-term sum by rounding only.
+    """
+    if weight is not None:
+        return (weight * np.log(values)).sum(axis=0)
+    rows, a = values.shape
+    if rows < 2 * _LOG_BLOCK:
+        return np.log(values).sum(axis=0)
+    full = rows - rows % _LOG_BLOCK
+    prod = values[:full].reshape(full // _LOG_BLOCK, _LOG_BLOCK, a).prod(axis=1)
+    out = np.log(prod).sum(axis=0)
+    if full < rows:
+        out += np.log(values[full:]).sum(axis=0)
+    bad = ~(np.all((prod > 1e-280) & (prod < 1e280), axis=0))
+    if bad.any():
+        out[bad] = np.log(values[:, bad]).sum(axis=0)
+    return out
+
+
+def _solve(score: FloatArray, info: FloatArray) -> FloatArray:
+    """score / info, 0 where the information is not a usable pivot (R's ``cholesky2``)."""
+    ok = np.isfinite(info) & (info > 0)
+    with np.errstate(all="ignore"):
+        return np.where(ok, score / np.where(ok, info, 1.0), 0.0)
+
+
+def fit_chunk(xs: FloatArray, tord: TimeOrder, ties: str = "efron", max_iter: int = 30,
+              tol: float = 1e-9) -> dict[str, FloatArray]:
+    """Newton-Raphson for every column of ``xs`` (rows in ``tord`` order) at once.
+
+    Returns per marker: n, n_events, coef, var, loglik_null, loglik, score_test, iterations
+    and a status code (0 ok, 1 too few, 2 constant, 3 not converged, 4 infinite).
+    """
+    c = xs.shape[1]
+    ch = _Chunk(xs, tord, ties)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(xs, axis=0) - np.nanmin(xs, axis=0) if xs.shape[0] else np.zeros(c)
+    status = np.zeros(c, dtype=np.int64)
+    status[(ch.n < 2) | (ch.n_events < 1)] = 1
+    status[(status == 0) & ~(spread > 0)] = 2
+    beta = np.zeros(c)
+    first = ch.sums(beta, None)
+    ll0 = first.loglik
+    step = _solve(first.score, first.info)
+    score_test = first.score * step
+    usable = np.isfinite(first.info) & (first.info > 0)
+    status[(status == 0) & ~usable] = 2
+    best = ll0.copy()
+    new_beta = beta + step
+    halving = np.zeros(c)
+    out_beta = np.full(c, np.nan)
+    out_var = np.full(c, np.nan)
+    out_score = np.full(c, np.nan)
+    out_ll = np.full(c, np.nan)
+    iters = np.zeros(c, dtype=np.int64)
+    active = np.flatnonzero(status == 0)
+    for iteration in range(1, max_iter + 1):
+        if active.size == 0:
+            break
+        cols = None if active.size == c else active
+        cur = ch.sums(new_beta[active], cols)
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(cur.loglik) & np.isfinite(cur.score) & np.isfinite(cur.info)
+            done = finite & (np.abs(1.0 - best[active] / cur.loglik) <= tol)
+        if done.any():
+            j = active[done]
+            out_beta[j] = new_beta[j]
+            info = cur.info[done]
+            out_var[j] = np.where(info > 0, 1.0 / np.where(info > 0, info, 1.0), 0.0)
+            out_score[j] = cur.score[done]
+            out_ll[j] = cur.loglik[done]
+            iters[j] = iteration
+        worse = ~done & (~finite | (cur.loglik < best[active]))
+        better = ~done & ~worse
+        j = active[worse]
+        halving[j] += 1.0
+        new_beta[j] = (new_beta[j] + halving[j] * beta[j]) / (halving[j] + 1.0)
+        j = active[better]
+        halving[j] = 0.0
+        best[j] = cur.loglik[better]
+        beta[j] = new_beta[j]
+        new_beta[j] = new_beta[j] + _solve(cur.score[better], cur.info[better])
+        active = active[~done]
+    status[active] = 3
+    iters[active] = max_iter
+    ok = status == 0
+    with np.errstate(all="ignore"):
+        infs = np.abs(out_score * out_var)
+        diverging = ok & (~np.isfinite(out_score) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(out_beta))))
+    status[diverging] = 4
+    bad = status != 0
+    for arr in (out_beta, out_var, out_ll):
+        arr[bad] = np.nan
+    return {
+        "n": ch.n,
+        "n_events": ch.n_events,
+        "coef": out_beta,
+        "var": out_var,
+        "loglik_null": np.where(status == 1, np.nan, ll0),
+        "loglik": out_ll,
+        "score_test": np.where(status <= 1, np.where(status == 1, np.nan, score_test), score_test),
+        "iterations": iters,
+        "status": status,
+    }
+
+
+STATUS = ("ok", "too few", "constant", "not converged", "infinite")
+
+
+@dataclass(frozen=True, eq=False)
+class UnivariableCox:
+    """One univariable Cox model per marker (arrays over ``markers``).
+
+    ``p_value`` is the Wald p (``summary(coxph)``'s ``Pr(>|z|)``), ``lr_p`` and ``score_p``
+    those of the likelihood-ratio and score tests; ``status`` says why a marker is NaN.
+    ``concordance`` / ``concordance_se`` are NaN unless requested.
+    """
+
+    markers: tuple[str, ...]
+    n: NDArray[np.int64]
+    n_events: NDArray[np.int64]
+    coef: FloatArray
+    se: FloatArray
+    hazard_ratio: FloatArray
+    ci_lower: FloatArray
+    ci_upper: FloatArray
+    z: FloatArray
+    p_value: FloatArray
+    loglik_null: FloatArray
+    loglik: FloatArray
+    lr_statistic: FloatArray
+    lr_p: FloatArray
+    score_statistic: FloatArray
+    score_p: FloatArray
+    concordance: FloatArray
+    concordance_se: FloatArray
+    iterations: NDArray[np.int64]
+    status: NDArray[np.str_]
+    ties: str
+    level: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per marker."""
+        names = ("n", "n_events", "coef", "se", "hazard_ratio", "ci_lower", "ci_upper", "z", "p_value",
+                 "loglik_null", "loglik", "lr_statistic", "lr_p", "score_statistic", "score_p",
+                 "concordance", "concordance_se", "iterations", "status")
+        frame = pd.DataFrame({k: getattr(self, k) for k in names})
+        frame.insert(0, "marker", list(self.markers))
+        return frame
+
+    def __repr__(self) -> str:
+        ok = int(np.sum(self.status == "ok"))
+        head = f"Univariable Cox ({self.ties} ties): {len(self.markers)} markers, {ok} fitted\n"
+        frame = self.to_frame()[["marker", "n", "n_events", "coef", "se", "hazard_ratio", "p_value"]]
+        return head + frame.head(10).to_string(index=False)
+
+
+def _chi1_sf(x: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(x), np.nan, special.chdtrc(1.0, np.where(np.isnan(x), 0.0, np.maximum(x, 0.0))))
+
+
+def assemble(fit: dict[str, FloatArray], markers: tuple[str, ...], ties: str, level: float,
+             concordance: tuple[FloatArray, FloatArray] | None = None) -> UnivariableCox:
+    """The result object from the per-marker arrays of :func:`fit_chunk` (concatenated)."""
+    coef = fit["coef"]
+    se = np.sqrt(fit["var"])
+    q = float(special.ndtri((1.0 + level) / 2.0))
+    with np.errstate(all="ignore"):
+        z = coef / se
+        lr = 2.0 * (fit["loglik"] - fit["loglik_null"])
+    m = coef.shape[0]
+    conc = concordance if concordance is not None else (np.full(m, np.nan), np.full(m, np.nan))
+    return UnivariableCox(
+        markers=markers,
+        n=fit["n"].astype(np.int64),
+        n_events=fit["n_events"].astype(np.int64),
+        coef=coef,
+        se=se,
+        hazard_ratio=np.exp(coef),
+        ci_lower=np.exp(coef - q * se),
+        ci_upper=np.exp(coef + q * se),
+        z=z,
+        p_value=2.0 * special.ndtr(-np.abs(z)),
+        loglik_null=fit["loglik_null"],
+        loglik=fit["loglik"],
+        lr_statistic=lr,
+        lr_p=_chi1_sf(lr),
+        score_statistic=fit["score_test"],
+        score_p=_chi1_sf(fit["score_test"]),
+        concordance=conc[0],
+        concordance_se=conc[1],
+        iterations=fit["iterations"].astype(np.int64),
+        status=np.asarray([STATUS[s] for s in fit["status"]], dtype=str),
+        ties=ties,
+        level=level,
+    )
+
+
+def concordances(time: FloatArray, event: FloatArray, x: FloatArray, coef: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Harrell's C of ``coef_j * x_j`` per marker (coxph's), on each marker's known rows."""
+    from cartscope.stats._cox_concordance import concordance
+
+    m = x.shape[1]
+    c = np.full(m, np.nan)
+    se = np.full(m, np.nan)
+    t = merge_near_ties(time)
+    for j in np.flatnonzero(np.isfinite(coef)):
+        col = x[:, j]
+        ok = ~np.isnan(col)
+        res = concordance(t[ok], event[ok].astype(np.float64), coef[j] * (col[ok] - np.mean(col[ok])),
+                          np.zeros(int(ok.sum()), dtype=np.intp))
+        c[j], se[j] = res.concordance, res.std_err
+    return c, se
+
+
+def marker_steps(n_patients: int, n_markers: int, elements: int = _CHUNK_ELEMENTS) -> list[slice]:
+    """Column slices of about ``elements`` (patients x markers) entries each."""
+    step = max(1, min(n_markers, elements // max(1, n_patients)))
+    return [slice(s, min(n_markers, s + step)) for s in range(0, n_markers, step)]
+
+
+def cox_univariable(
+    time: ArrayLike,
+    event: ArrayLike,
+    values: ArrayLike,
+    *,
+    markers: Any = None,
+    ties: str = "efron",
+    level: float = 0.95,
+    concordance: bool = False,
+    max_iter: int = 30,
+    tol: float = 1e-9,
+) -> UnivariableCox:
+    """R's ``coxph(Surv(time, event) ~ x_j)`` for every column j of ``values``, in one pass.
+
+    Args:
+        time, event: per patient (event 1/True = event); no missing values (drop such patients
+            first: they belong to no marker's fit).
+        values: patients x markers; NaN = missing (that marker's fit leaves the patient out).
+        markers: marker names (default marker1..); a DataFrame's columns name them.
+        ties: "efron" (R's default) or "breslow".
+        level: confidence level of the hazard-ratio limits.
+        concordance: also Harrell's C with its SE per marker (a pair count per marker).
+        max_iter, tol: Newton-Raphson limits (as :func:`cartscope.stats.cox`).
+    """
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow'; got {ties!r}")
+    lvl = check_level(level)
+    if isinstance(values, pd.DataFrame):
+        names = tuple(str(c) for c in values.columns)
+        x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        x = np.asarray(values, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[:, None]
+        names = tuple(f"marker{j + 1}" for j in range(x.shape[1])) if x.ndim == 2 else ()
+    if x.ndim != 2:
+        raise ValueError(f"values must be 2-D (patients x markers); got {x.ndim}-D")
+    if markers is not None:
+        names = tuple(str(m) for m in markers)
+        if len(names) != x.shape[1]:
+            raise ValueError(f"markers has {len(names)} names but values has {x.shape[1]} columns")
+    t = np.asarray(time, dtype=np.float64)
+    e = np.asarray(event, dtype=np.float64)
+    n = x.shape[0]
+    if t.shape != (n,) or e.shape != (n,):
+        raise ValueError(f"time and event need one value per patient ({n})")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(e))):
+        raise ValueError("time and event must not be missing (leave such patients out)")
+    if np.any((e != 0) & (e != 1)):
+        raise ValueError("event must be 0/1 (or boolean)")
+    if np.isinf(x).any():
+        raise ValueError("values contain infinite numbers; use NaN for a missing value")
+    tord = time_order(t, e > 0)
+    parts = [fit_chunk(x[tord.order, cols], tord, ties, max_iter, tol) for cols in marker_steps(n, x.shape[1])]
+    fit = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in
+           ("n", "n_events", "coef", "var", "loglik_null", "loglik", "score_test", "iterations", "status")}
+    fit["status"] = fit["status"].astype(np.int64)
+    conc = concordances(t, e, x, fit["coef"]) if concordance else None
+    return assemble(fit, names, ties, lvl, conc)
