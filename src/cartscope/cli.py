@@ -45,12 +45,22 @@ def _fail_on(problems: list[Problem]) -> None:
         raise typer.Exit(1)
 
 
+DateOrderOption = Annotated[str | None, typer.Option(
+    "--date-order", help="DMY | MDY | YMD: order of dates whose values do not decide it")]
+CutoffOption = Annotated[str | None, typer.Option(
+    "--data-cutoff", help="YYYY-MM-DD: leave out later records and censor follow-up there")]
+
+
 @app.command()
-def validate(path: Annotated[Path, typer.Argument(help="cohort folder, XLSX workbook or Parquet folder")]) -> None:
+def validate(
+    path: Annotated[Path, typer.Argument(help="cohort folder, XLSX workbook or Parquet folder")],
+    date_order: DateOrderOption = None,
+    data_cutoff: CutoffOption = None,
+) -> None:
     """Check a cohort and list every problem as file:row:column: message."""
     from cartscope.cohort.validate import validate as run_validate
 
-    problems = run_validate(path)
+    problems = run_validate(path, date_order=date_order, data_cutoff=data_cutoff)
     _print_problems(problems)
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
@@ -65,12 +75,16 @@ def import_(
     path: Annotated[Path, typer.Argument(help="cohort folder, XLSX workbook or Parquet folder")],
     db: Annotated[Path, typer.Option("--db", help="DuckDB file (created if missing)")] = Path("study.duckdb"),
     study: Annotated[str | None, typer.Option(help="study name (default: the input's name)")] = None,
+    date_order: DateOrderOption = None,
+    data_cutoff: CutoffOption = None,
 ) -> None:
     """Import a cohort into the DuckDB store, all or nothing."""
-    from cartscope.cohort.store import import_cohort
+    from cartscope.cohort.load import load_cohort
+    from cartscope.cohort.store import store_cohort
 
     try:
-        report = import_cohort(path, db, study=study)
+        cohort = load_cohort(path, date_order=date_order, data_cutoff=data_cutoff)
+        report = store_cohort(cohort, db, study=study or path.stem, source=str(path))
     except CohortError as exc:
         _fail_on(exc.problems)
         return
@@ -169,6 +183,8 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("results"),
     study: Annotated[str | None, typer.Option("--study", help="study name inside a DuckDB store")] = None,
     report: Annotated[bool, typer.Option("--report", help="also write the HTML/PDF report into OUT/report")] = False,
+    date_order: DateOrderOption = None,
+    data_cutoff: CutoffOption = None,
 ) -> None:
     """Run a study protocol over a cohort and write tables, exclusions and results.json."""
     from cartscope.analysis.protocol import ProtocolError, load_protocol
@@ -195,7 +211,7 @@ def analyze(
         else:
             from cartscope.cohort.load import load_cohort
 
-            cohort = load_cohort(path)
+            cohort = load_cohort(path, date_order=date_order, data_cutoff=data_cutoff)
     except CohortError as exc:
         _fail_on(exc.problems)
         return

@@ -230,13 +230,15 @@ def build_table(raw: RawTable, schema: TableSchema, out: list[Problem], skip: fr
     """Map header names to schema columns, coerce every non-time column and report structure."""
     frame = raw.frame.reset_index(drop=True)
     by_lower: dict[str, str] = {}
-    for name in frame.columns:
-        by_lower.setdefault(str(name).strip().lower(), str(name))
+    for name in frame.columns:  # a renamed header is matched by its cohort name, reported by its own
+        by_lower.setdefault(str(raw.renames.get(str(name), name)).strip().lower(), str(name))
     source_columns: dict[str, str] = {}
     for col in schema.columns:
         if col.name in by_lower:
             source_columns[col.name] = by_lower[col.name]
-    table = Table(schema, raw.file, pd.DataFrame({ROW: raw.rows}), raw.header_row, source_columns, raw=frame)
+    table = Table(schema, raw.file, pd.DataFrame({ROW: raw.rows}), raw.header_row, source_columns, raw=frame,
+                  epoch=raw.epoch, date_order=raw.date_order, row_context=raw.row_context,
+                  column_fields=dict(raw.column_fields))
     for col in schema.columns:
         if col.required and col.name not in source_columns:
             table.usable = table.usable and col.name != "patient_id"
@@ -248,7 +250,7 @@ def build_table(raw: RawTable, schema: TableSchema, out: list[Problem], skip: fr
         if lower in known:
             continue
         if schema.keep_extra_columns:
-            columns[original] = _covariate(frame[original]).array
+            columns[str(raw.renames.get(original, original))] = _covariate(frame[original]).array
             continue
         close = difflib.get_close_matches(lower, list(known), n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]!r}?" if close else ""

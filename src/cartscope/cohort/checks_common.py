@@ -41,6 +41,14 @@ class Table:
     """False when a structural problem (e.g. no patient_id column) makes row checks pointless."""
     raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The cells as read, by header name (time columns are parsed from here)."""
+    epoch: Any = None
+    """``datetime.date`` day 0 of spreadsheet serials (the workbook's 1900/1904 system); ``None``: unknown (CSV)."""
+    date_order: str | None = None
+    """``DMY`` / ``MDY`` / ``YMD`` for this table's date column (manifest or option); ``None``: decide from values."""
+    row_context: np.ndarray | None = None
+    """Per row, a prefix naming where the row came from in a non-tabular source (REDCap record, event)."""
+    column_fields: dict[str, np.ndarray] = field(default_factory=dict)
+    """Schema column -> per-row source column name, where it differs by row (REDCap fields melted into labs)."""
 
     @property
     def name(self) -> str:
@@ -108,11 +116,25 @@ def emit(
     if not mask.any():
         return
     rows = table.rows[mask]
-    col = table.source_columns.get(column, column) if column else None
+    col = source_column(table, column) if column else None
+    n = len(rows)
     if isinstance(messages, str):
-        messages = [messages] * len(rows)
-    for row, message in zip(rows, messages):
-        out.append(Problem(table.file, int(row), col, code, message, severity))
+        messages = [messages] * n
+    cols = [col] * n
+    if column in table.column_fields:
+        cols = [c if isinstance(c, str) and c else col for c in table.column_fields[column][mask]]
+    if table.row_context is not None:
+        messages = [f"{prefix}: {m}" if prefix else m for prefix, m in zip(table.row_context[mask], messages)]
+    for row, c, message in zip(rows, cols, messages):
+        out.append(Problem(table.file, int(row), c, code, message, severity))
+
+
+def source_column(table: Table, column: str) -> str:
+    """The name the file gives ``column``; a time problem of a table that has dates but no
+    ``day`` column names its date column, never a ``day`` column the file does not have."""
+    if column == "day" and "day" not in table.source_columns and "date" in table.source_columns:
+        return table.source_columns["date"]
+    return table.source_columns.get(column, column)
 
 
 def fmt_value(value: object) -> str:

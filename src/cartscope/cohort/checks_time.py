@@ -7,8 +7,9 @@ another infusion is chosen as index (a number or a ``label`` such as ``CART2``),
 the patient is shifted so that infusion is day 0.
 
 A table uses one convention: rows giving only ``day`` mixed with rows giving only ``date`` is
-an error, and a row giving both must agree. Spreadsheet serial numbers (days since 1899-12-30)
-are recognised and reported rather than guessed at.
+an error, and a row giving both must agree. Dates may be written day-first or month-first
+(:mod:`cartscope.cohort.dates` decides per column); spreadsheet serials are accepted in a
+``date`` column with the workbook's epoch (a warning), and refused in a ``day`` column.
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ import re
 import numpy as np
 import pandas as pd
 
-from cartscope.cohort.checks_common import MISSING, Table, emit, number_text, parse_unique
 from cartscope.cohort.checks_columns import parse_number
-from cartscope.cohort.problems import Problem
+from cartscope.cohort.checks_common import Table, emit, is_missing_value, number_text, parse_unique, source_column
+from cartscope.cohort.dates import (
+    EPOCH_1900,
+    SERIAL_HIGH,
+    SERIAL_LOW,
+    decide_order,
+    epoch_name,
+    serial_to_date,
+    split_date_text,
+)
+from cartscope.cohort.problems import Problem, Severity
 
-EXCEL_EPOCH = dt.date(1899, 12, 30)
-SERIAL_LOW, SERIAL_HIGH = 20000, 80000
-"""Numbers in this range (1954-2119) read as spreadsheet date serials."""
+EXCEL_EPOCH = EPOCH_1900
 DAY_LIMIT = 20000
 """A day beyond this (about 55 years) cannot be a follow-up time."""
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_OTHER_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
 
 def _serial_date(value: float) -> str:
@@ -52,54 +59,134 @@ def parse_day(cell: object) -> tuple[object, tuple[str, str] | None]:
     return value, None
 
 
-def parse_date(cell: object) -> tuple[object, tuple[str, str] | None]:
-    """Ordinal day number (``date.toordinal``) of a date cell."""
+def _date_cell(cell: object, epoch: dt.date) -> tuple[str, object]:
+    """Classify one distinct cell: ``("ord", ordinal)``, ``("serial", ordinal)``,
+    ``("text", DateText)``, ``("missing", None)`` or ``("error", message)``."""
     if isinstance(cell, pd.Timestamp):
-        return float(cell.date().toordinal()), None
+        return "ord", float(cell.date().toordinal())
     if isinstance(cell, dt.datetime):
-        return float(cell.date().toordinal()), None
+        return "ord", float(cell.date().toordinal())
     if isinstance(cell, dt.date):
-        return float(cell.toordinal()), None
+        return "ord", float(cell.toordinal())
     if isinstance(cell, np.datetime64):
-        return float(pd.Timestamp(cell).date().toordinal()), None
+        return "ord", float(pd.Timestamp(cell).date().toordinal())
     if isinstance(cell, bool | np.bool_):
-        return None, ("bad-date", f"{cell} is not a date")
+        return "error", f"{cell} is not a date"
     number: float | None = None
     if isinstance(cell, int | float | np.integer | np.floating):
         number = float(cell)
     else:
         text = str(cell).strip()
         if not text:
-            return MISSING, None
+            return "missing", None
         match = _ISO.match(text)
         if match:
             try:
-                return float(dt.date(*map(int, match.groups())).toordinal()), None
+                return "ord", float(dt.date(*map(int, match.groups())).toordinal())
             except ValueError:
-                return None, ("bad-date", f"{text!r} is not a calendar date")
+                return "error", f"{text!r} is not a calendar date"
         if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
             number = float(text)
-        elif _OTHER_DATE.match(text):
-            return None, ("bad-date", f"{text!r} is ambiguous; write dates as YYYY-MM-DD")
         else:
-            return None, ("bad-date", f"{text!r} is not a date (write YYYY-MM-DD)")
+            parts = split_date_text(text)
+            if parts is None:
+                return "error", f"{text!r} is not a date (write YYYY-MM-DD)"
+            return "text", parts
     if SERIAL_LOW <= number <= SERIAL_HIGH:
-        return None, ("date-excel-serial",
-                      f"{number_text(number)} looks like a spreadsheet date serial (= {_serial_date(number)}); "
-                      "format the column as dates or write YYYY-MM-DD")
-    return None, ("bad-date", f"{number_text(number)} is not a date (write YYYY-MM-DD)")
+        return "serial", float(serial_to_date(number, epoch).toordinal())
+    return "error", f"{number_text(number)} is not a date (write YYYY-MM-DD)"
 
 
-def _parse_time_column(table: Table, column: str, parse, out: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
-    """Parsed floats (NaN where missing or invalid) and a mask of rows that gave a value."""
-    raw = table.raw[table.source_columns[column]]
-    if column == "date" and pd.api.types.is_datetime64_any_dtype(raw.dtype):
+def _parse_date_column(table: Table, out: list[Problem], date_order: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Ordinal days (NaN where missing or invalid) and the mask of rows that gave a value.
+
+    The column's day/month order is chosen by :func:`cartscope.cohort.dates.decide_order`;
+    spreadsheet serials use the table's epoch (1900 system when the file has none).
+    """
+    column = table.source_columns["date"]
+    raw = table.raw[column]
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         stamps = pd.to_datetime(raw)
         if stamps.dt.tz is not None:
             stamps = stamps.dt.tz_localize(None)
         days = (stamps.dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
         ordinal = days.to_numpy(dtype="float64", na_value=np.nan) + dt.date(1970, 1, 1).toordinal()
         return ordinal, ~stamps.isna().to_numpy()
+    epoch = table.epoch or EPOCH_1900
+    codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
+    rows = table.rows
+    first_row = np.full(len(uniques), -1, dtype=np.int64)
+    if len(codes):
+        seen = codes >= 0
+        order_idx = np.flatnonzero(seen)
+        _, first = np.unique(codes[order_idx], return_index=True)
+        first_row[np.unique(codes[order_idx])] = rows[order_idx[first]]
+    kinds = [("missing", None) if is_missing_value(u) else _date_cell(u, epoch) for u in uniques]
+    texts = [(k[1], str(u).strip(), int(r)) for k, u, r in zip(kinds, uniques, first_row) if k[0] == "text"]
+    texts.sort(key=lambda t: t[2])
+    given = table.date_order or date_order
+    decision = decide_order(texts, given)
+    value_u = np.full(len(uniques) + 1, np.nan)
+    missing_u = np.ones(len(uniques) + 1, dtype=bool)
+    error_u: list[str | None] = [None] * (len(uniques) + 1)
+    ambiguous: list[tuple[str, int]] = []
+    for i, (kind, item) in enumerate(kinds):
+        if kind == "missing":
+            continue
+        missing_u[i] = False
+        if kind in ("ord", "serial"):
+            value_u[i] = item
+        elif kind == "error":
+            error_u[i] = item
+        else:
+            if decision.reason == "conflict" and given is None:
+                continue  # the column is reported once below
+            if decision.order is None and item.ambiguous:
+                ambiguous.append((str(uniques[i]).strip(), int(first_row[i])))
+                continue
+            date, why = item.resolve(decision.order)
+            if why:
+                error_u[i] = f"{str(uniques[i]).strip()!r} {why}"
+            else:
+                value_u[i] = float(date.toordinal())
+    display = source_column(table, "date")
+    if decision.conflict is not None and given is None:  # with an order given, its misfits are bad dates
+        (d_text, d_row), (m_text, m_row) = decision.conflict
+        out.append(Problem(table.file, min(d_row, m_row), display, "mixed-date-order",
+                           f"column {display!r} mixes day-first dates ({d_text!r}, row {d_row}) and month-first "
+                           f"dates ({m_text!r}, row {m_row}); one order must read the whole column"))
+    elif ambiguous:
+        ambiguous.sort(key=lambda t: t[1])
+        text, row = ambiguous[0]
+        others = f" (and {len(ambiguous) - 1} more such value(s))" if len(ambiguous) > 1 else ""
+        out.append(Problem(table.file, row, display, "ambiguous-date",
+                           f"{text!r} reads day-first or month-first and no value in column {display!r} decides"
+                           f"{others}; give --date-order DMY or MDY (or date_order in cohort.yaml), "
+                           "or write YYYY-MM-DD"))
+    elif decision.order in ("DMY", "MDY") and given is None and any(t[0].ambiguous for t in texts):
+        out.append(Problem(table.file, table.header_row, display, "date-order-detected",
+                           f"dates in column {display!r} read {'day' if decision.order == 'DMY' else 'month'}-first "
+                           f"({decision.order}): {decision.reason}", Severity.WARNING))
+    serial = np.array([k[0] == "serial" for k in kinds] + [False], dtype=bool)
+    if serial[codes].any():
+        sel = serial[codes]
+        first = int(np.flatnonzero(sel)[0])
+        example = raw.iloc[first]
+        number = float(example)
+        note = "" if table.epoch is not None else "; a CSV has no date system, so Excel's default is assumed"
+        out.append(Problem(table.file, int(rows[first]), display, "date-serial",
+                           f"{int(sel.sum())} value(s) in column {display!r} are spreadsheet date serials, read in "
+                           f"the {epoch_name(epoch)} date system ({number_text(number)} = "
+                           f"{serial_to_date(number, epoch).isoformat()}){note}", Severity.WARNING))
+    errors = np.array(error_u, dtype=object)[codes]
+    bad = np.array([e is not None for e in errors], dtype=bool)
+    emit(out, table, bad, "date", "bad-date", list(errors[bad]))
+    return value_u[codes], ~missing_u[codes]
+
+
+def _parse_time_column(table: Table, column: str, parse, out: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Parsed floats (NaN where missing or invalid) and a mask of rows that gave a value."""
+    raw = table.raw[table.source_columns[column]]
     values, errors, missing = parse_unique(raw, parse)
     bad = np.array([e is not None for e in errors], dtype=bool)
     if bad.any():
@@ -110,7 +197,7 @@ def _parse_time_column(table: Table, column: str, parse, out: list[Problem]) -> 
     return numeric, ~missing
 
 
-def parse_times(table: Table, out: list[Problem]) -> None:
+def parse_times(table: Table, out: list[Problem], date_order: str | None = None) -> None:
     """Fill internal columns ``_day_given``, ``_date_ord`` and ``_given_date`` for a timed table."""
     n = len(table.frame)
     day, day_given = np.full(n, np.nan), np.zeros(n, dtype=bool)
@@ -122,7 +209,7 @@ def parse_times(table: Table, out: list[Problem]) -> None:
     if table.has("day"):
         day, day_given = _parse_time_column(table, "day", parse_day, out)
     if table.has("date"):
-        date, date_given = _parse_time_column(table, "date", parse_date, out)
+        date, date_given = _parse_date_column(table, out, date_order)
     if table.has("day") and table.has("date"):
         only_day, only_date = day_given & ~date_given, date_given & ~day_given
         if only_day.any() and only_date.any():

@@ -14,6 +14,7 @@ reported as ``i + 2`` so that numbering matches the same table exported to CSV.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterator
@@ -38,6 +39,16 @@ class RawTable:
     frame: pd.DataFrame
     rows: np.ndarray
     header_row: int = 1
+    epoch: dt.date | None = None
+    """Day 0 of spreadsheet serials in this table (the workbook's 1900 or 1904 system)."""
+    date_order: str | None = None
+    """Order of the date column when the source states it (manifest, REDCap validation)."""
+    renames: dict[str, str] = field(default_factory=dict)
+    """Header name -> cohort column name (manifest or REDCap mapping); problems keep the header name."""
+    row_context: np.ndarray | None = None
+    """Per row, where it came from when rows are not lines of a file (REDCap record and event)."""
+    column_fields: dict[str, np.ndarray] = field(default_factory=dict)
+    """Cohort column -> per-row source field, where one column gathers several fields."""
 
 
 @dataclass
@@ -226,9 +237,16 @@ def _read_workbook(path: Path, src: RawSource) -> None:
             if table is None:
                 src.unreadable.add(name)
             else:
+                table.epoch = workbook_epoch(workbook)
                 src.tables[name] = table
     finally:
         workbook.close()
+
+
+def workbook_epoch(workbook: object) -> dt.date:
+    """Day 0 of the workbook's date serials: 1899-12-30 (1900 system) or 1904-01-01 (1904 system)."""
+    epoch = getattr(workbook, "epoch", None)
+    return epoch.date() if isinstance(epoch, dt.datetime) else dt.date(1899, 12, 30)
 
 
 def _read_sheet(sheet: object, name: str, file: str, out: list[Problem]) -> RawTable | None:

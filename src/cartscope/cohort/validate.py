@@ -8,6 +8,7 @@ references and clinical order (checks_relations) -> shift to the chosen index in
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from cartscope.cohort.checks_time import (
     parse_times,
     resolve_days,
 )
+from cartscope.cohort.cutoff import apply_data_cutoff
+from cartscope.cohort.dates import DATE_ORDERS, normalise_order
 from cartscope.cohort.checks_units import check_lab_values, normalise_kinetic_units, normalise_lab_units
 from cartscope.cohort.model import UnitConversion
 from cartscope.cohort.problems import Problem, Severity
@@ -81,7 +84,35 @@ def _missing_table_problem(src: RawSource, path: Path, name: str) -> Problem:
                    f"required table {name} is missing: expected {name}.{ext} in {path.name or path}")
 
 
-def _check(path: Path, index_infusion: int | str | None) -> CheckedCohort:
+def _option_problems(path: Path, date_order: str | None, data_cutoff: object) -> tuple[str | None, dt.date | None, list[Problem]]:
+    """The load options in canonical form, or a problem for each one that is not valid."""
+    problems: list[Problem] = []
+    order = None
+    if date_order is not None:
+        order = normalise_order(date_order)
+        if order is None:
+            problems.append(Problem(path.name or str(path), None, None, "bad-option",
+                                    f"date order {str(date_order)!r} is not one of {', '.join(DATE_ORDERS)}"))
+    cutoff = None
+    if data_cutoff is not None:
+        if isinstance(data_cutoff, dt.datetime):
+            cutoff = data_cutoff.date()
+        elif isinstance(data_cutoff, dt.date):
+            cutoff = data_cutoff
+        else:
+            try:
+                cutoff = dt.date.fromisoformat(str(data_cutoff).strip())
+            except ValueError:
+                problems.append(Problem(path.name or str(path), None, None, "bad-option",
+                                        f"data cut-off {str(data_cutoff)!r} is not a date (write YYYY-MM-DD)"))
+    return order, cutoff, problems
+
+
+def _check(path: Path, index_infusion: int | str | None, date_order: str | None = None,
+           data_cutoff: object = None) -> CheckedCohort:
+    date_order, cutoff, option_problems = _option_problems(path, date_order, data_cutoff)
+    if option_problems:
+        return CheckedCohort(tables={}, present=frozenset(), problems=option_problems, source=str(path))
     src = read_source(path)
     problems: list[Problem] = list(src.problems)
     tables: dict[str, Table | None] = {}
@@ -99,7 +130,7 @@ def _check(path: Path, index_infusion: int | str | None) -> CheckedCohort:
                                     f"{raw.file} has a header but no rows", severity))
         table = build_table(raw, schema, problems, frozenset({"value", "qualifier", "unit"}) if name == "labs" else frozenset())
         if schema.timed:
-            parse_times(table, problems)
+            parse_times(table, problems, date_order)
         if name == "labs":
             check_lab_values(table, problems)
         tables[name] = table
@@ -117,6 +148,8 @@ def _check(path: Path, index_infusion: int | str | None) -> CheckedCohort:
         conversions += normalise_lab_units(tables["labs"], problems)
     if tables["kinetics"] is not None:
         conversions += normalise_kinetic_units(tables["kinetics"], problems)
+    if cutoff is not None:
+        apply_data_cutoff(tables, anchors, cutoff, problems)
     relations.check_duplicates(tables, problems)
     ids = relations.check_references(tables, problems)
     relations.check_infusions(tables, ids, problems)
@@ -137,20 +170,33 @@ def _check(path: Path, index_infusion: int | str | None) -> CheckedCohort:
     )
 
 
-def check_cohort(path: Path | str, *, index_infusion: int | str | None = None) -> CheckedCohort:
-    """Read, check and normalise the cohort at ``path``; never raises for bad input."""
+def check_cohort(
+    path: Path | str, *, index_infusion: int | str | None = None, date_order: str | None = None,
+    data_cutoff: dt.date | str | None = None,
+) -> CheckedCohort:
+    """Read, check and normalise the cohort at ``path``; never raises for bad input.
+
+    ``date_order`` (``DMY``, ``MDY`` or ``YMD``) reads date columns whose values do not decide
+    their order (:mod:`cartscope.cohort.dates`); ``data_cutoff`` (a date) leaves out later
+    records and censors follow-up there (:mod:`cartscope.cohort.cutoff`).
+    """
     path = Path(path)
     try:
-        return _check(path, index_infusion)
+        return _check(path, index_infusion, date_order, data_cutoff)
     except Exception as exc:  # a defect in the checks must still surface as a problem, not a traceback
         problem = Problem(path.name or str(path), None, None, "internal-error",
                           f"validation stopped unexpectedly ({type(exc).__name__}: {exc}); please report this")
         return CheckedCohort(tables={}, present=frozenset(), problems=[problem], source=str(path))
 
 
-def validate(path: Path | str, *, index_infusion: int | str | None = None) -> list[Problem]:
+def validate(
+    path: Path | str, *, index_infusion: int | str | None = None, date_order: str | None = None,
+    data_cutoff: dt.date | str | None = None,
+) -> list[Problem]:
     """Every problem in the cohort at ``path``, ordered by file, row and column.
 
-    Errors make :func:`cartscope.load_cohort` refuse the cohort; warnings do not.
+    Errors make :func:`cartscope.load_cohort` refuse the cohort; warnings do not. The options
+    are those of :func:`check_cohort`.
     """
-    return check_cohort(path, index_infusion=index_infusion).problems
+    return check_cohort(path, index_infusion=index_infusion, date_order=date_order,
+                        data_cutoff=data_cutoff).problems
