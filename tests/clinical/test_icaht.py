@@ -92,7 +92,7 @@ def test_sparse_values_carried_forward_at_most_seven_days() -> None:
     g = grades(carried + limited)
     assert (g.loc["c", "days_anc_le500"], g.loc["c", "early_grade"]) == (10, 2)
     assert g.loc["l", "days_anc_le500"] == 8
-    assert g.loc["l", "early_days_observed"] == 8 + 11  # days 0-7 and 20-30
+    assert g.loc["l", "early_days_observed"] == 8 + 8  # days 0-7 and 20-27 (day 20 carried 7 days)
 
 
 def test_pre_infusion_value_is_carried_into_day_0() -> None:
