@@ -107,6 +107,10 @@ class CoxResult:
     robust_score_test: CoxTest | None = None
     #: cluster code per row of a robust fit with a cluster
     cluster: NDArray[np.intp] | None = field(default=None, repr=False)
+    #: the stratum label of each code in ``strata`` (empty without strata)
+    strata_levels: tuple[Any, ...] = field(default=(), repr=False)
+    #: each categorical input column with its levels as text, reference first
+    factor_levels: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
 
     @property
     def robust(self) -> bool:
@@ -270,6 +274,29 @@ def _strata_codes(strata: ArrayLike | None, n: int) -> NDArray[np.intp]:
     except TypeError:
         codes = pd.factorize(s, sort=False)[0]
     return codes.reshape(-1).astype(np.intp)
+
+
+def _factor_levels(covariates: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The levels (as text, reference first) of each categorical column of a DataFrame."""
+    if not isinstance(covariates, pd.DataFrame):
+        return ()
+    out = []
+    for label in covariates.columns:
+        col = covariates[label]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            out.append((str(label), ("False", "True")))
+        elif isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+            out.append((str(label), tuple(str(v) for v in _levels(col))))
+    return tuple(out)
+
+
+def _strata_levels(strata: ArrayLike | None, codes: NDArray[np.intp]) -> tuple[Any, ...]:
+    """The label of each stratum code (the first row's value with that code)."""
+    if strata is None:
+        return ()
+    values = np.asarray(strata, dtype=object).reshape(-1)
+    first = np.unique(codes, return_index=True)[1]
+    return tuple(values[first])
 
 
 def _merge_near_ties(time: FloatArray, tolerance: float = float(np.sqrt(np.finfo(float).eps))) -> FloatArray:
@@ -454,6 +481,8 @@ def cox(
         event=ev,
         x=x,
         strata=codes,
+        strata_levels=_strata_levels(strata, codes),
+        factor_levels=_factor_levels(covariates),
     )
 
 

@@ -44,7 +44,9 @@ from cartscope.stats.cox import (
     _collinear_message,
     _design,
     _merge_near_ties,
+    _factor_levels,
     _strata_codes,
+    _strata_levels,
     _vector,
 )
 
@@ -282,6 +284,8 @@ def cox_counting(
         naive_var=naive_var if robust else None,
         robust_score_test=robust_score,
         cluster=clusters,
+        strata_levels=_strata_levels(strata, codes),
+        factor_levels=_factor_levels(covariates),
     )
 
 
