@@ -73,5 +73,5 @@ def test_rows_from_zero_are_the_ordinary_kaplan_meier() -> None:
 def test_bad_intervals_are_errors() -> None:
     with pytest.raises(ValueError, match="start must be less than stop"):
         kaplan_meier_counting([0, 5], [3, 5], [1, 0])
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="one value per"):
         simon_makuch([0, 1], [2, 3], [1, 0], ["a"])

@@ -89,10 +89,11 @@ class RmstComparison:
 
 
 def _log_ratio(measure: str, a: float, va: float, b: float, vb: float, z: float) -> RmstContrast:
+    a, va, b, vb = np.float64(a), np.float64(va), np.float64(b), np.float64(vb)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_r = np.log(a) - np.log(b)
         se = float(np.sqrt(va / a**2 + vb / b**2))
-        p = float(2.0 * sps.norm.sf(abs(log_r / se))) if se > 0 else float("nan")
+        p = float(2.0 * sps.norm.sf(abs(log_r / se))) if se > 0 and np.isfinite(se) else float("nan")
     return RmstContrast(measure, float(np.exp(log_r)), se, float(np.exp(log_r - z * se)),
                         float(np.exp(log_r + z * se)), p)
 
