@@ -26,7 +26,7 @@ import pandas as pd
 
 from cartscope.cohort.checks_common import MISSING_TOKENS
 from cartscope.cohort.problems import Problem, Severity
-from cartscope.cohort.schema import TABLE_ORDER, TABLES
+from cartscope.cohort.schema import SOURCE_TABLES, TABLE_ORDER, TABLES
 
 
 
@@ -68,7 +68,7 @@ def _sha256(data: bytes) -> str:
 
 
 def _severity_for(table: str) -> Severity:
-    return Severity.ERROR if TABLES[table].required else Severity.WARNING
+    return Severity.ERROR if table in TABLES and TABLES[table].required else Severity.WARNING
 
 
 def _clean_header(cells: list[object], file: str, header_row: int, out: list[Problem]) -> list[str | None]:
@@ -125,7 +125,7 @@ def _is_missing(value: object) -> bool:
 
 def read_csv_text(name: str, file: str, data: bytes, out: list[Problem]) -> RawTable | None:
     """Parse one CSV file's bytes; ``None`` when the file is unusable (problem recorded)."""
-    severity = _severity_for(name) if name in TABLES else Severity.WARNING
+    severity = _severity_for(name)
     if not data.strip():
         out.append(Problem(file, None, None, "empty-file", f"{file} is empty (no header, no rows)", severity))
         return None
@@ -180,7 +180,7 @@ def _table_files(root: Path, suffix: str, src: RawSource) -> Iterator[tuple[str,
         name = path.stem.strip().lower()
         data = path.read_bytes()
         src.file_hashes[path.name] = _sha256(data)
-        if name not in TABLES:
+        if name not in TABLES and name not in SOURCE_TABLES:
             src.problems.append(Problem(path.name, None, None, "unknown-table",
                                         f"{path.name} is not a cohort table (tables: {', '.join(TABLE_ORDER)}); ignored",
                                         Severity.WARNING))
@@ -228,7 +228,7 @@ def _read_workbook(path: Path, src: RawSource) -> None:
         for sheet_name in workbook.sheetnames:
             name = sheet_name.strip().lower()
             file = f"{path.name}[{sheet_name}]"
-            if name not in TABLES:
+            if name not in TABLES and name not in SOURCE_TABLES:
                 src.problems.append(Problem(file, None, None, "unknown-table",
                                             f"sheet {sheet_name!r} is not a cohort table "
                                             f"(tables: {', '.join(TABLE_ORDER)}); ignored", Severity.WARNING))

@@ -148,6 +148,20 @@ def _time() -> tuple[Column, ...]:
     )
 
 
+RECORDED_GRADE_COLUMNS = (
+    Column("crs_grade", "int", minimum=0, maximum=5, description="ASTCT CRS grade as recorded by the centre"),
+    Column("crs_onset_day", "float", minimum=0, maximum=365, unit="days",
+           description="recorded CRS onset, days from the index infusion"),
+    Column("crs_duration_days", "float", minimum=0, maximum=365, unit="days", description="recorded CRS duration"),
+    Column("icans_grade", "int", minimum=0, maximum=5, description="ASTCT ICANS grade as recorded by the centre"),
+    Column("icans_onset_day", "float", minimum=0, maximum=365, unit="days",
+           description="recorded ICANS onset, days from the index infusion"),
+    Column("icans_duration_days", "float", minimum=0, maximum=365, unit="days",
+           description="recorded ICANS duration"),
+)
+"""Per-patient toxicity grades recorded without daily observations (in ``patients`` or a
+``toxicity`` table); :func:`cartscope.clinical.recorded_grades.patient_toxicity_grades` uses them."""
+
 PATIENTS = TableSchema(
     name="patients",
     description="one row per patient: baseline characteristics; extra columns are covariates",
@@ -176,6 +190,7 @@ PATIENTS = TableSchema(
         Column("weight_kg", "float", minimum=0, maximum=300, unit="kg"),
         Column("icans_tool", "category", allowed=ICANS_TOOLS,
                description="ice or capd; overrides the age rule (e.g. developmental delay)"),
+        *RECORDED_GRADE_COLUMNS,
     ),
 )
 
@@ -295,6 +310,38 @@ TOXICITY_DAILY = TableSchema(
         Column("antipyretics", "bool"),
     ),
 )
+
+TOXICITY = TableSchema(
+    name="toxicity",
+    description="one row per patient: recorded CRS / ICANS grades (merged into patients on load)",
+    timed=False,
+    key=("patient_id",),
+    columns=(_id(), *RECORDED_GRADE_COLUMNS),
+)
+"""An optional source table, not a cohort table: its columns join ``patients``."""
+
+ANALYTES_TABLE = TableSchema(
+    name="analytes",
+    description="one row per analyte: extends the analyte dictionary (cartscope.cohort.analytes)",
+    timed=False,
+    key=("analyte",),
+    columns=(
+        Column("analyte", "str", required=True),
+        Column("unit", "str", required=True, description="canonical unit"),
+        Column("aliases", "str", description="other spellings, separated by '|' or ';'"),
+        Column("minimum", "float"),
+        Column("maximum", "float"),
+        Column("lod", "float", description="limit of detection, canonical unit"),
+        Column("lloq", "float", description="lower limit of quantification"),
+        Column("uloq", "float", description="upper limit of quantification"),
+        Column("conversions", "str", description="'unit=factor' pairs to the canonical unit, separated by '|'"),
+        Column("description", "str"),
+    ),
+)
+"""An optional source table extending the analyte dictionary for this cohort."""
+
+SOURCE_TABLES: dict[str, TableSchema] = {t.name: t for t in (TOXICITY, ANALYTES_TABLE)}
+"""Tables a source may hold besides the cohort tables (read and checked, then folded in)."""
 
 TABLES: dict[str, TableSchema] = {
     t.name: t for t in (PATIENTS, INFUSIONS, ASSESSMENTS, EVENTS, LABS, KINETICS, TOXICITY_DAILY)

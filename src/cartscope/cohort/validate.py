@@ -31,6 +31,7 @@ from cartscope.cohort.model import UnitConversion
 from cartscope.cohort.problems import Problem, Severity
 from cartscope.cohort.readers import RawSource, read_source
 from cartscope.cohort.schema import TABLE_ORDER, TABLES
+from cartscope.cohort.source_tables import fold_toxicity
 
 MAX_PER_KIND = 200
 """At most this many problems of one code per file and column; the rest are summarised."""
@@ -134,6 +135,7 @@ def _check(path: Path, index_infusion: int | str | None, date_order: str | None 
         if name == "labs":
             check_lab_values(table, problems)
         tables[name] = table
+    fold_toxicity(src, tables["patients"], problems)
     infusions = tables["infusions"]
     anchors = first_infusion_dates(infusions)
     for name in TABLE_ORDER:
@@ -162,7 +164,7 @@ def _check(path: Path, index_infusion: int | str | None, date_order: str | None 
     frames = {name: (reorder_for_cohort(t) if t is not None else empty_table(name)) for name, t in tables.items()}
     return CheckedCohort(
         tables=frames,
-        present=frozenset(src.tables),
+        present=frozenset(t for t in src.tables if t in TABLES),
         problems=order_problems(problems),
         conversions=tuple(conversions),
         file_hashes=dict(sorted(src.file_hashes.items())),
