@@ -129,17 +129,22 @@ class _Chunk:
     """One chunk of markers in the shared time order: centred values, weights, death sums."""
 
     def __init__(self, xs: FloatArray, tord: TimeOrder, ties: str) -> None:
-        known = ~np.isnan(xs)
-        self.missing = not bool(known.all())
-        n_known = known.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(known, xs, 0.0).sum(axis=0) / n_known
-        xc = xs - mean[None, :]
+        # xs is the caller's private copy: centred in place (one block-sized array less)
+        self.missing = bool(np.isnan(xs).any())
         if self.missing:
-            xc[~known] = 0.0
+            known = ~np.isnan(xs)
+            n_known = known.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.nansum(xs, axis=0) / n_known
+            xs -= mean[None, :]
+            xs[~known] = 0.0
             self.w: FloatArray | None = known.astype(np.float64)
+            del known
         else:
+            n_known = np.full(xs.shape[1], xs.shape[0])
+            xs -= xs.mean(axis=0)[None, :]
             self.w = None
+        xc = xs
         self.xc = xc
         self.tord = tord
         self.ties = ties
@@ -293,13 +298,15 @@ def fit_chunk(xs: FloatArray, tord: TimeOrder, ties: str = "efron", max_iter: in
               tol: float = 1e-9) -> dict[str, FloatArray]:
     """Newton-Raphson for every column of ``xs`` (rows in ``tord`` order) at once.
 
+    ``xs`` is overwritten (centred in place): pass a copy.
+
     Returns per marker: n, n_events, coef, var, loglik_null, loglik, score_test, iterations
     and a status code (0 ok, 1 too few, 2 constant, 3 not converged, 4 infinite).
     """
     c = xs.shape[1]
-    ch = _Chunk(xs, tord, ties)
     with np.errstate(invalid="ignore"):
         spread = np.nanmax(xs, axis=0) - np.nanmin(xs, axis=0) if xs.shape[0] else np.zeros(c)
+    ch = _Chunk(xs, tord, ties)
     status = np.zeros(c, dtype=np.int64)
     status[(ch.n < 2) | (ch.n_events < 1)] = 1
     status[(status == 0) & ~(spread > 0)] = 2

@@ -20,10 +20,14 @@ value > cut-off), ``">"`` the lower (positive when value < cut-off). ``"auto"`` 
 (compare the class medians). The Youden cut-off is pROC's midpoint threshold; the log-rank split
 uses "high" = value > cut-off, so for direction ``">"`` the test-positive side is "low".
 
-Cost. The Mann-Whitney test and the ROC each rank every marker once through the core's rank
-pass (an argsort and a sort per marker), one time sort is shared by all markers for the
-log-rank; no per-marker Python loop except the optional univariable Cox fits (``cox="none"``
-switches them off).
+Cost. The panel is processed in chunks of markers, each copied once from the input (so extra
+memory stays a fraction of the input matrix whatever its size): one rank pass per chunk
+(an argsort and a sort per marker) gives the Mann-Whitney test, the ROC with its DeLong
+variance, the Youden optimum with its counts and the class medians; one time sort shared by
+all markers gives the log-rank test at the cut-off and the univariable Cox models, which are
+fitted for all the markers of a chunk at once (:mod:`cartscope.stats._cox_univariable`). No
+per-marker Python loop. The chunks are independent, so they can run on a Dask cluster
+(:mod:`cartscope.analysis.distributed`) with the same result.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
 from cartscope.analysis.biomarkers._inputs import (
     as_marker_matrix,
@@ -42,12 +47,15 @@ from cartscope.analysis.biomarkers._inputs import (
     as_survival,
     reference_values,
 )
-from cartscope.stats.cox import CoxModelError, cox
-from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
+from cartscope.analysis.biomarkers._screen_chunk import (
+    ScreenPlan,
+    chunk_slices,
+    run_chunks,
+    subgroup_levels,
+)
 from cartscope.stats.km import KaplanMeier, kaplan_meier
 from cartscope.stats.multiplicity import adjust_pvalues
-from cartscope.stats.ranktests import mann_whitney
-from cartscope.stats.roc import roc
+from cartscope.stats.proportions import proportion_ci
 
 CoxScale = Literal["unit", "log2", "none"]
 
@@ -73,6 +81,7 @@ class ScreenResult:
     level: float
     _values: NDArray[np.float64] = field(repr=False)
     _survival: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(repr=False)
+    _reference: NDArray[np.float64] | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-marker table (a copy)."""
@@ -101,6 +110,8 @@ class ScreenResult:
         cut = float(self.table["youden_cutoff"].iloc[j])
         t, e = self._survival
         x = self._values[:, j]
+        if self._reference is not None:
+            x = x / self._reference[j]
         ok = ~(np.isnan(x) | np.isnan(t) | np.isnan(e))
         high = ok & (x > cut)
         low = ok & ~(x > cut)
@@ -109,61 +120,27 @@ class ScreenResult:
         return kaplan_meier(t[high], e[high]), kaplan_meier(t[low], e[low])
 
 
-def _class_medians(x: NDArray[np.float64], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """Median per marker over the rows in ``mask``, missing values ignored (NaN if none left).
-
-    np.nanmedian loops over columns in Python; this sorts once (NaN last) and takes the middle
-    of the non-missing values, the mean of the two middle ones for an even count (R's median).
-    """
-    sub = x[mask]
-    if sub.shape[0] == 0:
-        return np.full(x.shape[1], np.nan)
-    if not np.isnan(sub).any():
-        return np.median(sub, axis=0)
-    s = np.sort(sub, axis=0)
-    k = (~np.isnan(s)).sum(axis=0)
-    lo = np.maximum((k - 1) // 2, 0)
-    hi = np.maximum(k // 2, 0)
-    a = np.take_along_axis(s, lo[None, :], axis=0)[0]
-    b = np.take_along_axis(s, hi[None, :], axis=0)[0]
-    return np.where(k > 0, (a + b) / 2.0, np.nan)
+_SUBGROUP_COLUMNS = ["marker", "subgroup", "n_positive", "n_negative", "median_positive",
+                     "median_negative", "mw_statistic", "p_value", "q_value", "significant"]
 
 
-def _subgroup_frame(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    labels: NDArray[Any],
-    names: tuple[str, ...],
-    fdr_method: str,
-    fdr_level: float,
-) -> pd.DataFrame:
+def _subgroup_frame(parts: Any, plan: ScreenPlan, names: tuple[str, ...], fdr_method: str,
+                    fdr_level: float) -> pd.DataFrame:
+    """Per subgroup and marker: class sizes and medians, Mann-Whitney W, p and the panel's q."""
     rows = []
-    levels = sorted({str(v) for v in labels if v is not None and not (isinstance(v, float) and v != v)})
-    lab = np.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in labels], dtype=object)
-    for level in levels:
-        sel = lab == level
-        xs, ys = x[sel], y[sel]
-        pos = ys == 1
-        if not pos.any() or pos.all():
-            p = np.full(len(names), np.nan)
-            w = np.full(len(names), np.nan)
-            n1 = np.full(len(names), int(pos.sum()))
-            n0 = np.full(len(names), int((~pos).sum()))
-        else:
-            mw = mann_whitney(xs[pos], xs[~pos])
-            p, w = np.asarray(mw.p_value, float), np.asarray(mw.statistic, float)
-            n1, n0 = np.asarray(mw.n_x), np.asarray(mw.n_y)
+    for i, level in enumerate(plan.levels):
+        p = parts[f"sub{i}_p"]
         q = adjust_pvalues(p, fdr_method)
         rows.append(
             pd.DataFrame(
                 {
                     "marker": list(names),
                     "subgroup": level,
-                    "n_positive": n1,
-                    "n_negative": n0,
-                    "median_positive": _class_medians(xs, pos),
-                    "median_negative": _class_medians(xs, ~pos),
-                    "mw_statistic": w,
+                    "n_positive": parts[f"sub{i}_n1"],
+                    "n_negative": parts[f"sub{i}_n0"],
+                    "median_positive": parts[f"sub{i}_med1"],
+                    "median_negative": parts[f"sub{i}_med0"],
+                    "mw_statistic": parts[f"sub{i}_w"],
                     "p_value": p,
                     "q_value": q,
                     "significant": q <= fdr_level,
@@ -171,8 +148,7 @@ def _subgroup_frame(
             )
         )
     if not rows:
-        return pd.DataFrame(columns=["marker", "subgroup", "n_positive", "n_negative", "median_positive",
-                                     "median_negative", "mw_statistic", "p_value", "q_value", "significant"])
+        return pd.DataFrame(columns=_SUBGROUP_COLUMNS)
     return pd.concat(rows, ignore_index=True)
 
 
@@ -184,34 +160,6 @@ def _overlap(table: pd.DataFrame, sub: pd.DataFrame, by: str, threshold: float) 
     frame = pd.DataFrame(sets).reindex(table["marker"]).fillna(False).astype(bool)
     frame.index.name = "marker"
     return frame.loc[frame.any(axis=1)]
-
-
-def _cox_per_marker(
-    x: NDArray[np.float64], t: NDArray[np.float64], e: NDArray[np.float64], scale: str, level: float
-) -> dict[str, NDArray[np.float64]]:
-    """Univariable Cox per marker (a loop over markers: one Newton fit each)."""
-    m = x.shape[1]
-    out = {k: np.full(m, np.nan) for k in ("cox_hr", "cox_lower", "cox_upper", "cox_p", "cox_n")}
-    for j in range(m):
-        col = x[:, j]
-        ok = ~(np.isnan(col) | np.isnan(t) | np.isnan(e))
-        cov = col[ok]
-        if scale == "log2":
-            if np.any(cov <= 0):
-                continue  # log2 undefined; the marker keeps NaN
-            cov = np.log2(cov)
-        out["cox_n"][j] = ok.sum()
-        if ok.sum() < 2 or e[ok].sum() < 1 or np.ptp(cov) == 0:
-            continue
-        try:
-            fit = cox(t[ok], e[ok], cov[:, None], level=level)
-        except CoxModelError:
-            continue
-        out["cox_hr"][j] = fit.hazard_ratio[0]
-        out["cox_lower"][j] = fit.ci_lower[0]
-        out["cox_upper"][j] = fit.ci_upper[0]
-        out["cox_p"][j] = fit.p_value[0]
-    return out
 
 
 def screen(
@@ -277,83 +225,91 @@ def screen(
     ref = np.full(m, np.nan)
     if reference is not None:
         ref = reference_values(reference, names, reference_stat)
-        x = x / ref[None, :]
     known = ~np.isnan(y)
-    xk, yk = x[known], y[known]
-    pos = yk == 1
+    pos = y[known] == 1
     if not pos.any() or pos.all():
         raise ValueError("the screen needs patients of both outcome classes (failure = 1 and 0)")
+    labels = None
+    if subgroups is not None:
+        labels = np.asarray(subgroups, dtype=object)
+        if labels.ndim != 1 or labels.shape[0] != n:
+            raise ValueError(f"subgroups must have one label per patient ({n})")
+        labels = labels[known]
+    if surv is not None:
+        t, e = surv
+        if not (~(np.isnan(t) | np.isnan(e))).any():
+            raise ValueError("time/event are missing for every patient")
+    plan = ScreenPlan.make(
+        known=known, positive=pos, survival=surv, subgroups=labels, direction=direction,
+        cox_per=cox_per, level=level, reference=ref if reference is not None else None,
+    )
+    parts = run_chunks(plan, x, chunk_slices(n, m))
+    get = parts.__getitem__
 
-    mw = mann_whitney(xk[pos], xk[~pos])
-    p = np.asarray(mw.p_value, dtype=np.float64)
+    p = get("p_value")
     q = adjust_pvalues(p, fdr_method)
-    rr = roc(xk, pos, direction=direction, level=level)
-    ci = rr.auc_ci("delong")
-    yd = rr.youden()
-    usable = np.isfinite(np.asarray(rr.auc, dtype=np.float64))
-    cut = np.where(usable, np.asarray(yd.threshold, dtype=np.float64), np.nan)
-    op = rr.at(np.where(usable, cut, 0.0), ci_method=ci_method, level=level)
+    usable = np.isfinite(get("auc"))
+    tp, tn = get("tp"), get("tn")
+    n1, n0 = get("n_positive").astype(np.float64), get("n_negative").astype(np.float64)
+    fn, fp = n1 - tp, n0 - tn
 
-    def masked(v: Any) -> NDArray[np.float64]:
-        return np.where(usable, np.asarray(v, dtype=np.float64), np.nan)
+    def interval(hit: NDArray[np.float64], total: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+        est, lo, hi = (np.full(m, np.nan) for _ in range(3))
+        ok = usable & (total > 0)
+        if ok.any():
+            ci = proportion_ci(hit[ok].astype(np.int64), total[ok].astype(np.int64), method=ci_method, level=level)
+            est[ok] = np.asarray(ci.estimate, dtype=np.float64)
+            lo[ok] = np.asarray(ci.lower, dtype=np.float64)
+            hi[ok] = np.asarray(ci.upper, dtype=np.float64)
+        return est, lo, hi
 
+    sens = interval(tp, tp + fn)
+    spec = interval(tn, tn + fp)
+    counts = {k: np.where(usable, v, 0).astype(np.int64) for k, v in (("tp", tp), ("fp", fp), ("tn", tn), ("fn", fn))}
+    z = float(special.ndtri(1.0 - (1.0 - level) / 2.0))
+    auc = get("auc")
+    se = np.sqrt(get("auc_var"))
     table = pd.DataFrame(
         {
             "marker": list(names),
             "scale": "fold_change" if reference is not None else "raw",
             "reference": ref,
-            "n_positive": np.asarray(mw.n_x),
-            "n_negative": np.asarray(mw.n_y),
-            "median_positive": _class_medians(xk, pos),
-            "median_negative": _class_medians(xk, ~pos),
-            "mw_statistic": np.asarray(mw.statistic, dtype=np.float64),
-            "mw_method": np.asarray(mw.method),
+            "n_positive": get("n_positive"),
+            "n_negative": get("n_negative"),
+            "median_positive": get("median_positive"),
+            "median_negative": get("median_negative"),
+            "mw_statistic": get("mw_statistic"),
+            "mw_method": get("mw_method"),
             "p_value": p,
             "q_value": q,
             "significant": q <= fdr_level,
-            "direction": np.asarray(rr.direction),
-            "auc": np.asarray(rr.auc, dtype=np.float64),
-            "auc_se": np.asarray(ci.se, dtype=np.float64),
-            "auc_lower": np.asarray(ci.lower, dtype=np.float64),
-            "auc_upper": np.asarray(ci.upper, dtype=np.float64),
-            "youden_cutoff": cut,
-            "youden_j": masked(yd.youden),
-            "tp": np.asarray(op.tp),
-            "fp": np.asarray(op.fp),
-            "tn": np.asarray(op.tn),
-            "fn": np.asarray(op.fn),
-            "sensitivity": masked(op.sensitivity),
-            "sensitivity_lower": masked(op.sensitivity_ci[0]),
-            "sensitivity_upper": masked(op.sensitivity_ci[1]),
-            "specificity": masked(op.specificity),
-            "specificity_lower": masked(op.specificity_ci[0]),
-            "specificity_upper": masked(op.specificity_ci[1]),
+            "direction": np.where(get("lt"), "<", ">"),
+            "auc": auc,
+            "auc_se": se,
+            "auc_lower": np.clip(auc - z * se, 0.0, 1.0),
+            "auc_upper": np.clip(auc + z * se, 0.0, 1.0),
+            "youden_cutoff": np.where(usable, get("youden_cutoff"), np.nan),
+            "youden_j": np.where(usable, get("youden_j"), np.nan),
+            **counts,
+            "sensitivity": sens[0],
+            "sensitivity_lower": sens[1],
+            "sensitivity_upper": sens[2],
+            "specificity": spec[0],
+            "specificity_lower": spec[1],
+            "specificity_upper": spec[2],
         }
     )
-
     if surv is not None:
-        t, e = surv
-        ok = ~(np.isnan(t) | np.isnan(e))
-        if not ok.any():
-            raise ValueError("time/event are missing for every patient")
-        lr = logrank_at_cutoffs(t[ok], e[ok], x[ok], np.where(np.isnan(cut), np.inf, cut))
-        table["n_high"] = lr.n_high
-        table["n_low"] = lr.n_low
+        table["n_high"] = get("n_high")
+        table["n_low"] = get("n_low")
         table["positive_side"] = np.where(table["direction"] == "<", "high", "low")
-        table["logrank_statistic"] = lr.statistic
-        table["logrank_p"] = lr.p_value
+        table["logrank_statistic"] = get("logrank_statistic")
+        table["logrank_p"] = get("logrank_p")
         if cox_per != "none":
-            for k, v in _cox_per_marker(x, t, e, cox_per, level).items():
-                table[k] = v
+            for k in ("cox_hr", "cox_lower", "cox_upper", "cox_p", "cox_n"):
+                table[k] = get(k)
             table["cox_per"] = cox_per
-
-    if subgroups is None:
-        sub = _subgroup_frame(xk, yk, np.array([], dtype=object), (), fdr_method, fdr_level)
-    else:
-        labels = np.asarray(subgroups, dtype=object)
-        if labels.ndim != 1 or labels.shape[0] != n:
-            raise ValueError(f"subgroups must have one label per patient ({n})")
-        sub = _subgroup_frame(xk, yk, labels[known], names, fdr_method, fdr_level)
+    sub = _subgroup_frame(parts, plan, names, fdr_method, fdr_level)
     overlap = _overlap(table, sub, overlap_by, fdr_level)
     return ScreenResult(
         table=table,
@@ -368,4 +324,5 @@ def screen(
         level=level,
         _values=x,
         _survival=surv,
+        _reference=ref if reference is not None else None,
     )

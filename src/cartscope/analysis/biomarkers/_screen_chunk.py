@@ -1,0 +1,230 @@
+"""One chunk of the biomarker screen: every per-marker statistic of a block of columns.
+
+:func:`screen_chunk` is a pure function of the plan (what is shared by all markers: who is
+known, the outcome classes, the time order, the subgroups) and one block of columns, so the
+screen is a map over blocks followed by a concatenation, in process or on a Dask cluster
+(:func:`cartscope.analysis.distributed.map_chunks`), with the same numbers either way: no
+statistic of a marker depends on the other markers of its block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cartscope.stats._cox_univariable import TimeOrder, fit_chunk, time_order
+from cartscope.stats._ranks import rank_pass
+from cartscope.stats._roc_kernel import _median, kernel_pass
+from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
+from cartscope.stats.ranktests import _wilcox_p, tie_term, u_statistic
+
+FloatArray = NDArray[np.float64]
+
+#: Rank-pass block: about this many (markers x patients) elements (it holds ~150 bytes each).
+_RANK_ELEMENTS = 1 << 16
+
+
+def subgroup_levels(labels: NDArray[Any] | None) -> tuple[tuple[str, ...], NDArray[Any] | None]:
+    """Sorted subgroup names and the per-patient label as strings (None = missing)."""
+    if labels is None:
+        return (), None
+    lab = np.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in labels],
+                   dtype=object)
+    return tuple(sorted({v for v in lab if v is not None})), lab
+
+
+@dataclass(frozen=True, eq=False)
+class ScreenPlan:
+    """What every chunk of one screen shares (small: indices and per-patient vectors)."""
+
+    known: NDArray[np.intp]  # rows with a known outcome
+    positive: NDArray[np.bool_]  # failure class, over ``known``
+    direction: str
+    level: float
+    cox_per: str
+    reference: FloatArray | None
+    survival_rows: NDArray[np.intp] | None  # rows with known time and event
+    time: FloatArray | None  # over survival_rows
+    event: FloatArray | None
+    cox_rows: NDArray[np.intp] | None  # survival_rows in the Cox time order
+    cox_order: TimeOrder | None
+    levels: tuple[str, ...]
+    level_rows: tuple[NDArray[np.intp], ...]  # per subgroup: positions within ``known``
+
+    @classmethod
+    def make(cls, *, known: NDArray[np.bool_], positive: NDArray[np.bool_],
+             survival: tuple[FloatArray, FloatArray] | None, subgroups: NDArray[Any] | None,
+             direction: str, cox_per: str, level: float, reference: FloatArray | None) -> ScreenPlan:
+        rows = t = e = cox_rows = tord = None
+        if survival is not None:
+            ts, es = survival
+            rows = np.flatnonzero(~(np.isnan(ts) | np.isnan(es)))
+            t, e = ts[rows], es[rows]
+            if cox_per != "none":
+                tord = time_order(t, e > 0)
+                cox_rows = rows[tord.order]
+        levels, lab = subgroup_levels(subgroups)
+        level_rows = tuple(np.flatnonzero(lab == lv) for lv in levels) if lab is not None else ()
+        return cls(
+            known=np.flatnonzero(known), positive=positive, direction=direction, level=level,
+            cox_per=cox_per, reference=reference, survival_rows=rows, time=t, event=e,
+            cox_rows=cox_rows, cox_order=tord, levels=levels, level_rows=level_rows,
+        )
+
+
+def chunk_slices(n_patients: int, n_markers: int) -> list[slice]:
+    """Blocks of markers: wide enough for the Cox pass's row adds to be efficient, small
+    enough (a tenth of the panel, at most 512 markers) that a block's working memory stays a
+    fraction of the input matrix."""
+    del n_patients
+    step = max(1, min(n_markers, max(32, min(512, n_markers // 10))))
+    return [slice(s, min(n_markers, s + step)) for s in range(0, n_markers, step)]
+
+
+def _rank_stats(rows: FloatArray, positive: NDArray[np.bool_], direction: str | None) -> dict[str, Any]:
+    """Mann-Whitney (and, with a direction, the ROC kernel) of (patients x markers) ``rows``."""
+    n, c = rows.shape
+    step = max(1, min(c, _RANK_ELEMENTS // max(1, n)))
+    out: dict[str, list[Any]] = {}
+    for lo in range(0, c, step):
+        r = rank_pass(rows[:, lo : lo + step].T, positive)
+        part: dict[str, Any] = {
+            "w": u_statistic(r),
+            "ties": tie_term(r),
+            "n1": r.n_a.astype(np.float64),
+            "n0": r.n_b.astype(np.float64),
+        }
+        if direction is None:
+            part["med1"] = _median(r, r.a_through, part["n1"], n)
+            part["med0"] = _median(r, (r.end + 1) - r.a_through, part["n0"], n)
+        else:
+            part.update(kernel_pass(r, n, direction))
+        for k, v in part.items():
+            out.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def screen_chunk(plan: ScreenPlan, x: FloatArray) -> dict[str, Any]:
+    """Every per-marker column of the screen for the block ``x`` (all patients x its markers)."""
+    if plan.reference is not None:
+        raise ValueError("pass the block already divided by its reference (see run_chunks)")
+    c = x.shape[1]
+    xk = x[plan.known]
+    rk = _rank_stats(xk, plan.positive, plan.direction)
+    p, method = _wilcox_p(rk["w"], rk["ties"], rk["n1"], rk["n0"], "two-sided", "auto", True)
+    out: dict[str, Any] = {
+        "n_positive": rk["n1"].astype(np.int64),
+        "n_negative": rk["n0"].astype(np.int64),
+        "median_positive": rk["median_cases"],
+        "median_negative": rk["median_controls"],
+        "mw_statistic": rk["w"],
+        "mw_method": np.asarray(method),
+        "p_value": p,
+        "lt": rk["lt"],
+        "auc": rk["auc"],
+        "auc_var": rk["var"],
+        "youden_cutoff": rk["threshold"],
+        "youden_j": rk["sensitivity"] + rk["specificity"] - 1.0,
+        "tp": rk["tp"],
+        "tn": rk["tn"],
+    }
+    for i, rows in enumerate(plan.level_rows):
+        xs = xk[rows]
+        ps = plan.positive[rows]
+        sg = _rank_stats(xs, ps, None)
+        if ps.any() and not ps.all():
+            sp, _ = _wilcox_p(sg["w"], sg["ties"], sg["n1"], sg["n0"], "two-sided", "auto", True)
+            sw = sg["w"]
+        else:
+            sp = np.full(c, np.nan)
+            sw = np.full(c, np.nan)
+        out[f"sub{i}_p"] = sp
+        out[f"sub{i}_w"] = sw
+        out[f"sub{i}_n1"] = np.full(c, int(ps.sum())) if not (ps.any() and not ps.all()) else sg["n1"].astype(np.int64)
+        out[f"sub{i}_n0"] = np.full(c, int((~ps).sum())) if not (ps.any() and not ps.all()) else sg["n0"].astype(np.int64)
+        out[f"sub{i}_med1"] = sg["med1"]
+        out[f"sub{i}_med0"] = sg["med0"]
+    del xk
+    if plan.survival_rows is not None:
+        usable = np.isfinite(rk["auc"])
+        cut = np.where(usable, rk["threshold"], np.inf)
+        lr = logrank_at_cutoffs(plan.time, plan.event, x[plan.survival_rows], cut)
+        out.update(n_high=lr.n_high, n_low=lr.n_low, logrank_statistic=lr.statistic, logrank_p=lr.p_value)
+        if plan.cox_per != "none":
+            out.update(_cox(plan, x))
+    return out
+
+
+def _cox(plan: ScreenPlan, x: FloatArray) -> dict[str, FloatArray]:
+    """Univariable Cox per marker of the block: per unit, or per doubling (log2 of the value;
+    a marker with a value <= 0 gets NaN, the log being undefined)."""
+    xs = x[plan.cox_rows]
+    bad = np.zeros(xs.shape[1], dtype=bool)
+    if plan.cox_per == "log2":
+        with np.errstate(invalid="ignore"):
+            bad = np.any(xs <= 0, axis=0)
+        xs[:, bad] = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log2(xs, out=xs)
+    fit = fit_chunk(xs, plan.cox_order)  # type: ignore[arg-type]
+    del xs
+    coef = fit["coef"]
+    se = np.sqrt(fit["var"])
+    q = _z(plan.level)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = coef / se
+    from scipy import special
+
+    return {
+        "cox_hr": np.where(bad, np.nan, np.exp(coef)),
+        "cox_lower": np.where(bad, np.nan, np.exp(coef - q * se)),
+        "cox_upper": np.where(bad, np.nan, np.exp(coef + q * se)),
+        "cox_p": np.where(bad, np.nan, 2.0 * special.ndtr(-np.abs(z))),
+        "cox_n": np.where(bad, np.nan, fit["n"]),
+    }
+
+
+def _z(level: float) -> float:
+    from scipy import special
+
+    return float(special.ndtri((1.0 + level) / 2.0))
+
+
+def block(plan: ScreenPlan, x: FloatArray, cols: slice) -> FloatArray:
+    """The block's copy of the input columns, divided by their reference when there is one."""
+    xb = np.array(x[:, cols], dtype=np.float64, copy=True)
+    if plan.reference is not None:
+        xb /= plan.reference[cols][None, :]
+    return xb
+
+
+def _unreferenced(plan: ScreenPlan) -> ScreenPlan:
+    return ScreenPlan(**{**plan.__dict__, "reference": None})
+
+
+def run_block(plan: ScreenPlan, x: FloatArray, cols: slice) -> dict[str, Any]:
+    """:func:`screen_chunk` of the block ``cols`` of ``x``."""
+    return screen_chunk(_unreferenced(plan), block(plan, x, cols))
+
+
+class Parts:
+    """Per-marker columns concatenated over the blocks, in marker order."""
+
+    def __init__(self, parts: Sequence[dict[str, Any]]) -> None:
+        self._parts = list(parts)
+
+    def __getitem__(self, key: str) -> Any:
+        return np.concatenate([p[key] for p in self._parts])
+
+
+def run_chunks(plan: ScreenPlan, x: FloatArray, slices: Sequence[slice]) -> Parts:
+    """Every block of the screen, on the active Dask cluster when there is one, else here."""
+    from cartscope.analysis.distributed import active_client, map_blocks
+
+    if active_client() is not None and len(slices) > 1:
+        return Parts(map_blocks(run_block, plan, x, slices))
+    return Parts([run_block(plan, x, cols) for cols in slices])
