@@ -29,7 +29,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/studies/{study}/jobs/{job_id}/results.zip", "view"),
     ("GET", "/studies/{study}/jobs/{job_id}/report", "view"),
     ("GET", "/studies/{study}/jobs/{job_id}/report/{path:path}", "view"),
-    ("GET", "/studies/{study}/jobs/{job_id}/patients/{patient_id}", "view"),
+    ("GET", "/studies/{study}/jobs/{job_id}/patients/{patient_id:path}", "view"),
     ("POST", "/studies/{study}/members", "admin"),
     ("GET", "/admin/users", "admin"),
     ("POST", "/admin/users", "admin"),
@@ -43,7 +43,7 @@ PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login")}
 def concrete(template: str, job_id: int) -> str:
     return (template.replace("{study}", "s1").replace("{job_id}", str(job_id))
             .replace("{name}", "outcomes").replace("{path:path}", "results.json")
-            .replace("{patient_id}", "pt01").replace("{username}", "vic"))
+            .replace("{patient_id:path}", "pt01").replace("{patient_id}", "pt01").replace("{username}", "vic"))
 
 
 def call(client: TestClient, method: str, path: str, csrf: str | None):
@@ -257,7 +257,7 @@ def test_audit_log_records_each_action_and_logs_hold_no_patient_ids(web, login, 
         assert ana.get(f"/studies/s1/jobs/{job_id}/files/endpoints.csv").status_code == 200
         assert ana.get(f"/studies/s1/jobs/{job_id}/tables/outcomes").status_code == 200
     messages = " ".join(r.getMessage() for r in caplog.records)
-    assert "/studies/{study}/jobs/{job_id}/patients/{patient_id}" in messages
+    assert "/studies/{study}/jobs/{job_id}/patients/{patient_id:path}" in messages
     assert "pt02" not in messages and "s1" not in messages
     ana.post("/logout", data={"csrf_token": csrf_of(ana)})
     admin = login("admin")

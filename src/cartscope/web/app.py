@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from cartscope.safe_output import private_dir
 from cartscope.web.access import Forbidden, NotFound, NotSignedIn
 from cartscope.web.accounts import Accounts
 from cartscope.web.audit import AuditLog
@@ -31,6 +33,7 @@ from cartscope.web.jobs import JobRunner, ReportWriter
 from cartscope.web.ratelimit import LoginLimiter
 from cartscope.web.sessions import Sessions
 from cartscope.web.store import StudyStore
+from cartscope.web.workers import ProcessPool, WorkerLimits
 
 HERE = Path(__file__).parent
 log = logging.getLogger("cartscope.web")
@@ -51,6 +54,7 @@ class WebState:
     limiter: LoginLimiter
     store: StudyStore
     jobs: JobRunner
+    figures: ProcessPool
     templates: Jinja2Templates
 
 
@@ -72,6 +76,7 @@ def create_app(
     job_workers: int = 2,
     report_writer: ReportWriter | None | bool = True,
     password_hasher: PasswordHasher | None = None,
+    **limits: Any,
 ) -> FastAPI:
     """The web application over the study store at ``db_path``.
 
@@ -79,15 +84,19 @@ def create_app(
     session cookie Secure (serve over HTTPS then). ``report_writer``: True finds the report
     package's ``write_report``; None switches reports off; a callable is used as given.
     ``password_hasher``: argon2 parameters (default: argon2-cffi's RFC 9106 profile).
+    ``limits``: any other field of :class:`~cartscope.web.config.WebConfig` (job time and
+    memory limits, figure workers, trusted proxies, unpacked-upload limit).
     """
     options: dict[str, Any] = dict(secure_cookies=secure_cookies, max_upload_bytes=max_upload_bytes,
                                    login_max_failures=login_max_failures, login_window_s=login_window_s,
-                                   job_workers=job_workers)
+                                   job_workers=job_workers, **limits)
     if accounts_db is not None:
         options["accounts_db"] = accounts_db
     if data_dir is not None:
         options["data_dir"] = data_dir
     config = WebConfig.beside(db_path, secret_key=secret_key, **options)
+    private_dir(config.data_dir)
+    _remove_leftover_uploads(config.data_dir / "uploads")
     db = Database(config.accounts_db)
     accounts = Accounts(db, password_hasher)
     audit = AuditLog(db)
@@ -97,11 +106,16 @@ def create_app(
     from cartscope.web.patient import show
 
     templates.env.filters["show"] = show
+    templates.env.filters["urlpart"] = lambda value: quote(str(value), safe="")  # '/' too: one path segment
     state = WebState(
         config=config, db=db, accounts=accounts,
         sessions=Sessions(db, accounts, secret_key, config.session_hours), audit=audit,
         limiter=LoginLimiter(config.login_max_failures, config.login_window_s), store=store,
-        jobs=JobRunner(db, store, config.data_dir / "results", audit, config.job_workers, report_writer),
+        jobs=JobRunner(db, store, config.data_dir / "results", audit, config.job_workers, report_writer,
+                       WorkerLimits(time_s=config.job_time_s, memory_bytes=config.job_memory_mb * 2**20)),
+        figures=ProcessPool(config.figure_workers, WorkerLimits(time_s=config.figure_time_s,
+                                                                memory_bytes=min(config.job_memory_mb, 2048) * 2**20,
+                                                                max_tasks=200), name="cartscope-figures"),
         templates=templates,
     )
 
@@ -109,6 +123,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         yield
         state.jobs.shutdown()
+        state.figures.shutdown()
 
     app = FastAPI(title="cartscope", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.web = state
@@ -157,6 +172,20 @@ def create_app(
 
     register(app, state)
     return app
+
+
+def _remove_leftover_uploads(folder: Path) -> None:
+    """Temporary copies of uploads a stopped server left behind (a cohort never outlives its request)."""
+    import shutil
+
+    if not folder.is_dir():
+        return
+    for leftover in folder.iterdir():
+        if leftover.name.startswith(("recv-", "upload-")):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 def PlainError(status: int, message: str) -> Response:

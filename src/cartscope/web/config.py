@@ -17,7 +17,13 @@ class WebConfig:
     - ``secure_cookies``: send the session cookie only over HTTPS (on behind a TLS proxy);
     - ``max_upload_bytes``: the largest request body accepted for an upload;
     - ``login_max_failures`` failed sign-ins per user name or client address within
-      ``login_window_s`` seconds lock further attempts until the window has passed.
+      ``login_window_s`` seconds make each further attempt wait, longer after every failure
+      (:mod:`cartscope.web.ratelimit`);
+    - ``job_workers`` analyses run at once, each in a worker process with at most
+      ``job_time_s`` seconds and ``job_memory_mb`` MB of address space; ``figure_workers``
+      processes draw patient-page figures, ``figure_time_s`` seconds each;
+    - ``trusted_proxies``: addresses (or networks, ``10.0.0.0/8``) of reverse proxies whose
+      ``X-Forwarded-For`` names the client; from anyone else the header is ignored.
     """
 
     store: Path
@@ -31,6 +37,11 @@ class WebConfig:
     login_max_failures: int = 5
     login_window_s: float = 900.0
     job_workers: int = 2
+    job_time_s: float = 1800.0
+    job_memory_mb: int = 4096
+    figure_workers: int = 1
+    figure_time_s: float = 60.0
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def beside(cls, store: Path | str, *, secret_key: str, **options: object) -> "WebConfig":

@@ -81,6 +81,9 @@ class Database:
         with self.connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
+            columns = {r[1] for r in con.execute("PRAGMA table_info(jobs)").fetchall()}
+            if "resumed" not in columns:  # databases made before jobs were resumed after a restart
+                con.execute("ALTER TABLE jobs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0")
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

@@ -1,10 +1,16 @@
-"""Analyses run as background jobs: a small thread pool, with status and progress kept in the
-application database so every page (and a restarted server) sees the same state.
+"""Analyses run as background jobs, each in a worker process, with status and progress kept
+in the application database so every page (and a restarted server) sees the same state.
 
-A job loads its study snapshot, runs :func:`cartscope.analysis.study.run_study` with a
-progress callback, writes the results with :func:`cartscope.analysis.results.write_results`
-and, when the report package provides ``write_report``, the HTML report beside them. A job
-left ``queued`` or ``running`` by a stopped server is marked failed at the next start.
+A job thread of the server reads the study snapshot (the server is the only process that
+opens the DuckDB store), hands cohort and protocol to a worker process
+(:mod:`cartscope.web.workers`) that runs :func:`cartscope.analysis.study.run_study`, writes
+the results and draws the report, and records the outcome. A job that crashes its worker,
+runs past its time limit or exhausts its memory limit fails alone, with the reason; the
+server and the other jobs go on.
+
+After a restart, jobs left ``queued`` or ``running`` are run again once (they are marked
+``resumed``); a job interrupted a second time is marked failed with the reason. Partial
+result folders of interrupted jobs are removed.
 """
 
 from __future__ import annotations
@@ -18,16 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from cartscope.analysis.protocol import Protocol
-from cartscope.analysis.results import write_results
-from cartscope.analysis.study import run_study
 from cartscope.web.accounts import now_iso
 from cartscope.web.audit import AuditLog
 from cartscope.web.db import Database
 from cartscope.web.store import StudyStore
+from cartscope.web.workers import ProcessPool, WorkerFailed, WorkerLimits
 
 log = logging.getLogger("cartscope.web.jobs")
 
 ReportWriter = Callable[[Any, Path], Any]
+
+INTERRUPTED_TWICE = "the server stopped twice while this analysis ran; run it again"
 
 
 def find_report_writer() -> ReportWriter | None:
@@ -43,48 +50,66 @@ def find_report_writer() -> ReportWriter | None:
     return None
 
 
-def _report_entry(written: Any, report_dir: Path) -> str | None:
-    """The report's main HTML file, relative to ``report_dir``."""
-    candidates: list[Path] = []
-    written = getattr(written, "html", written)  # a ReportFiles record names its HTML page
-    if isinstance(written, (str, Path)) and Path(written).is_file():
-        candidates.append(Path(written))
-    candidates += [report_dir / "index.html", report_dir / "report.html", *sorted(report_dir.glob("*.html"))]
-    for path in candidates:
-        if path.is_file() and path.resolve().is_relative_to(report_dir.resolve()):
-            return path.resolve().relative_to(report_dir.resolve()).as_posix()
-    return None
-
-
 class JobRunner:
+    """Queue of analysis jobs: ``workers`` run at once, each in its own worker process."""
+
     def __init__(self, db: Database, store: StudyStore, results_dir: Path, audit: AuditLog, workers: int = 2,
-                 report_writer: ReportWriter | None | bool = True):
+                 report_writer: ReportWriter | None | bool = True, limits: WorkerLimits | None = None):
         self.db = db
         self.store = store
         self.results_dir = Path(results_dir)
         self.audit = audit
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cartscope-job")
+        self.limits = limits or WorkerLimits()
+        self.pool = ProcessPool(workers, self.limits, name="cartscope-analysis")
+        self._threads = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cartscope-job")
         self._futures: dict[int, Future] = {}
         self._writer = find_report_writer() if report_writer is True else (report_writer or None)
-        with self.db.connect() as con:
-            con.execute(
-                "UPDATE jobs SET status = 'failed', error = 'the server stopped before the analysis finished; run it again', "
-                "finished_at = ? WHERE status IN ('queued', 'running')", [now_iso()]
-            )
+        self._stopping = False
+        self._remove_partial_folders()
+        self._resume_interrupted()
 
     def folder(self, job_id: int) -> Path:
         return self.results_dir / f"job-{int(job_id)}"
 
+    def _remove_partial_folders(self) -> None:
+        if self.results_dir.is_dir():
+            for leftover in self.results_dir.glob(".job-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+    def _resume_interrupted(self) -> None:
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT id, study, snapshot, protocol, protocol_yaml, created_by, resumed FROM jobs "
+                "WHERE status IN ('queued', 'running') ORDER BY id"
+            ).fetchall()
+            again = []
+            for row in rows:
+                if row["resumed"]:
+                    con.execute("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                                [INTERRUPTED_TWICE, now_iso(), row["id"]])
+                else:
+                    con.execute("UPDATE jobs SET status = 'queued', resumed = 1, progress = 0, "
+                                "step = 'queued again after a server restart' WHERE id = ?", [row["id"]])
+                    again.append(dict(row))
+        for row in again:
+            log.info("job %s: resumed after a restart", row["id"])
+            self._start(int(row["id"]), row["study"], int(row["snapshot"]), row["protocol_yaml"], row["protocol"],
+                        row["created_by"])
+
     def submit(self, *, study: str, snapshot: int, protocol: Protocol, protocol_name: str, username: str) -> int:
+        text = protocol.to_yaml()
         with self.db.connect() as con:
             cur = con.execute(
                 "INSERT INTO jobs (study, snapshot, protocol, protocol_yaml, status, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                [study, int(snapshot), protocol_name, protocol.to_yaml(), username, now_iso()],
+                [study, int(snapshot), protocol_name, text, username, now_iso()],
             )
             job_id = int(cur.lastrowid)
-        self._futures[job_id] = self._pool.submit(self._run, job_id, study, int(snapshot), protocol, username)
+        self._start(job_id, study, int(snapshot), text, protocol_name, username)
         return job_id
+
+    def _start(self, job_id: int, study: str, snapshot: int, text: str, name: str, username: str) -> None:
+        self._futures[job_id] = self._threads.submit(self._run, job_id, study, snapshot, text, name, username)
 
     def wait(self, job_id: int, timeout: float | None = None) -> None:
         future = self._futures.get(job_id)
@@ -92,9 +117,14 @@ class JobRunner:
             future.result(timeout=timeout)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop: running jobs stay ``running`` in the database and are resumed at the next start."""
+        self._stopping = True
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown()
 
     def job(self, job_id: int) -> dict | None:
+        if not 0 <= int(job_id) < 2**63:
+            return None
         with self.db.connect() as con:
             row = con.execute("SELECT * FROM jobs WHERE id = ?", [int(job_id)]).fetchone()
         return None if row is None else dict(row)
@@ -109,39 +139,28 @@ class JobRunner:
         with self.db.connect() as con:
             con.execute(f"UPDATE jobs SET {cols} WHERE id = ?", [*fields.values(), job_id])
 
-    def _run(self, job_id: int, study: str, snapshot: int, protocol: Protocol, username: str) -> None:
-        out = self.folder(job_id)
+    def _run(self, job_id: int, study: str, snapshot: int, protocol_yaml: str, protocol_name: str,
+             username: str) -> None:
+        from cartscope.web.tasks import analysis_task
+
         try:
             self._update(job_id, status="running", step="loading the cohort", progress=0.0)
             cohort = self.store.load(study, snapshot)
 
             def progress(label: str, fraction: float) -> None:
-                self._update(job_id, step=label, progress=round(0.05 + 0.85 * float(fraction), 4))
+                self._update(job_id, step=label, progress=round(float(fraction), 4))
 
-            results = run_study(cohort, protocol, progress=progress)
-            self._update(job_id, step="writing tables", progress=0.9)
-            if out.exists():
-                shutil.rmtree(out)
-            write_results(results, out)
-            (out / "protocol.yaml").write_text(protocol.to_yaml(), encoding="utf-8")
-            report, note = None, None
-            if self._writer is None:
-                note = "The HTML report is not available in this installation yet; the result tables below are complete."
-            else:
-                self._update(job_id, step="writing the report", progress=0.95)
-                try:
-                    written = self._writer(results, out / "report")
-                    report = _report_entry(written, out / "report")
-                    if report is None:
-                        note = "The report was written but has no HTML page."
-                except Exception as exc:  # the tables stand on their own when the report fails
-                    log.warning("job %s: report failed (%s)", job_id, type(exc).__name__)
-                    note = f"The report could not be written ({type(exc).__name__}: {exc}); the result tables are complete."
-            self._update(job_id, status="done", step="done", progress=1.0, report=report, report_note=note,
-                         finished_at=now_iso())
+            outcome = self.pool.run(analysis_task, cohort, protocol_yaml, protocol_name, str(self.folder(job_id)),
+                                    self._writer, on_progress=progress)
+            self._update(job_id, status="done", step="done", progress=1.0, report=outcome["report"],
+                         report_note=outcome["note"], error=None, finished_at=now_iso())
             self.audit.record("analysis_finished", username=username, study=study, target=f"job {job_id}")
         except Exception as exc:
+            if self._stopping:
+                log.info("job %s: interrupted by the server stopping; resumed at the next start", job_id)
+                return
+            reason = exc.reason if isinstance(exc, WorkerFailed) else f"{type(exc).__name__}: {exc}"
             log.warning("job %s failed (%s)", job_id, type(exc).__name__)
-            self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=now_iso())
+            self._update(job_id, status="failed", error=reason, finished_at=now_iso())
             self.audit.record("analysis_finished", username=username, study=study, target=f"job {job_id}",
                               outcome="failed")

@@ -12,7 +12,7 @@ direction "<", value <= cut-off for direction ">").
 from __future__ import annotations
 
 import math
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ ENDPOINT_FIELDS: tuple[tuple[str, str], ...] = (
     ("pfs_event", "PFS event"), ("crs_grade", "CRS grade (analysis)"), ("disease_burden", "Disease burden"),
 )
 CYTOKINE_FIGURE_ANALYTES = ("il6", "ferritin", "crp", "ifng", "il10")
-_FIGURE_LOCK = threading.Lock()  # matplotlib style contexts change process-wide settings
 
 
 @dataclass(frozen=True)
@@ -148,15 +147,20 @@ def _risk(cohort: Cohort, protocol: Protocol, endpoints: pd.DataFrame, tables_di
     return out, [f"Biomarker values are taken at the {bm.timepoint} sample, {unit}."]
 
 
-def _figures(cohort: Cohort, ep_one: pd.DataFrame, kin: pd.DataFrame, labs: pd.DataFrame, pid: str) -> dict[str, str]:
+def patient_figures(ep_one: pd.DataFrame, infusions: pd.DataFrame, kin: pd.DataFrame,
+                    labs: pd.DataFrame) -> dict[str, str]:
+    """SVG timeline, CAR kinetics and cytokine courses of one patient (those it has data for).
+
+    matplotlib is not safe in threads: the web application calls this in a worker process
+    (:func:`cartscope.web.tasks.patient_figures_task`).
+    """
     from cartscope.report.figures.export import figure_svg
     from cartscope.report.figures.kinetics import car_kinetics_figure, cytokine_course_figure
     from cartscope.report.figures.swimmer import swimmer_figure
 
     figs: dict[str, str] = {}
     builders = {
-        "timeline": lambda: swimmer_figure(ep_one, infusions=_one(cohort.infusions, pid), unit="days",
-                                           show_ids=False, title=None),
+        "timeline": lambda: swimmer_figure(ep_one, infusions=infusions, unit="days", show_ids=False, title=None),
     }
     measures = [m for m in ("car_copies_per_ug", "cd19_car_copies", "cd22_car_copies", "car_cells_per_ul")
                 if not kin.empty and (kin["measure"] == m).any()]
@@ -167,19 +171,25 @@ def _figures(cohort: Cohort, ep_one: pd.DataFrame, kin: pd.DataFrame, labs: pd.D
     if analytes:
         builders["cytokines"] = lambda: cytokine_course_figure(labs, analytes=analytes, min_patients=1,
                                                                ncols=min(3, len(analytes)))
-    with _FIGURE_LOCK:
-        for name, build in builders.items():
-            try:
-                figs[name] = figure_svg(build(), id_salt=f"patient-{name}")
-            except (ValueError, KeyError, TypeError):
-                continue
+    for name, build in builders.items():
+        try:
+            figs[name] = figure_svg(build(), id_salt=f"patient-{name}")
+        except (ValueError, KeyError, TypeError):
+            continue
     return figs
 
 
-def patient_view(cohort: Cohort, protocol: Protocol, results_dir: Path, pid: str, *, figures: bool = True) -> PatientView:
+FigureRenderer = Callable[..., dict[str, str]]
+"""``renderer(patient_figures_task, ep_one, infusions, kinetics, labs)`` -> figures (a worker pool)."""
+
+
+def patient_view(cohort: Cohort, protocol: Protocol, results_dir: Path, pid: str, *, figures: bool = True,
+                 renderer: FigureRenderer | None = None) -> PatientView:
     """The patient page of ``pid`` for the analysis written in ``results_dir``.
 
-    Raises KeyError when the patient is not in the analysis.
+    ``renderer`` draws the figures elsewhere (the web application's figure worker pool);
+    without it they are drawn in this process. A renderer that fails leaves the page without
+    figures and a note saying why. Raises KeyError when the patient is not in the analysis.
     """
     endpoints = pd.read_parquet(results_dir / "endpoints.parquet")
     for col in endpoints.columns:  # text columns back as plain objects (None for missing), as derived
@@ -198,7 +208,15 @@ def patient_view(cohort: Cohort, protocol: Protocol, results_dir: Path, pid: str
         labs = labs[labs["role"].astype(object) != "healthy_donor"]
     labs = _shift(labs, offset)
     risk, risk_notes = _risk(cohort, protocol, endpoints, results_dir / "tables", pid, str(row.get("cohort_role")))
-    figs = _figures(cohort, ep_one, kin, labs, pid) if figures else {}
+    figs: dict[str, str] = {}
+    if figures:
+        from cartscope.web.tasks import patient_figures_task
+
+        args = (ep_one, _one(cohort.infusions, pid), kin, labs)
+        try:
+            figs = renderer(patient_figures_task, *args) if renderer is not None else patient_figures_task(*args)
+        except RuntimeError as exc:  # WorkerFailed: the page stands without its figures
+            notes.append(f"The figures could not be drawn ({getattr(exc, 'reason', exc)}).")
     keep_kin = [c for c in ("infusion_no", "day", "measure", "value") if c in kin.columns]
     keep_labs = [c for c in ("day", "timepoint", "analyte", "value", "unit", "sample") if c in labs.columns]
     return PatientView(

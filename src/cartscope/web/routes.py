@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pandas as pd
-import yaml
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from cartscope.cohort.safe_yaml import YamlError, YamlLimits, excerpt, load_yaml
 from cartscope.web.access import NotFound, Principal, client_of, require
 from cartscope.web.accounts import ROLES, AccountError
 from cartscope.web.sessions import COOKIE
-from cartscope.web.uploads import UploadRejected, receive_cohort
+from cartscope.web.uploads import UploadRejected, receive_cohort, safe_filename
 
 if TYPE_CHECKING:
     from cartscope.web.app import WebState
@@ -224,22 +224,25 @@ def register(app: FastAPI, web: "WebState") -> None:
         latest = web.store.latest(who.study)
         if latest is None:
             return study_page(request, who, status=409, analysis_errors=["Upload a cohort before running an analysis."])
-        try:
-            snap = int(snapshot) if snapshot else latest
-        except ValueError:
-            snap = latest
+        snapshot = snapshot.strip()
+        if snapshot and not (snapshot.isascii() and snapshot.isdigit() and len(snapshot) <= 9):
+            audit(who, "analyse", outcome="rejected: snapshot")
+            return study_page(request, who, status=422,
+                              analysis_errors=[f"The snapshot must be a snapshot number, not {excerpt(snapshot)}."])
+        snap = int(snapshot) if snapshot else latest
         try:
             if protocol_file is not None and protocol_file.filename:
                 raw = protocol_file.file.read(MAX_PROTOCOL_BYTES + 1)
+                source = safe_filename(protocol_file.filename)
                 if len(raw) > MAX_PROTOCOL_BYTES:
-                    raise ProtocolError(protocol_file.filename, ["the protocol file is larger than 256 KB"])
-                source = Path(protocol_file.filename).name
+                    raise ProtocolError(source, ["the protocol file is larger than 256 KB"])
                 if Path(source).suffix.lower() not in (".yaml", ".yml"):
                     raise ProtocolError(source, ["upload a protocol as a .yaml file"])
                 try:
-                    data = yaml.safe_load(raw.decode("utf-8"))
-                except (yaml.YAMLError, UnicodeDecodeError) as exc:
-                    raise ProtocolError(source, [f"not valid YAML: {exc}"]) from None
+                    data = load_yaml(raw, source, YamlLimits(max_bytes=MAX_PROTOCOL_BYTES))
+                except YamlError as exc:
+                    where = "" if exc.problem.row is None else f"line {exc.problem.row}: "
+                    raise ProtocolError(source, [f"{where}{exc.problem.message}"]) from None
                 protocol, name = parse_protocol(data, source), source
             elif preset in PRESET_PROTOCOLS:
                 protocol, name = load_protocol(preset), preset
@@ -338,16 +341,20 @@ def register(app: FastAPI, web: "WebState") -> None:
             audit(who, "view_report", target=f"job {job_id}")
         return FileResponse(target)
 
-    @app.get("/studies/{study}/jobs/{job_id}/patients/{patient_id}", response_class=HTMLResponse)
+    @app.get("/studies/{study}/jobs/{job_id}/patients/{patient_id:path}", response_class=HTMLResponse)
     def patient(request: Request, job_id: int, patient_id: str, who: Principal = Depends(require("view"))) -> Response:
         from cartscope.analysis.protocol import parse_protocol
         from cartscope.web.patient import patient_view
 
         job, folder = done_folder(who, job_id)
         cohort = web.store.load(who.study, job["snapshot"])
-        protocol = parse_protocol(yaml.safe_load(job["protocol_yaml"]), job["protocol"])
+        protocol = parse_protocol(load_yaml(job["protocol_yaml"], job["protocol"]), job["protocol"])
+
+        def renderer(task, *args):
+            return web.figures.run(task, *args, wait_s=cfg.figure_time_s)
+
         try:
-            view = patient_view(cohort, protocol, folder, patient_id)
+            view = patient_view(cohort, protocol, folder, patient_id, renderer=renderer)
         except KeyError:
             raise NotFound("There is no such patient in this analysis.") from None
         audit(who, "view_patient", target=f"job {job_id}: patient {patient_id}")
