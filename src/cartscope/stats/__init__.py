@@ -14,6 +14,7 @@ from cartscope.stats.competing import cumulative_incidence, fine_gray, gray_test
 from cartscope.stats.cox import CoxModelError, cox, cox_zph
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
 from cartscope.stats.km import kaplan_meier, median_followup
+from cartscope.stats.firth_cox import firth_cox
 from cartscope.stats.logistic import LogisticModelError, logistic
 from cartscope.stats.maxstat import maxstat_test, maxstat_test_binary
 from cartscope.stats.paired import friedman, mcnemar, paired_t, wilcoxon_signed_rank
@@ -35,4 +36,5 @@ __all__ = [
     "kaplan_meier", "kruskal_wallis", "logrank", "logrank_at_cutoffs", "logrank_trend",
     "mann_whitney", "maxstat_test", "maxstat_test_binary", "median_followup", "proportion_ci", "roc",
     "friedman", "mcnemar", "paired_t", "wilcoxon_signed_rank", "LogisticModelError", "logistic",
+    "firth_cox",
 ]
