@@ -99,7 +99,7 @@ def test_expander() -> None:
         expander([1.0], "mean")  # type: ignore[arg-type]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=20), st.randoms(use_true_random=False))
 def test_marrow_and_burden_are_elementwise(values, rnd) -> None:
     perm = list(range(len(values)))
@@ -109,3 +109,31 @@ def test_marrow_and_burden_are_elementwise(values, rnd) -> None:
     assert list(a[perm]) == list(b)
     burden = disease_burden(values)["burden"].astype(object).to_numpy()
     assert all((v >= 5) == (c == "active disease") for v, c in zip(values, burden))
+
+
+# --- scores from labs in their measurement window ------------------------------------------------
+
+
+def test_risk_scores_from_pre_lymphodepletion_labs() -> None:
+    from cartscope.clinical.scores import risk_scores
+
+    pats = pd.DataFrame({"patient_id": ["a", "b"], "age": [65, 50], "ldh": [300, 100], "ldh_uln": [250, 250],
+                         "ecog": [2, 0], "stage": [4, 2], "extranodal_sites": [2, 0]})
+    rows = [("platelets", 70000, "/uL"), ("anc", 1000, "/uL"), ("hemoglobin", 85, "g/L"), ("crp", 40, "mg/L"),
+            ("ferritin", 2500, "ng/mL"), ("creatinine", 88.4, "umol/L"), ("ldh", 400, "U/L")]
+    labs = [dict(patient_id="a", day=-5, analyte=a, value=v, unit=u) for a, v, u in rows]
+    labs += [dict(patient_id="b", day=-1, analyte=a, value=v, unit=u) for a, v, u in rows]  # after LD: not used
+    labs += [dict(patient_id="a", day=-2, analyte="platelets", value=10000, unit="/uL")]
+    r = risk_scores(pats, pd.DataFrame(labs))
+    # platelets 70 (2) + ANC 1.0 (1) + Hb 8.5 g/dL (1) + CRP 4.0 mg/dL (1) + ferritin 2500 (2)
+    assert r.loc["a", "hematotox"] == 7 and r.loc["a", "hematotox_group"] == "HT-high"
+    assert r.loc["a", "easix"] == pytest.approx(400 * 1.0 / 70)
+    assert r.loc["a", "m_easix"] == pytest.approx(400 * 4.0 / 70)
+    assert r.loc["a", "s_easix"] == pytest.approx(400 / 70)
+    assert r.loc["a", "platelets_day"] == -5
+    assert pd.isna(r.loc["b", "hematotox"]) and "missing platelets" in r.loc["b", "hematotox_reason"]
+    assert pd.isna(r.loc["b", "s_easix"])  # LDH from patients (100) but no platelets in the window
+    assert (r.loc["a", "ipi"], r.loc["b", "ipi"], r.loc["b", "aaipi"]) == (5, 0, 0)
+    assert pd.isna(r.loc["a", "aaipi"])
+    wide = risk_scores(pats, pd.DataFrame(labs), window=(-7, 0))
+    assert wide.loc["b", "hematotox"] == 7 and wide.loc["a", "platelets_day"] == -2

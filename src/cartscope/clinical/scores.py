@@ -278,3 +278,75 @@ def expander(cmax: ArrayLike, threshold: float | Literal["median"]) -> pd.DataFr
                         "reason": np.where(ok, "", "missing Cmax")}, index=_index(cmax))
     out.attrs["threshold"] = thr
     return out
+
+
+# --- scores from labs in a measurement window ------------------------------------------------
+
+SCORE_COLUMNS = (
+    "hematotox", "hematotox_group", "easix", "log2_easix", "m_easix", "log2_m_easix", "s_easix", "log2_s_easix",
+    "ipi", "ipi_group", "aaipi", "aaipi_group",
+)
+"""The score columns :func:`risk_scores` gives (each usable as a plan variable)."""
+
+PRE_LYMPHODEPLETION = (-30.0, -3.0)
+"""Default measurement window (days from infusion): before lymphodepletion, which standard
+fludarabine/cyclophosphamide gives on days -5 to -3 (⚠ the cohort has no lymphodepletion dates;
+CAR-HEMATOTOX and EASIX-pre were measured before lymphodepletion, ~day -5 [S51][S57])."""
+
+
+def _last_in_window(labs: pd.DataFrame | None, analyte: str, ids: pd.Index,
+                    window: tuple[float, float]) -> tuple[pd.Series, pd.Series]:
+    from cartscope.clinical._labs import lab_values
+
+    v = lab_values(labs, analyte)
+    lo, hi = window
+    v = v[(v["day"] >= lo) & (v["day"] <= hi)]
+    last = v.groupby("patient_id").last()
+    return last["value"].reindex(ids).astype(float), last["day"].reindex(ids).astype(float)
+
+
+def risk_scores(patients: pd.DataFrame, labs: pd.DataFrame | None = None, *,
+                window: tuple[float, float] = PRE_LYMPHODEPLETION,
+                cutpoints: HematotoxCutpoints = HematotoxCutpoints()) -> pd.DataFrame:
+    """CAR-HEMATOTOX, EASIX, m-EASIX, s-EASIX, IPI and aaIPI per patient (columns :data:`SCORE_COLUMNS`).
+
+    ``labs`` days are days from the index infusion; each lab input is the last value inside
+    ``window`` (closed; default :data:`PRE_LYMPHODEPLETION`), converted from the canonical
+    units (platelets and ANC /uL -> 10^9/L, haemoglobin g/L -> g/dL, CRP mg/L -> mg/dL,
+    creatinine umol/L -> mg/dL). LDH comes from labs in the window, else ``patients.ldh``. IPI
+    and aaIPI use the patients table (:func:`ipi`). ``<score>_reason`` says what was missing;
+    ``<analyte>_day`` records the day each input was measured. Unverified cut points: CAR-HEMATOTOX
+    (⚠ U2), m-EASIX CRP unit (⚠ U11), aaIPI labels (⚠ U10).
+    """
+    from cartscope.cohort.units import conversion_factor
+
+    pats = patients.assign(patient_id=patients["patient_id"].astype(str)).drop_duplicates("patient_id")
+    ids = pd.Index(pats["patient_id"], name="patient_id")
+    got = {a: _last_in_window(labs, a, ids, window)
+           for a in ("platelets", "anc", "hemoglobin", "crp", "ferritin", "ldh", "creatinine")}
+    plt = got["platelets"][0] / 1000.0
+    anc = got["anc"][0] / 1000.0
+    hb = got["hemoglobin"][0] / 10.0
+    crp = got["crp"][0] / 10.0
+    fer = got["ferritin"][0]
+    ldh = got["ldh"][0]
+    if "ldh" in pats.columns:
+        ldh = ldh.fillna(pd.Series(_column(pats, "ldh"), index=ids))
+    crea = got["creatinine"][0] * conversion_factor("umol/L", "mg/dL", analyte="creatinine")
+    ht = car_hematotox(plt, anc, hb, crp, fer, cutpoints=cutpoints)
+    ex, mx, sx = easix(ldh, crea, plt), m_easix(ldh, crp, plt), s_easix(ldh, plt)
+    ip, aa = ipi(pats.set_index("patient_id", drop=False)), aaipi(pats.set_index("patient_id", drop=False))
+    out = pd.DataFrame(index=ids)
+    out["hematotox"], out["hematotox_group"], out["hematotox_reason"] = ht["hematotox"], ht["hematotox_group"], \
+        ht["reason"]
+    for name, frame in (("easix", ex), ("m_easix", mx), ("s_easix", sx)):
+        out[name], out[f"log2_{name}"], out[f"{name}_reason"] = frame[name], frame[f"log2_{name}"], frame["reason"]
+    out["ipi"], out["ipi_group"], out["ipi_reason"] = ip["ipi"].array, ip["ipi_group"].to_numpy(), \
+        ip["reason"].to_numpy()
+    out["aaipi"], out["aaipi_group"], out["aaipi_reason"] = aa["aaipi"].array, aa["aaipi_group"].to_numpy(), \
+        aa["reason"].to_numpy()
+    out["ipi_group"] = pd.Categorical(out["ipi_group"], categories=IPI_GROUPS, ordered=True)
+    out["aaipi_group"] = pd.Categorical(out["aaipi_group"], categories=IPI_GROUPS, ordered=True)
+    for a, (_, day) in got.items():
+        out[f"{a}_day"] = day
+    return out
