@@ -171,8 +171,18 @@ class _Chunk:
             self.d_tied = dt if self.missing else dt[:, :1]
 
     def sums(self, beta: FloatArray, cols: IntArray | None) -> _Sums:
-        """Log partial likelihood, score and information at ``beta`` for columns ``cols``."""
+        """Log partial likelihood, score and information at ``beta`` for columns ``cols``.
+
+        A single column is evaluated twice side by side: numpy sums a lone column pairwise
+        but the columns of a wider array row by row, and a marker must get the same bits
+        whatever the other markers of its block (and whether they have converged).
+        """
         with np.errstate(all="ignore"):
+            width = self.xc.shape[1] if cols is None else cols.shape[0]
+            if width == 1:
+                one = np.zeros(1, dtype=np.intp) if cols is None else cols
+                res = self._sums(np.repeat(beta, 2), np.repeat(one, 2))
+                return _Sums(res.loglik[:1], res.score[:1], res.info[:1])
             return self._sums(beta, cols)
 
     def _sums(self, beta: FloatArray, cols: IntArray | None) -> _Sums:
@@ -303,6 +313,9 @@ def fit_chunk(xs: FloatArray, tord: TimeOrder, ties: str = "efron", max_iter: in
     Returns per marker: n, n_events, coef, var, loglik_null, loglik, score_test, iterations
     and a status code (0 ok, 1 too few, 2 constant, 3 not converged, 4 infinite).
     """
+    if xs.shape[1] == 1:  # see _Chunk.sums: a lone column is summed in another order
+        out = fit_chunk(np.repeat(xs, 2, axis=1), tord, ties, max_iter, tol)
+        return {k: v[:1] for k, v in out.items()}
     c = xs.shape[1]
     with np.errstate(invalid="ignore"):
         spread = np.nanmax(xs, axis=0) - np.nanmin(xs, axis=0) if xs.shape[0] else np.zeros(c)
