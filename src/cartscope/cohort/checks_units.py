@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from cartscope.cohort.analytes import BUILTIN, AnalyteDictionary, limit_token
 from cartscope.cohort.checks_columns import STR_DTYPE, parse_number, parse_text
 from cartscope.cohort.checks_common import MISSING, Table, emit, number_text, parse_unique
 from cartscope.cohort.model import UnitConversion
@@ -23,9 +24,6 @@ from cartscope.cohort.units import (
     DIMENSIONS,
     KINETIC_UNITS,
     UnitError,
-    canonical_analyte,
-    conversion_factor,
-    normalise_unit,
 )
 
 _COMPARATOR = re.compile(r"^(>=|<=|=>|=<|≥|≤|>|<|=)?\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$")
@@ -41,6 +39,9 @@ def parse_lab_value(cell: object) -> tuple[object, str | None]:
         value, error = parse_number(cell)
         return (None if error else (None, value)), error
     text = str(cell).strip().replace(" ", "")
+    token = limit_token(str(cell))
+    if token is not None:  # '<LLOQ', 'BLQ', 'ND', '>ULOQ': the analyte's limit, filled in once it is known
+        return token, None
     match = _COMPARATOR.match(text)
     if not match:
         _, error = parse_number(cell)
@@ -70,11 +71,12 @@ def check_lab_values(table: Table, out: list[Problem]) -> None:
         emit(out, table, bad, "value", "not-a-number", errors[bad])
         emit(out, table, missing, "value", "missing-value", "no value (required) in this row")
         ok = ~bad & ~missing
-        numbers[ok] = [p[1] for p in parsed[ok]]
+        limits = np.full(n, None, dtype=object)
+        limits[ok] = [p[1] if isinstance(p[1], str) else None for p in parsed[ok]]
+        numbers[ok] = [np.nan if isinstance(p[1], str) else p[1] for p in parsed[ok]]
         comparators[ok] = [p[0] for p in parsed[ok]]
-        negative = ok & (numbers < 0)
-        emit(out, table, negative, "value", "out-of-range",
-             [f"value {number_text(v)} is impossible: a measurement is at least 0" for v in numbers[negative]])
+        f["_limit"] = pd.Series(limits, dtype=object, index=f.index)
+        f["_limit_text"] = table.raw[table.source_columns["value"]].astype(object).to_numpy()
     column_q = np.full(n, None, dtype=object)
     if table.has("qualifier"):
         q, errors, _ = parse_unique(table.raw[table.source_columns["qualifier"]], parse_qualifier)
@@ -98,7 +100,7 @@ def _unit_hint(analyte: str, unit: str) -> str:
 
 def _convert(
     table: Table, subject: pd.Series, units_raw: pd.Series, known_target: dict[str, str],
-    unit_required: bool, out: list[Problem],
+    unit_required: bool, out: list[Problem], dictionary: AnalyteDictionary = BUILTIN,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str, str, float, int]]]:
     """Factor per row (NaN where not convertible), target unit per row, conversions applied.
 
@@ -113,7 +115,7 @@ def _convert(
     factor_u = np.full(len(uniques), np.nan)
     target_u = np.full(len(uniques), None, dtype=object)
     error_u: list[tuple[str, str] | None] = [None] * len(uniques)
-    normalised = [normalise_unit(u) if u != "\0" else None for _, u in uniques]
+    normalised = [dictionary.unit(s if isinstance(s, str) else None, u) if u != "\0" else None for s, u in uniques]
     counts = np.bincount(codes, minlength=len(uniques))
     # choose a target for subjects without a canonical unit
     free_target: dict[str, str] = {}
@@ -135,7 +137,7 @@ def _convert(
             continue
         target = known_target.get(subj) or free_target[subj]
         try:
-            factor_u[i] = conversion_factor(norm, target, analyte=subj)
+            factor_u[i] = dictionary.factor(norm, target, subj)
             target_u[i] = target
         except UnitError as exc:
             if subj in known_target:
@@ -173,27 +175,97 @@ def _merge_conversions(table: str, label: str, applied: list[tuple[str, str, str
             for (subj, src, dst, factor), rows in sorted(merged.items())]
 
 
-def normalise_lab_units(table: Table, out: list[Problem]) -> list[UnitConversion]:
-    """Canonical analyte names and units for labs; returns the conversions applied."""
+def normalise_lab_units(
+    table: Table, out: list[Problem], dictionary: AnalyteDictionary = BUILTIN
+) -> list[UnitConversion]:
+    """Canonical analyte names and units for labs, assay limits and allowed ranges from the
+    analyte ``dictionary`` (:mod:`cartscope.cohort.analytes`); returns the conversions applied."""
     f = table.frame
     if not table.has("analyte") or not table.has("unit"):
+        _check_range(table, out, dictionary)
         return []
     names = f["analyte"].astype(object)
-    canonical = names.map(lambda a: canonical_analyte(a) if isinstance(a, str) else None)
+    canonical = names.map(lambda a: dictionary.canonical(a) if isinstance(a, str) else None)
     subject = canonical.where(canonical.notna(), names)
-    targets = {name: a.unit for name, a in ANALYTES.items()}
+    targets = dictionary.targets()
     factor, target, applied = _convert(table, subject, table.raw[table.source_columns["unit"]], targets,
-                                       True, out)
+                                       True, out, dictionary)
     f["analyte"] = pd.array(subject.to_numpy(dtype=object), dtype=STR_DTYPE)
     f["value"] = f["value"].to_numpy() * factor
     f["unit"] = pd.array(target, dtype=STR_DTYPE)
-    _plausibility(table, out)
+    _fill_limits(table, out, dictionary)
+    _check_range(table, out, dictionary)
+    _plausibility(table, out, dictionary)
     return _merge_conversions("labs", "value", applied)
 
 
-def _plausibility(table: Table, out: list[Problem]) -> None:
+def _fill_limits(table: Table, out: list[Problem], dictionary: AnalyteDictionary) -> None:
+    """``<LLOQ``-style cells take the analyte's limit (canonical unit); a limit the dictionary
+    lacks is an error; an exact value below the LLOQ or above the ULOQ is a warning."""
     f = table.frame
-    limits = {name: a.plausible_max for name, a in ANALYTES.items() if a.plausible_max}
+    if "_limit" not in f:
+        return
+    limits = f["_limit"].to_numpy(dtype=object)
+    values = f["value"].to_numpy(dtype=float).copy()
+    analytes = f["analyte"].astype(object).to_numpy()
+    rows = np.flatnonzero(np.array([isinstance(lim, str) for lim in limits], dtype=bool))
+    lacking = np.zeros(len(f), dtype=bool)
+    messages = []
+    for i in rows:
+        info = dictionary.get(analytes[i]) if isinstance(analytes[i], str) else None
+        limit = getattr(info, limits[i]) if info is not None else None
+        if limit is None:
+            lacking[i] = True
+            messages.append(f"{str(f['_limit_text'].iloc[i]).strip()!r} needs the {limits[i].upper()} of "
+                            f"{analytes[i]} (give it in cohort.yaml analytes: or an analytes sheet)")
+        else:
+            values[i] = limit
+    emit(out, table, lacking, "value", "assay-limit-unknown", messages)
+    f["value"] = values
+    exact = (f["qualifier"].astype(object).to_numpy() == "=")
+    lloq = f["analyte"].map(lambda a: dictionary.get(a).lloq if isinstance(a, str) and dictionary.get(a) else None)
+    uloq = f["analyte"].map(lambda a: dictionary.get(a).uloq if isinstance(a, str) and dictionary.get(a) else None)
+    lo = pd.to_numeric(lloq, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    hi = pd.to_numeric(uloq, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    below = exact & ~np.isnan(lo) & (values < lo)
+    above = exact & ~np.isnan(hi) & (values > hi)
+    emit(out, table, below, "value", "below-lloq",
+         [f"{a} {number_text(v)} is below the LLOQ {number_text(q)}; the value is kept as given"
+          for a, v, q in zip(analytes[below], values[below], lo[below])], Severity.WARNING)
+    emit(out, table, above, "value", "above-uloq",
+         [f"{a} {number_text(v)} is above the ULOQ {number_text(q)}; the value is kept as given"
+          for a, v, q in zip(analytes[above], values[above], hi[above])], Severity.WARNING)
+    table.frame = f.drop(columns=["_limit", "_limit_text"])
+
+
+def _check_range(table: Table, out: list[Problem], dictionary: AnalyteDictionary) -> None:
+    """Values outside the analyte's allowed range (measurements are at least 0, scores may be negative)."""
+    f = table.frame
+    values = f["value"].to_numpy(dtype=float)
+    analytes = f["analyte"].astype(object).to_numpy() if "analyte" in f else np.full(len(f), None, dtype=object)
+    units = f["unit"].astype(object).to_numpy() if "unit" in f else np.full(len(f), None, dtype=object)
+    keys = list(zip(analytes, units))
+    bounds = {k: (dictionary.minimum(k[0] if isinstance(k[0], str) else None, k[1] if isinstance(k[1], str) else None),
+                  dictionary.maximum(k[0] if isinstance(k[0], str) else None, k[1] if isinstance(k[1], str) else None))
+              for k in set(keys)}
+    low = np.array([bounds[k][0] if bounds[k][0] is not None else -np.inf for k in keys], dtype=float)
+    high = np.array([bounds[k][1] if bounds[k][1] is not None else np.inf for k in keys], dtype=float)
+    if not len(values):
+        return
+    under = ~np.isnan(values) & (values < low)
+    over = ~np.isnan(values) & (values > high)
+    emit(out, table, under, "value", "out-of-range",
+         ["value {} is impossible: a measurement is at least 0".format(number_text(v)) if lo == 0 else
+          f"value {number_text(v)} is impossible for {a}: must be at least {number_text(lo)}"
+          for v, lo, a in zip(values[under], low[under], analytes[under])])
+    emit(out, table, over, "value", "out-of-range",
+         [f"value {number_text(v)} {u} is impossible for {a}: must be at most {number_text(hi)}"
+          for v, hi, a, u in zip(values[over], high[over], analytes[over], units[over])])
+
+
+def _plausibility(table: Table, out: list[Problem], dictionary: AnalyteDictionary = BUILTIN) -> None:
+    f = table.frame
+    limits = {name: a.plausible_max for name, a in dictionary.analytes.items() if a.plausible_max}
     high = f["analyte"].map(limits).to_numpy(dtype="float64", na_value=np.nan)
     values = f["value"].to_numpy()
     flag = ~np.isnan(high) & (values > high)

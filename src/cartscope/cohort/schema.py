@@ -327,7 +327,7 @@ ANALYTES_TABLE = TableSchema(
     key=("analyte",),
     columns=(
         Column("analyte", "str", required=True),
-        Column("unit", "str", required=True, description="canonical unit"),
+        Column("unit", "str", description="canonical unit (required for a new analyte)"),
         Column("aliases", "str", description="other spellings, separated by '|' or ';'"),
         Column("minimum", "float"),
         Column("maximum", "float"),

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cartscope.cohort.analytes import BUILTIN, AnalyteDictionary, DictionaryError
 from cartscope.cohort.checks_columns import build_table
 from cartscope.cohort.checks_common import Table, emit
 from cartscope.cohort.problems import Problem
 from cartscope.cohort.readers import RawSource
-from cartscope.cohort.schema import RECORDED_GRADE_COLUMNS, TOXICITY
+from cartscope.cohort.schema import ANALYTES_TABLE, RECORDED_GRADE_COLUMNS, TOXICITY
 
 
 def fold_toxicity(src: RawSource, patients: Table | None, out: list[Problem]) -> None:
@@ -53,3 +54,43 @@ def fold_toxicity(src: RawSource, patients: Table | None, out: list[Problem]) ->
                  f"{col.name} differs from the value in patients for this patient")
         filled = current.where(current.notna(), given.astype(current.dtype) if len(given) else current)
         pf[col.name] = filled.array
+
+
+def analyte_dictionary(
+    src: RawSource, out: list[Problem], entries: list[tuple[str, dict]] | None = None,
+    entry_location: dict[str, tuple[str, int | None]] | None = None,
+) -> AnalyteDictionary:
+    """The built-in dictionary extended by ``entries`` (the manifest's ``analytes:``, each with
+    its location) and then by the source's ``analytes`` table; a bad entry is a problem at its
+    place and is left out."""
+    dictionary = BUILTIN
+    for where, entry in entries or []:
+        try:
+            dictionary = dictionary.extend([(where, entry)])
+        except DictionaryError as exc:
+            file, row = (entry_location or {}).get(where, (where, None))
+            out.append(Problem(file, row, None, "bad-analyte", f"{where}: {exc}"))
+    raw = src.tables.get("analytes")
+    if raw is None:
+        return dictionary
+    before = len(out)
+    table = build_table(raw, ANALYTES_TABLE, out)
+    if not table.usable:
+        return dictionary
+    reported = {p.row for p in out[before:] if p.row is not None and p.is_error}
+    frame = table.raw
+    present = [c.name for c in ANALYTES_TABLE.columns if table.has(c.name)]
+    for i, row in enumerate(table.rows):
+        entry = {}
+        for name in present:
+            cell = frame[table.source_columns[name]].iloc[i]
+            if cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip() == "":
+                continue
+            entry[name] = cell
+        if not entry.get("analyte") or int(row) in reported:
+            continue
+        try:
+            dictionary = dictionary.extend([(f"{raw.file}:{int(row)}", entry)])
+        except DictionaryError as exc:
+            out.append(Problem(raw.file, int(row), None, "bad-analyte", str(exc)))
+    return dictionary

@@ -50,6 +50,11 @@ _SPELLING_GROUPS: dict[str, tuple[str, ...]] = {
     "%": ("%", "pct", "percent"),
     "ratio": ("ratio", "1", "none", "-"),
     "NPX": ("npx",),
+    "hGE/mL": ("hge/ml", "hge per ml", "haploid genome equivalents/ml", "genome equivalents/ml", "ge/ml"),
+    "mL": ("ml", "cm3", "cm^3", "cc", "cm³"),
+    "L": ("l", "litre", "liter"),
+    "score": ("score", "z-score", "zscore", "gsva", "ssgsea", "gsva score", "ssgsea score"),
+    "SUV": ("suv", "g/ml bw"),
 }
 
 UNIT_SPELLINGS: dict[str, str] = {alias: unit for unit, aliases in _SPELLING_GROUPS.items() for alias in aliases}
@@ -72,6 +77,13 @@ DIMENSIONS: dict[str, tuple[str, float]] = {
     "%": ("percent", 1.0),
     "ratio": ("ratio", 1.0),
     "NPX": ("npx", 1.0),
+    # ctDNA: haploid genome equivalents per mL of plasma
+    "hGE/mL": ("genomes", 1.0),
+    # volume (metabolic tumour volume), factor in mL
+    "mL": ("volume", 1.0), "L": ("volume", 1e3),
+    # gene-set and signature scores (GSVA, ssGSEA, z-scores): unitless, may be negative
+    "score": ("score", 1.0),
+    "SUV": ("suv", 1.0),
 }
 """Canonical unit -> (dimension, factor to the dimension's reference unit)."""
 
@@ -99,6 +111,11 @@ class Analyte:
 
     ``molar_per_mass`` is umol/L per mg/dL (bilirubin 17.1, creatinine 88.4) where a molar unit
     may be converted; ``plausible_max`` (canonical unit) flags values that suggest a unit error.
+    ``minimum`` / ``maximum`` bound possible values (``minimum=None``: negative values allowed,
+    as for gene-set scores); ``lod`` / ``lloq`` / ``uloq`` are the assay limits in the canonical
+    unit (they give a value to ``<LOD``, ``<LLOQ``, ``>ULOQ`` cells); ``conversions`` lists
+    ``(unit, factor)`` pairs for units outside the shared vocabulary (value x factor = value in
+    ``unit``).
     """
 
     name: str
@@ -106,6 +123,13 @@ class Analyte:
     aliases: tuple[str, ...] = ()
     molar_per_mass: float | None = None
     plausible_max: float | None = None
+    minimum: float | None = 0.0
+    maximum: float | None = None
+    lod: float | None = None
+    lloq: float | None = None
+    uloq: float | None = None
+    conversions: tuple[tuple[str, float], ...] = ()
+    description: str = ""
 
 
 _CYTOKINE_MAX = 1e6
@@ -142,6 +166,37 @@ ANALYTES: dict[str, Analyte] = {a.name: a for a in (
     Analyte("anc", "/uL", ("neutrophils", "absolute neutrophil count"), plausible_max=3e5),
     Analyte("alc", "/uL", ("lymphocytes", "absolute lymphocyte count"), plausible_max=1e6),
     Analyte("wbc", "/uL", ("leukocytes", "white blood cells"), plausible_max=1e6),
+    # tumour burden and circulating tumour DNA (review, seed 002: ctDNA, TMTV > 80 mL)
+    Analyte("ctdna", "hGE/mL", ("ct-dna", "circulating tumor dna", "circulating tumour dna", "ctdna level"),
+            plausible_max=1e7, description="circulating tumour DNA, haploid genome equivalents per mL plasma"),
+    Analyte("ctdna_vaf", "%", ("ctdna vaf", "ctdna af", "variant allele frequency"), maximum=100.0,
+            description="ctDNA variant allele fraction"),
+    Analyte("tmtv", "mL", ("total metabolic tumor volume", "total metabolic tumour volume", "mtv", "tmtv ml"),
+            plausible_max=1e4, description="total metabolic tumour volume on PET-CT"),
+    Analyte("suvmax", "SUV", ("suv max", "suv_max"), plausible_max=200.0, description="maximum standardised uptake"),
+    # suppressive myeloid cells
+    Analyte("mdsc_pct", "%", ("mdsc", "mdsc %", "mdsc_percent", "m-mdsc", "myeloid-derived suppressor cells"),
+            maximum=100.0, description="myeloid-derived suppressor cells, % of PBMC"),
+    # gene-set / signature scores: unitless, negative allowed
+    Analyte("exhaustion_score", "score", ("t cell exhaustion score", "exhaustion signature"), minimum=None,
+            description="T-cell exhaustion gene-set score (GSVA / ssGSEA)"),
+    Analyte("memory_score", "score", ("stemness score", "memory signature", "tscm score"), minimum=None,
+            description="memory / stem-like gene-set score"),
+    Analyte("ifn_score", "score", ("interferon signature", "ifn signature score"), minimum=None,
+            description="interferon response gene-set score"),
+    # CAR-T phenotypes (commentary, seed 004; review, seed 002): % of CAR+ T cells
+    Analyte("car_tscm_pct", "%", ("car tscm", "car-t tscm %", "car stem memory"), maximum=100.0,
+            description="stem-cell memory CAR-T cells (CD45RA+ CCR7+ CD95+), % of CAR+ T cells"),
+    Analyte("car_tcm_pct", "%", ("car tcm", "car-t tcm %", "car central memory"), maximum=100.0,
+            description="central memory CAR-T cells (CD45RO+ CD62L+), % of CAR+ T cells"),
+    Analyte("car_tem_pct", "%", ("car tem", "car-t tem %", "car effector memory"), maximum=100.0,
+            description="effector memory CAR-T cells (CD45RO+ CD62L-), % of CAR+ T cells"),
+    Analyte("car_t_exhausted_pct", "%", ("car exhausted", "car-t exhausted %", "car pd1 tim3 lag3"), maximum=100.0,
+            description="exhausted CAR-T cells (PD-1+ TIM-3+ LAG-3+), % of CAR+ T cells"),
+    Analyte("car_treg_pct", "%", ("car-treg", "car treg", "car-treg %", "car tregs"), maximum=100.0,
+            description="CAR+ regulatory T cells (CD4+ CD25+ FOXP3+), % of CAR+ T cells"),
+    Analyte("car_treg_per_ul", "/uL", ("car-treg count", "car treg count"), plausible_max=1e5,
+            description="CAR+ regulatory T cells per uL blood"),
 )}
 """Known analytes by canonical name (lower case, no separators)."""
 

@@ -31,7 +31,7 @@ from cartscope.cohort.model import UnitConversion
 from cartscope.cohort.problems import Problem, Severity
 from cartscope.cohort.readers import RawSource, read_source
 from cartscope.cohort.schema import TABLE_ORDER, TABLES
-from cartscope.cohort.source_tables import fold_toxicity
+from cartscope.cohort.source_tables import analyte_dictionary, fold_toxicity
 
 MAX_PER_KIND = 200
 """At most this many problems of one code per file and column; the rest are summarised."""
@@ -147,7 +147,8 @@ def _check(path: Path, index_infusion: int | str | None, date_order: str | None 
         resolve_days(table, anchors, problems)
     conversions: list[UnitConversion] = []
     if tables["labs"] is not None:
-        conversions += normalise_lab_units(tables["labs"], problems)
+        dictionary = analyte_dictionary(src, problems)
+        conversions += normalise_lab_units(tables["labs"], problems, dictionary)
     if tables["kinetics"] is not None:
         conversions += normalise_kinetic_units(tables["kinetics"], problems)
     if cutoff is not None:
