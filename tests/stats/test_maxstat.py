@@ -23,7 +23,9 @@ from r_json import num
 R_SCRIPT = Path(__file__).parent / "r" / "maxstat.R"
 RTOL = 1e-8
 CASES = ["veteran_karno", "veteran_age", "lung_age", "lung_phkarno", "lung_wtloss_wide", "random_ties",
-         "binary_random", "binary_veteran_prior"]
+         "binary_random", "binary_veteran_prior", "random_full_range", "binary_full_range"]
+# R's corrmsrs gives no correlation matrix for minprop = 0, maxprop = 1: no exactGauss reference
+GAUSS_CASES = [c for c in CASES if not c.endswith("full_range")]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_statistic_cutpoint_and_lau94_match_r(ref: Any, name: str) -> None:
 
 
 @pytest.mark.r_reference
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", GAUSS_CASES)
 def test_exact_gauss_within_r_monte_carlo_error(ref: Any, name: str) -> None:
     """R integrates with randomized quasi-Monte-Carlo (mvtnorm GenzBretz; error estimate kept by
     the script); our value is a deterministic quadrature, so the tolerance is R's own error."""

@@ -77,7 +77,8 @@ def test_kruskal_wallis_matches_r(ref: Any, name: str) -> None:
     np.testing.assert_allclose(res.p_value, num(c["p"]), rtol=RTOL)
 
 
-FISHER = ["classic", "unbalanced", "zero_cell", "less", "greater", "large", "r3x3", "r2x4", "r3x2"]
+FISHER = ["classic", "unbalanced", "zero_cell", "less", "greater", "large", "r3x3", "r2x4", "r3x2",
+          "t1_8x2", "t1_4x3", "t1_3x5", "t1_5x2_zero"]
 
 
 @pytest.mark.r_reference
@@ -144,12 +145,16 @@ def test_correlation_matches_cor_test(ref: Any, name: str) -> None:
 @pytest.mark.r_reference
 def test_adjust_pvalues_matches_p_adjust(ref: Any) -> None:
     p = num(ref["padjust"]["p"])
-    names = {"BH": "bh", "BY": "by", "holm": "holm", "bonferroni": "bonferroni", "hochberg": "hochberg"}
+    names = {"BH": "bh", "BY": "by", "holm": "holm", "bonferroni": "bonferroni", "hochberg": "hochberg",
+             "hommel": "hommel"}
     for r in ref["padjust"]["results"]:
         got = adjust_pvalues(p, names[r["method"]])
         np.testing.assert_allclose(got, num(r["adjusted"]), rtol=1e-12, equal_nan=True)
         got = adjust_pvalues(p, names[r["method"]], n=40)
         np.testing.assert_allclose(got, num(r["adjusted_n40"]), rtol=1e-12, equal_nan=True)
+    assert {r["method"] for r in ref["padjust"]["results"]} == set(names)
+    for h in ref["padjust"]["hommel_small"]:
+        np.testing.assert_allclose(adjust_pvalues(num(h["p"]), "hommel"), num(h["adjusted"]), rtol=1e-12)
 
 
 # --- behaviour without R --------------------------------------------------------------------
@@ -170,8 +175,9 @@ def test_fisher_book_case() -> None:
 def test_errors_are_clear() -> None:
     with pytest.raises(ValueError, match="not enough"):
         mann_whitney([np.nan, np.nan], [1.0, 2.0])
+    tab = [[9, 3, 5, 1, 7], [2, 8, 4, 6, 3], [5, 5, 9, 2, 1], [3, 7, 2, 8, 6]]
     with pytest.raises(ValueError, match="too large"):
-        fisher_exact(np.full((4, 5), 12), max_tables=1000)
+        fisher_exact(tab, max_tables=1000)
     with pytest.raises(ValueError, match="whole counts"):
         fisher_exact([[1.5, 2], [3, 4]])
     with pytest.raises(ValueError, match="method"):

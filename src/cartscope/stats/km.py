@@ -23,9 +23,9 @@ GraphPad convention, design.md). A report that must match a paper computed with 
 to pass ``conf_type="log"``.
 
 Ties: all events at a time are counted before the censorings at that time (censored patients
-are at risk for the events at their own censoring time), as in R. Times are compared exactly;
-R additionally merges times closer than ~1.5e-8 relative (``timefix``), which only matters for
-computed, not recorded, times.
+are at risk for the events at their own censoring time), as in R. Times that differ by rounding
+error only (closer than sqrt(machine epsilon) ~ 1.5e-8, absolutely or relative to the mean
+time) are one time, as R's ``timefix`` (``aeqSurv``) makes them: 0.1 + 0.2 and 0.3 are tied.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
+from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_1d, as_time_event, check_level
 
 ConfType = Literal["plain", "log", "log-log"]
@@ -88,37 +89,45 @@ def _first_below_half(y: NDArray[np.float64], x: NDArray[np.float64]) -> float:
 def _findq(x: NDArray[np.float64], y: NDArray[np.float64], probs: NDArray[np.float64]) -> NDArray[np.float64]:
     """Quantiles of a step distribution function (R ``quantile.survfit``'s ``findq``).
 
-    ``x`` = (start, times), ``y`` = (0, 1 - curve). For each p: the first time the curve
-    reaches 1 - p; when it sits at exactly 1 - p (within sqrt(eps)) over an interval, the
-    midpoint of that interval, running to the last time if the curve never moves again.
+    ``x`` = (start, times), ``y`` = (0, 1 - curve). Repeated y values are dropped (keeping the
+    first time each is reached). For each p the index of the first knot y >= p is looked up
+    twice, with y shifted by +sqrt(eps) and by -sqrt(eps) (R ``approx(method = "constant",
+    f = 1)``, which orders the knots by y first - so a confidence band that is not monotone,
+    as the log-scale upper band can be, is read in sorted order - and is NA outside the knots'
+    range); the quantile is the midpoint of the two times, so a curve sitting at exactly 1 - p
+    over an interval gives that interval's midpoint. p = 0 gives the start time, and when the
+    curve ends at exactly 1 - p the midpoint of the first such time and the last time, NA if
+    that first time is not found (so a band that stays at 1 has no quantile at p = 0, as in R).
     """
     out = np.full(probs.shape, np.nan)
     if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
         return out
     xmax = x[-1]
-    # drop repeated y values, keeping the first time each value is reached (R duplicated())
-    _, first = np.unique(y, return_index=True)
+    # drop repeated y values, keeping the first time each value is reached (R duplicated(),
+    # which also counts a repeated NA as a duplicate)
+    key = np.where(np.isnan(y), np.inf, y)
+    _, first = np.unique(key, return_index=True)
     first = np.sort(first)
     x, y = x[first], y[first]
-    valid = ~np.isnan(y)
-    pos = np.flatnonzero(valid)
-    yv = y[valid]
     n = y.shape[0]
+    valid = np.flatnonzero(~np.isnan(y))
+    order = valid[np.argsort(y[valid], kind="stable")]
+    knots = y[order]
 
-    def step_index(knots: NDArray[np.float64], p: float) -> int | None:
-        # approx(knots, index, p, method="constant", f=1): first knot >= p, NA outside range
-        if p < knots[0] or p > knots[-1]:
+    def step_index(shift: float, p: float) -> int | None:
+        kn = knots + shift
+        if kn.size == 0 or p < kn[0] or p > kn[-1]:
             return None
-        return int(pos[np.searchsorted(knots, p, side="left")])
+        return int(order[np.searchsorted(kn, p, side="left")])
 
     for j, p in enumerate(probs):
-        i1 = step_index(yv + _TOL, p)
-        i2 = step_index(yv - _TOL, p)
+        i1 = step_index(_TOL, p)
+        i2 = step_index(-_TOL, p)
         q = np.nan if (i1 is None or i2 is None) else (x[i1] + x[i2]) / 2.0
         if p == 0:
             q = x[0]
-        if not np.isnan(y[n - 1]) and abs(p - y[n - 1]) < _TOL and i1 is not None:
-            q = (x[i1] + xmax) / 2.0
+        if not np.isnan(y[n - 1]) and abs(p - y[n - 1]) < _TOL:
+            q = np.nan if i1 is None else (x[i1] + xmax) / 2.0
         out[j] = q
     return out
 
@@ -381,6 +390,7 @@ def kaplan_meier(
     if conf_type not in CONF_TYPES:
         raise ValueError(f"unknown conf_type {conf_type!r}; choose one of {', '.join(CONF_TYPES)}")
     t, e = as_time_event(time, event)
+    t = merge_near_ties(t)
     uniq, inv = np.unique(t, return_inverse=True)
     k = uniq.shape[0]
     n_total = np.bincount(inv, minlength=k)

@@ -192,7 +192,10 @@ def _maxstat(
     first[1:] = xs[1:] != xs[:-1]
     m = np.flatnonzero(first).astype(np.int64)  # patients strictly below each distinct value
     if minprop == 0.0 and maxprop == 1.0:
-        m = m[1:]
+        # R keeps m[2:(length(m) - 1)]: it drops the empty split below the smallest value and
+        # also the cut below the largest value (with two distinct values R's 2:1 runs
+        # backwards and its statistic is NaN; here that is the error below)
+        m = m[1:-1]
     else:
         lo = np.floor(n * minprop)
         hi = np.floor(n * maxprop)

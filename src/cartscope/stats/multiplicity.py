@@ -7,9 +7,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-AdjustMethod = Literal["bh", "by", "holm", "bonferroni", "hochberg"]
+AdjustMethod = Literal["bh", "by", "holm", "bonferroni", "hochberg", "hommel"]
 _ALIASES = {"fdr": "bh", "BH": "bh", "BY": "by"}
-_METHODS = ("bh", "by", "holm", "bonferroni", "hochberg")
+_METHODS = ("bh", "by", "holm", "bonferroni", "hochberg", "hommel")
 
 
 def adjust_pvalues(p: ArrayLike, method: AdjustMethod | str = "bh", n: int | None = None) -> NDArray[np.float64]:
@@ -23,9 +23,13 @@ def adjust_pvalues(p: ArrayLike, method: AdjustMethod | str = "bh", n: int | Non
     * hochberg: min(1, cummin_{k >= i} (n - k + 1) p_(k))
     * bh (Benjamini-Hochberg, "fdr"): min(1, cummin_{k >= i} n / k p_(k))
     * by (Benjamini-Yekutieli): as bh multiplied by sum_{j=1..n} 1/j.
+    * hommel (Hommel 1988, R's algorithm of Wright 1992): starting from
+      min_i n p_(i) / i, for m = n-1 .. 2 the values q_i = min(m p_(i), c_m) for
+      i <= n - m + 1 (c_m = min_{k=2..m} m p_(n-m+k) / k) and q_(n-m+1) beyond, taking the
+      running maximum over m, finally at least p itself. With n = 2 it is hochberg (as R).
 
-    ``n`` larger than m treats the missing tests as having p = 1 (Bonferroni, Holm, BH, BY),
-    as R documents.
+    ``n`` larger than m treats the missing tests as having p = 1 (Bonferroni, Holm, BH, BY,
+    Hommel), as R documents.
     """
     method = _ALIASES.get(method, method)
     if method not in _METHODS:
@@ -49,7 +53,11 @@ def adjust_pvalues(p: ArrayLike, method: AdjustMethod | str = "bh", n: int | Non
     if nn <= 1:
         out[ok] = pv
         return out.reshape(arr.shape)
-    if method == "bonferroni":
+    if method == "hommel" and nn == 2:
+        method = "hochberg"
+    if method == "hommel":
+        adj = _hommel(pv, nn)
+    elif method == "bonferroni":
         adj = np.minimum(1.0, nn * pv)
     elif method == "holm":
         i = np.arange(1, m + 1, dtype=np.float64)
@@ -69,3 +77,25 @@ def adjust_pvalues(p: ArrayLike, method: AdjustMethod | str = "bh", n: int | Non
         adj[o] = np.minimum(1.0, np.minimum.accumulate(q * nn / i * pv[o]))
     out[ok] = adj
     return out.reshape(arr.shape)
+
+
+def _hommel(pv: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Hommel-adjusted p-values of the m = len(pv) tests among n (R ``p.adjust``'s loop)."""
+    m_obs = pv.size
+    p = np.concatenate([pv, np.ones(n - m_obs)]) if n > m_obs else pv.copy()
+    o = np.argsort(p, kind="stable")
+    ps = p[o]
+    i = np.arange(1, n + 1, dtype=np.float64)
+    q = np.full(n, float(np.min(n * ps / i)))
+    pa = q.copy()
+    for m in range(n - 1, 1, -1):
+        i1 = slice(0, n - m + 1)
+        i2 = slice(n - m + 1, n)
+        q1 = float(np.min(m * ps[i2] / np.arange(2, m + 1, dtype=np.float64)))
+        q[i1] = np.minimum(m * ps[i1], q1)
+        q[i2] = q[n - m]
+        pa = np.maximum(pa, q)
+    out_sorted = np.maximum(pa, ps)
+    back = np.empty(n)
+    back[o] = out_sorted
+    return back[:m_obs]

@@ -5,6 +5,11 @@ alpha = 1 - level, p = x/n:
 
 - ``wilson``: score interval, centre (x + z^2/2)/(n + z^2), half-width
   z sqrt(n)/(n + z^2) sqrt(p(1-p) + z^2/(4n)); equals R ``prop.test(x, n, correct=FALSE)``.
+- ``wilson-cc``: Wilson with continuity correction, R ``prop.test(x, n)`` (its default
+  ``correct = TRUE``): with c = min(1/2, |x - n/2|) (R's Yates term against the default null
+  p = 1/2) and p+- = p +- c/n, the upper limit is
+  (p+ + z^2/(2n) + z sqrt(p+ (1-p+)/n + z^2/(4n^2))) / (1 + z^2/n), 1 when p+ >= 1, and the
+  lower limit the same with p- and -z, 0 when p- <= 0.
 - ``wilson-modified``: Wilson, except near the edges where the score interval is known to
   under-cover: for x in {1, 2} (n <= 50) or x in {1, 2, 3} (51 <= n <= 100) the lower limit is
   qchisq(alpha, 2x)/(2n); symmetrically for n - x, the upper limit is 1 - qchisq(alpha, 2(n-x))/(2n).
@@ -35,10 +40,11 @@ from scipy import stats as sps
 from cartscope.stats._validation import check_level
 
 ProportionMethod = Literal[
-    "wilson", "wilson-modified", "clopper-pearson", "agresti-coull", "jeffreys", "wald"
+    "wilson", "wilson-cc", "wilson-modified", "clopper-pearson", "agresti-coull", "jeffreys", "wald"
 ]
 METHODS: tuple[str, ...] = (
     "wilson",
+    "wilson-cc",
     "wilson-modified",
     "clopper-pearson",
     "agresti-coull",
@@ -103,6 +109,23 @@ def _wilson(
     return lower, upper
 
 
+def _wilson_cc(
+    x: NDArray[np.float64], n: NDArray[np.float64], z: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """R ``prop.test(x, n)``'s continuity-corrected score interval (null p = 1/2)."""
+    p = x / n
+    yates = np.minimum(0.5, np.abs(x - n * 0.5))
+    z22n = z * z / (2.0 * n)
+    with np.errstate(invalid="ignore"):
+        pc = p + yates / n
+        up = (pc + z22n + z * np.sqrt(pc * (1.0 - pc) / n + z22n / (2.0 * n))) / (1.0 + 2.0 * z22n)
+        upper = np.where(pc >= 1.0, 1.0, up)
+        pc = p - yates / n
+        lo = (pc + z22n - z * np.sqrt(pc * (1.0 - pc) / n + z22n / (2.0 * n))) / (1.0 + 2.0 * z22n)
+        lower = np.where(pc <= 0.0, 0.0, lo)
+    return np.maximum(lower, 0.0), np.minimum(upper, 1.0)
+
+
 def proportion_ci(
     x: ArrayLike,
     n: ArrayLike,
@@ -138,6 +161,8 @@ def proportion_ci(
 
     if method == "wilson":
         lower, upper = _wilson(xf, nf, z)
+    elif method == "wilson-cc":
+        lower, upper = _wilson_cc(xf, nf, z)
     elif method == "wilson-modified":
         lower, upper = _wilson(xf, nf, z)
         small = nf <= 50

@@ -20,8 +20,9 @@ Trend (ordered groups with scores s): U = sum_g s_g (O_g - E_g), Var(U) = s' V s
 U^2 / Var(U) on 1 df. Adding a constant to all scores changes nothing, because the rows of V
 sum to zero.
 
-Ties follow R: events at a time are counted before censorings at that time. Times are compared
-exactly (R's ``timefix`` fuzzy merging of nearly equal times is not applied).
+Ties follow R: events at a time are counted before censorings at that time. Times that differ
+by rounding error only (closer than sqrt(machine epsilon), absolutely or relative to the mean
+time) are one time, as R's ``timefix`` (``aeqSurv``) makes them (:mod:`cartscope.stats._timefix`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
+from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_labels, as_time_event
 from cartscope.stats.km import (  # noqa: F401  (re-exported)
     CONF_TYPES,
@@ -138,6 +140,7 @@ def _sums(
     time: ArrayLike, event: ArrayLike, group: ArrayLike, strata: ArrayLike | None, rho: float
 ) -> _Sums:
     t, e = as_time_event(time, event)
+    t = merge_near_ties(t)
     n_obs = t.shape[0]
     g_raw = as_labels(group, "group", n_obs)
     try:

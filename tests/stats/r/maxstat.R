@@ -23,6 +23,8 @@ as17 <- function(x) {
 # pmethod = "exactGauss" is 1 - pmvnorm(-M, M, corr = corrmsrs(x)); called directly here so
 # that the Monte-Carlo error estimate of mvtnorm (attribute "error") is kept for the test.
 exact_gauss <- function(M, x, minprop, maxprop) {
+  # maxstat's corrmsrs keeps the degenerate cuts of the full range (not a correlation matrix)
+  if (minprop == 0 && maxprop == 1) return(list(p = NA_real_, error = NA_real_))
   cm <- maxstat:::corrmsrs(x, minprop, maxprop)
   set.seed(20240501)
   p <- pmvnorm(lower = rep(-M, nrow(cm)), upper = rep(M, nrow(cm)), corr = cm,
@@ -75,7 +77,10 @@ cases <- list(
   surv_case("lung_wtloss_wide", lng$time, lng$status - 1, lng$wt.loss, 0.25, 0.75),
   surv_case("random_ties", tr, er, xr),
   binary_case("binary_random", yb, xb),
-  binary_case("binary_veteran_prior", as.numeric(vet$prior == 10), vet$karno, 0.2, 0.8)
+  binary_case("binary_veteran_prior", as.numeric(vet$prior == 10), vet$karno, 0.2, 0.8),
+  # minprop = 0, maxprop = 1: R drops the cut below the largest value as well
+  surv_case("random_full_range", tr, er, xr, 0, 1),
+  binary_case("binary_full_range", yb, xb, 0, 1)
 )
 writeLines(toJSON(as17(list(cases = cases)), auto_unbox = TRUE, digits = NA, null = "null",
                   na = "string"), out)

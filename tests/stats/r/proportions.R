@@ -1,6 +1,7 @@
 # Reference confidence intervals for a binomial proportion, written as JSON.
 # Usage: Rscript --vanilla proportions.R out.json
-#   Clopper-Pearson: binom.test; Wilson: prop.test(correct = FALSE);
+#   Clopper-Pearson: binom.test; Wilson: prop.test(correct = FALSE); Wilson with continuity
+#   correction: prop.test (correct = TRUE);
 #   modified Wilson, Agresti-Coull, Jeffreys, Wald: closed forms below (qchisq, qbeta, qnorm).
 suppressPackageStartupMessages(library(jsonlite))
 args <- commandArgs(trailingOnly = TRUE)
@@ -22,6 +23,7 @@ ci <- function(x, n, level) {
   # prop.test warns that the chi-squared approximation may be poor for small n; the interval
   # itself is the exact Wilson score interval, so the warning is irrelevant here.
   wi <- suppressWarnings(prop.test(x, n, conf.level = level, correct = FALSE))$conf.int
+  wc <- suppressWarnings(prop.test(x, n, conf.level = level, correct = TRUE))$conf.int
   centre <- (x + z^2 / 2) / (n + z^2)
   half <- z * sqrt(n) / (n + z^2) * sqrt(p * (1 - p) + z^2 / (4 * n))
   mw_lo <- max(0, centre - half)
@@ -36,7 +38,7 @@ ci <- function(x, n, level) {
   je <- c(if (x == 0) 0 else qbeta(alpha / 2, x + 0.5, n - x + 0.5),
           if (x == n) 1 else qbeta(1 - alpha / 2, x + 0.5, n - x + 0.5))
   wa <- c(max(0, p - z * sqrt(p * (1 - p) / n)), min(1, p + z * sqrt(p * (1 - p) / n)))
-  c(cp, wi, mw_lo, mw_hi, ac, je, wa)
+  c(cp, wi, mw_lo, mw_hi, ac, je, wa, wc)
 }
 
 res <- t(mapply(ci, grid$x, grid$n, grid$level))
@@ -47,6 +49,7 @@ out <- list(
   `wilson-modified` = list(lower = res[, 5], upper = res[, 6]),
   `agresti-coull` = list(lower = res[, 7], upper = res[, 8]),
   jeffreys = list(lower = res[, 9], upper = res[, 10]),
-  wald = list(lower = res[, 11], upper = res[, 12])
+  wald = list(lower = res[, 11], upper = res[, 12]),
+  `wilson-cc` = list(lower = res[, 13], upper = res[, 14])
 )
 write_json(out, args[1], digits = NA)

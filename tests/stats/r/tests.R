@@ -94,6 +94,12 @@ addf("large", matrix(c(45, 21, 30, 52), 2, byrow = TRUE))
 addf("r3x3", matrix(c(3, 1, 2, 1, 3, 0, 2, 2, 5), 3, byrow = TRUE))
 addf("r2x4", matrix(c(4, 0, 2, 6, 1, 5, 3, 2), 2, byrow = TRUE))
 addf("r3x2", matrix(c(7, 1, 2, 6, 4, 4), 3, byrow = TRUE))
+# Table 1 shapes: a characteristic with 8 levels by 2 groups, 4 x 3 and 3 x 5, and one row
+# with a level nobody in one group has (network algorithm against FEXACT)
+addf("t1_8x2", matrix(c(12, 9, 15, 11, 8, 10, 20, 6, 5, 9, 7, 3, 4, 8, 2, 2), 8, byrow = TRUE))
+addf("t1_4x3", matrix(c(20, 15, 10, 12, 18, 9, 7, 11, 17, 5, 9, 6), 4, byrow = TRUE))
+addf("t1_3x5", matrix(c(8, 5, 3, 1, 0, 4, 6, 5, 3, 2, 1, 2, 4, 6, 7), 3, byrow = TRUE))
+addf("t1_5x2_zero", matrix(c(30, 25, 14, 20, 10, 12, 0, 4, 3, 0), 5, byrow = TRUE))
 
 # ---- chisq.test ---------------------------------------------------------------------------
 cs <- list()
@@ -142,9 +148,12 @@ addr("na_pairs", c(1, 2, NA, 4, 5, 6, 7), c(2, 1, 3, NA, 6, 5, 8), "pearson")
 # ---- p.adjust -----------------------------------------------------------------------------
 set.seed(303)
 pv <- c(round(runif(15)^3, 6), 0.01, 0.01, NA, 0.04, 1, NA, 0)
-pa <- lapply(c("BH", "BY", "holm", "bonferroni", "hochberg"), function(m) {
+pa <- lapply(c("BH", "BY", "holm", "bonferroni", "hochberg", "hommel"), function(m) {
   list(method = m, adjusted = p.adjust(pv, m), adjusted_n40 = p.adjust(pv, m, n = 40))
 })
+# Hommel on short vectors (n = 2 is Hochberg in R) and with ties
+hommel_small <- lapply(list(c(0.01, 0.04), c(0.03, 0.02, 0.04), c(0.01, 0.01, 0.2, 0.04, 0.5)),
+                       function(p) list(p = p, adjusted = p.adjust(p, "hommel")))
 
 res <- list(
   versions = list(R = R.version.string),
@@ -152,5 +161,5 @@ res <- list(
   kruskal = kw, fisher = fi, chisq = cs,
   chisq_gof = list(x = c(18, 25, 12, 9), stat = unname(gof$statistic), p = gof$p.value,
                    stat_p = unname(gofp$statistic), p_p = gofp$p.value),
-  cor = cr, padjust = list(p = pv, results = pa))
+  cor = cr, padjust = list(p = pv, results = pa, hommel_small = hommel_small))
 writeLines(toJSON(as17(res), auto_unbox = TRUE, matrix = "rowmajor"), out)
