@@ -50,6 +50,13 @@ class CoxExtensions(Options):
     adjusted: str | None = None
 
 
+class CoxModelOptions(CoxExtensions):
+    """All keys of the ``cox`` kind: the endpoint, the baseline covariates and the extensions."""
+
+    endpoint: str = "pfs"
+    covariates: tuple[str, ...] = ()
+
+
 def extended(o: CoxExtensions) -> bool:
     """True when any option beyond endpoint, covariates and efron/breslow ties is set."""
     return bool(o.time_varying or o.robust or o.predict or o.adjusted or o.ties == "exact")
