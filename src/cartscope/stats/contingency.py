@@ -2,8 +2,8 @@
 
 * :func:`fisher_exact` is ``fisher.test``: for 2 x 2 the conditional maximum-likelihood odds
   ratio and its exact (conditional) confidence interval; for larger tables the exact p-value by
-  full enumeration of the tables with the observed margins (R uses the FEXACT network algorithm;
-  enumeration gives the same p but is limited to small tables, see ``max_tables``).
+  a network algorithm over the tables with the observed margins, as R's FEXACT
+  (:mod:`cartscope.stats._fisher_network`).
 * :func:`chi_square` is ``chisq.test`` (Yates' continuity correction for 2 x 2 by default).
 """
 
@@ -18,6 +18,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special, stats
 
+from cartscope.stats._fisher_network import fisher_rxc_network
 from cartscope.stats._validation import check_level
 
 _REL_ERR = 1.0 + 1e-7  # R's tolerance when collecting tables "as or less likely" than observed
@@ -164,59 +165,6 @@ def _fisher_2x2(table: NDArray[np.float64], alternative: str, level: float, or0:
     return FisherResult(p, float(est), float(ci[0]), float(ci[1]), alternative, level, (2, 2))
 
 
-def _fisher_rxc(table: NDArray[np.float64], max_tables: int) -> float:
-    """Exact p by enumerating all tables with the observed margins (column by column)."""
-    rows = table.sum(axis=1).astype(np.int64)
-    cols = table.sum(axis=0).astype(np.int64)
-    total = int(rows.sum())
-    # log P(table) = const - sum(log cell!)
-    const = (special.gammaln(rows + 1).sum() + special.gammaln(cols + 1).sum()
-             - special.gammaln(total + 1))
-    obs_log = const - special.gammaln(table + 1).sum()
-    # Compare on the relative scale as R does: P <= P_obs * (1 + 1e-7).
-    threshold = obs_log + np.log(_REL_ERR)
-    lgam = special.gammaln(np.arange(total + 2, dtype=np.float64))
-    count = 0
-    p_total = 0.0
-    r = rows.size
-
-    def compositions(remaining: NDArray[np.int64], size: int) -> Iterator[NDArray[np.int64]]:
-        """All ways to fill one column of total ``size`` within the remaining row totals."""
-        out = np.zeros(r, dtype=np.int64)
-
-        def rec(i: int, left: int) -> Iterator[NDArray[np.int64]]:
-            if i == r - 1:
-                if left <= remaining[i]:
-                    out[i] = left
-                    yield out
-                return
-            cap_rest = int(remaining[i + 1 :].sum())
-            for v in range(max(0, left - cap_rest), min(int(remaining[i]), left) + 1):
-                out[i] = v
-                yield from rec(i + 1, left - v)
-
-        yield from rec(0, size)
-
-    def walk(j: int, remaining: NDArray[np.int64], acc: float) -> None:
-        nonlocal count, p_total
-        if j == cols.size - 1:
-            count += 1
-            if count > max_tables:
-                raise ValueError(
-                    f"table too large for exact enumeration (more than {max_tables} tables with "
-                    "these margins); use chi_square() or a smaller table"
-                )
-            log_p = const - acc - lgam[remaining + 1].sum()
-            if log_p <= threshold:
-                p_total += float(np.exp(log_p))
-            return
-        for col in compositions(remaining, int(cols[j])):
-            walk(j + 1, remaining - col, acc + lgam[col + 1].sum())
-
-    walk(0, rows.copy(), 0.0)
-    return min(1.0, p_total)
-
-
 def fisher_exact(
     table: ArrayLike,
     alternative: Literal["two-sided", "less", "greater"] = "two-sided",
@@ -238,8 +186,8 @@ def fisher_exact(
     run at a tight tolerance (see the R script beside the tests).
 
     r x c: p = sum of P(T) over tables T with the same margins and
-    P(T) <= P(observed) * (1 + 1e-7), by enumeration; more than ``max_tables`` tables raises
-    ``ValueError``. ``alternative`` other than two-sided applies to 2 x 2 only.
+    P(T) <= P(observed) * (1 + 1e-7), by the network algorithm (Mehta and Patel 1983); more
+    than ``max_tables`` open paths at one stage raises ``ValueError`` (R's ``workspace``). ``alternative`` other than two-sided applies to 2 x 2 only.
     """
     t = _as_table(table)
     lvl = check_level(level)
@@ -255,7 +203,7 @@ def fisher_exact(
         return _fisher_2x2(t, alternative, lvl, float(odds_ratio))
     if alternative != "two-sided":
         raise ValueError("one-sided alternatives apply to 2 x 2 tables only")
-    p = _fisher_rxc(t, int(max_tables))
+    p = fisher_rxc_network(t, int(max_tables))
     return FisherResult(p, np.nan, np.nan, np.nan, alternative, lvl, (int(t.shape[0]), int(t.shape[1])))
 
 
