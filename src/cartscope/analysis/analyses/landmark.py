@@ -86,9 +86,11 @@ def run(rc: RunContext) -> None:
     levels = sorted(set(s.tolist()))
     method = f"landmark at day {lm:g}: Kaplan-Meier ({o.conf_type} CI), log-rank, Cox from the landmark"
     rows = []
+    curves = {}
     for lev in levels:
         m = s == lev
         km = kaplan_meier(t[m], e[m], conf_type=o.conf_type)
+        curves[lev] = km
         lo, hi = km.median_ci
         est = km.survival_at(np.asarray(o.times, float) - lm) if o.times else None
         row = {"endpoint": o.endpoint, "landmark": lm, "status": o.status, "level": lev,
@@ -109,6 +111,7 @@ def run(rc: RunContext) -> None:
     rc.add_table("landmark_km", pd.DataFrame(rows))
     test = {"endpoint": o.endpoint, "landmark": lm, "status": o.status, "n": int(use.sum()),
             "events": int(e.sum())}
+    lr = None
     if len(levels) >= 2:
         lr = logrank(t, e, s)
         test.update(logrank_chisq=lr.statistic, logrank_df=lr.df, logrank_p=lr.p_value)
@@ -134,6 +137,9 @@ def run(rc: RunContext) -> None:
     else:
         rc.note("tests", f"one level of {o.status} among the patients at the landmark: no comparison")
     rc.add_table("landmark_tests", pd.DataFrame([test]))
+    # the curves (time from the landmark) for the report's figure
+    rc.add_object(f"landmark/{rc.id}", {"curves": curves, "logrank": lr, "landmark": lm,
+                                        "status": o.status, "endpoint": o.endpoint})
 
 
 def _simon_makuch(rc: RunContext, o: LandmarkOptions, known: np.ndarray, time: np.ndarray,
@@ -144,6 +150,8 @@ def _simon_makuch(rc: RunContext, o: LandmarkOptions, known: np.ndarray, time: n
     rows = counting_process_table(follow, {"status": change_days(rc, o.simon_makuch, o)})
     curves = simon_makuch(rows["tstart"], rows["tstop"], rows["event"],
                           np.where(rows["status"] == 1, "yes", "no"), conf_type=o.conf_type)
+    rc.add_object(f"simon_makuch/{rc.id}", {"curves": curves, "status": o.simon_makuch,
+                                            "endpoint": o.endpoint})
     for lev, km in curves.items():
         f = km.to_frame()
         f.insert(0, "level", lev)
