@@ -22,6 +22,7 @@ from cartscope.analysis.biomarkers import (
 from cartscope.stats.correlation import correlation
 from cartscope.stats.cox import cox
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
+from cartscope.stats.logistic import logistic
 from cartscope.stats.proportions import proportion_ci
 from cartscope.stats.ranktests import mann_whitney
 from cartscope.stats.roc import roc
@@ -280,7 +281,7 @@ def test_correlation_matrix_uses_core() -> None:
     assert len(cm.to_frame()) == 3 and cm.r.loc["LOWER", "LOWER"] == 1.0
 
 
-def test_multivariable_cox_and_no_logistic() -> None:
+def test_multivariable_cox_and_logistic() -> None:
     x, y, time, event = _panel(seed=12, m=3)
     cov = pd.DataFrame({"age": np.random.default_rng(1).normal(50, 10, len(y))})
     res = multivariable(x[["STRONG", "LOWER"]], (time, event), cov)
@@ -288,8 +289,12 @@ def test_multivariable_cox_and_no_logistic() -> None:
     fit = cox(time[ok], event[ok], pd.concat([x[["STRONG", "LOWER"]], cov], axis=1)[ok].reset_index(drop=True))
     np.testing.assert_allclose(res.fit.coef, fit.coef, rtol=1e-12)
     assert res.n == ok.sum() and len(res.dropped) == (~ok).sum()
-    with pytest.raises(NotImplementedError, match="logistic"):
-        multivariable(x[["STRONG"]], (time, event), model="logistic")
+    # logistic: the 0/1 outcome of the panel, same complete cases as stats.logistic
+    lres = multivariable(x[["STRONG", "LOWER"]], y, cov, model="logistic")
+    lfit = logistic(np.asarray(y, dtype=float)[ok],
+                    pd.concat([x[["STRONG", "LOWER"]], cov], axis=1)[ok].reset_index(drop=True), firth="auto")
+    np.testing.assert_allclose(lres.fit.estimate, lfit.estimate, rtol=1e-12)
+    assert lres.model == "logistic" and lres.n == ok.sum() and list(lres.table["term"])[0] == "(Intercept)"
 
 
 # --------------------------------------------------------------------------------------------

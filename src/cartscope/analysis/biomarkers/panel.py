@@ -3,8 +3,9 @@
 jin2023 reports that its two best markers correlate (MIP3a and Eotaxin, r = 0.430, p = 0.004);
 ``correlation_matrix`` gives r and p for every pair through R's ``cor.test`` semantics
 (:func:`cartscope.stats.correlation`). ``multivariable`` fits the markers together with clinical
-covariates in a Cox model (:func:`cartscope.stats.cox`). Logistic regression is not offered:
-the statistics core has none yet.
+covariates in a Cox model (:func:`cartscope.stats.cox`) for a time-to-event outcome, or in a
+logistic regression (:func:`cartscope.stats.logistic`, Firth's penalised likelihood when the
+outcome is separated) for a binary one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from cartscope.stats.correlation import correlation
 from cartscope.stats.cox import CoxResult, cox
+from cartscope.stats.logistic import LogisticModelError, LogisticResult, logistic
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +90,7 @@ class MultivariableResult:
     """A multivariable model of markers and covariates; ``fit`` is the core result.
 
     ``dropped`` lists the row labels left out for a missing value (complete-case analysis).
+    ``fit`` is a :class:`CoxResult` (``model="cox"``) or a :class:`LogisticResult`.
     """
 
     model: str
@@ -95,7 +98,7 @@ class MultivariableResult:
     n: int
     n_events: int
     dropped: tuple[Any, ...]
-    fit: CoxResult
+    fit: CoxResult | LogisticResult
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -103,28 +106,28 @@ class MultivariableResult:
 
 def multivariable(
     marker_values: pd.DataFrame,
-    outcome_or_time_event: tuple[ArrayLike, ArrayLike] | pd.DataFrame,
+    outcome_or_time_event: tuple[ArrayLike, ArrayLike] | pd.DataFrame | ArrayLike,
     covariates: pd.DataFrame | None = None,
     model: Literal["cox", "logistic"] = "cox",
     level: float = 0.95,
+    firth: bool | Literal["auto"] = "auto",
 ) -> MultivariableResult:
-    """Multivariable Cox model of the markers plus clinical covariates (complete cases).
+    """Multivariable model of the markers plus clinical covariates (complete cases).
 
-    ``outcome_or_time_event`` is ``(time, event)`` or a DataFrame with columns ``time`` and
-    ``event``, aligned row by row with ``marker_values`` (and ``covariates``, whose categorical
-    columns become treatment-coded dummies as in R). Rows with any missing value are dropped
-    and listed in ``dropped``. ``model="logistic"`` is refused: the core has no logistic
-    regression yet.
+    ``model="cox"``: ``outcome_or_time_event`` is ``(time, event)`` or a DataFrame with columns
+    ``time`` and ``event``. ``model="logistic"``: it is the 0/1 outcome per row (a sequence, or
+    a DataFrame with a column ``outcome``); the model is R ``glm(..., family = binomial)``, or
+    Firth's penalised likelihood per ``firth`` ("auto": when the outcome is separated). Rows are
+    aligned with ``marker_values`` (and ``covariates``, whose categorical columns become
+    treatment-coded dummies as in R). Rows with any missing value are dropped and listed in
+    ``dropped``.
     """
-    if model == "logistic":
-        raise NotImplementedError(
-            "logistic regression is not available: cartscope.stats has no logistic model yet; "
-            "use model='cox' with time-to-event data"
-        )
-    if model != "cox":
-        raise ValueError(f"model must be 'cox'; got {model!r}")
+    if model not in ("cox", "logistic"):
+        raise ValueError(f"model must be 'cox' or 'logistic'; got {model!r}")
     if not isinstance(marker_values, pd.DataFrame):
         raise ValueError("marker_values must be a DataFrame with one column per marker")
+    if model == "logistic":
+        return _multivariable_logistic(marker_values, outcome_or_time_event, covariates, level, firth)
     if isinstance(outcome_or_time_event, pd.DataFrame):
         if not {"time", "event"} <= set(outcome_or_time_event.columns):
             raise ValueError("the outcome frame needs columns 'time' and 'event'")
@@ -157,3 +160,39 @@ def multivariable(
     return MultivariableResult(
         model="cox", table=fit.to_frame(), n=fit.n, n_events=fit.n_events, dropped=dropped, fit=fit
     )
+
+
+def _design_frame(marker_values: pd.DataFrame, covariates: pd.DataFrame | None, n: int) -> pd.DataFrame:
+    parts = [marker_values.reset_index(drop=True)]
+    if covariates is not None:
+        if len(covariates) != n:
+            raise ValueError(f"covariates have {len(covariates)} rows but marker_values has {n}")
+        clash = set(covariates.columns) & set(marker_values.columns)
+        if clash:
+            raise ValueError(f"columns in both marker_values and covariates: {sorted(clash)}")
+        parts.append(covariates.reset_index(drop=True))
+    return pd.concat(parts, axis=1)
+
+
+def _multivariable_logistic(
+    marker_values: pd.DataFrame, outcome: Any, covariates: pd.DataFrame | None, level: float,
+    firth: bool | Literal["auto"],
+) -> MultivariableResult:
+    if isinstance(outcome, pd.DataFrame):
+        if "outcome" not in outcome.columns:
+            raise ValueError("the outcome frame needs a column 'outcome'")
+        y = pd.to_numeric(outcome["outcome"].reset_index(drop=True), errors="coerce")
+    else:
+        y = pd.Series(np.asarray(outcome, dtype=np.float64))
+    n = len(marker_values)
+    if len(y) != n:
+        raise ValueError(f"the outcome has {len(y)} rows but marker_values has {n}")
+    design = _design_frame(marker_values, covariates, n)
+    keep = (design.notna().all(axis=1) & y.notna()).to_numpy()
+    dropped = tuple(marker_values.index[~keep])
+    try:
+        fit = logistic(y.to_numpy()[keep], design.loc[keep].reset_index(drop=True), level=level, firth=firth)
+    except LogisticModelError as exc:
+        raise ValueError(str(exc)) from None
+    return MultivariableResult(model="logistic", table=fit.to_frame(), n=fit.n, n_events=fit.n_events,
+                               dropped=dropped, fit=fit)
