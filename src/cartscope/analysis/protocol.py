@@ -185,11 +185,19 @@ def load_protocol(spec: str | Path) -> Protocol:
         text, source = _preset_text(spec), f"{spec}.yaml"
     else:
         path = Path(spec)
-        if not path.is_file():
+        if not path.exists():
             raise ProtocolError(
                 str(spec), [f"no such protocol file; built-in presets are {', '.join(PRESET_PROTOCOLS)}"]
             )
-        text, source = path.read_bytes(), str(path)
+        from cartscope.cohort.input_limits import read_bounded
+        from cartscope.cohort.safe_yaml import DEFAULT_LIMITS
+
+        text, refused = read_bounded(path, str(path), DEFAULT_LIMITS.max_bytes)
+        source = str(path)
+        if text is None:
+            error = ProtocolError(source, [refused.message])
+            error.code = refused.code
+            raise error
     from cartscope.cohort.safe_yaml import YamlError, load_yaml
 
     try:
@@ -197,5 +205,7 @@ def load_protocol(spec: str | Path) -> Protocol:
     except YamlError as exc:
         problem = exc.problem
         where = "" if problem.row is None else f"line {problem.row}: "
-        raise ProtocolError(source, [f"{where}{problem.message}"]) from None
+        error = ProtocolError(source, [f"{where}{problem.message}"])
+        error.code = problem.code  # the bounded loader's problem code (yaml-too-deep, not-utf8, ...)
+        raise error from None
     return parse_protocol(data, source)
