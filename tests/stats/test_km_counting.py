@@ -75,3 +75,10 @@ def test_bad_intervals_are_errors() -> None:
         kaplan_meier_counting([0, 5], [3, 5], [1, 0])
     with pytest.raises(ValueError, match="one value per"):
         simon_makuch([0, 1], [2, 3], [1, 0], ["a"])
+
+
+def test_near_tied_times_are_merged_as_r_timefix() -> None:
+    """0.1 + 0.2 and 0.3 are one time (R aeqSurv), in start and stop alike."""
+    a = kaplan_meier_counting([0.0, 0.0, 0.1 + 0.2], [0.3, 0.1 + 0.2, 1.0], [1, 1, 1])
+    assert a.time.tolist() == [0.3, 1.0]
+    assert a.n_event.tolist() == [2, 1]

@@ -3,7 +3,8 @@
 A row is at risk at t when start < t <= stop. At each distinct stop time t_i of the rows,
 n_i = rows at risk, d_i = rows ending with the event, and the product-limit
 S(t) = prod (1 - d_i / n_i) with Greenwood's variance, exactly as R
-``survfit(Surv(start, stop, event) ~ 1)`` (limits as :mod:`cartscope.stats.km`).
+``survfit(Surv(start, stop, event) ~ 1)`` (limits as :mod:`cartscope.stats.km`; times closer
+than R's ``timefix`` tolerance are merged first, over start and stop together).
 
 Simon-Makuch (Simon and Makuch, Stat Med 1984;3:35-44): when a patient's group changes
 during follow-up (a transplant, a response), each patient contributes to a group's risk
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_1d, as_labels, check_level
 from cartscope.stats.km import CONF_TYPES, KaplanMeier, _confint
 
@@ -36,6 +38,9 @@ def _intervals(start: ArrayLike, stop: ArrayLike, event: ArrayLike) -> tuple[NDA
         raise ValueError("no rows: start, stop and event are empty")
     if not (np.isfinite(t1).all() and np.isfinite(t2).all()):
         raise ValueError("start and stop must be finite numbers")
+    # R's timefix over both columns together (aeqSurv on Surv(start, stop, event))
+    both = merge_near_ties(np.concatenate([t1, t2]))
+    t1, t2 = both[: t1.shape[0]], both[t1.shape[0]:]
     bad = np.flatnonzero(t1 >= t2)
     if bad.size:
         raise ValueError(f"start must be less than stop; first bad row at position {int(bad[0])} "
