@@ -12,15 +12,20 @@ from __future__ import annotations
 
 from cartscope.stats.competing import cumulative_incidence, fine_gray, gray_test
 from cartscope.stats.cox import CoxModelError, cox, cox_zph
+from cartscope.stats.cox_counting import cox_counting
+from cartscope.stats.cox_predict import adjusted_survival, predict_survival
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
 from cartscope.stats.km import kaplan_meier, median_followup
+from cartscope.stats.km_counting import kaplan_meier_counting, simon_makuch
 from cartscope.stats.firth_cox import firth_cox
 from cartscope.stats.logistic import LogisticModelError, logistic
 from cartscope.stats.maxstat import maxstat_test, maxstat_test_binary
 from cartscope.stats.paired import friedman, mcnemar, paired_t, wilcoxon_signed_rank
 from cartscope.stats.proportions import proportion_ci
+from cartscope.stats.rmst import rmst, rmst_compare
 from cartscope.stats.roc import delong_test, roc
 from cartscope.stats.survival import logrank, logrank_trend
+from cartscope.stats.td_roc import td_auc
 from cartscope.stats.tests import (
     adjust_pvalues,
     chi_square,
@@ -36,5 +41,6 @@ __all__ = [
     "kaplan_meier", "kruskal_wallis", "logrank", "logrank_at_cutoffs", "logrank_trend",
     "mann_whitney", "maxstat_test", "maxstat_test_binary", "median_followup", "proportion_ci", "roc",
     "friedman", "mcnemar", "paired_t", "wilcoxon_signed_rank", "LogisticModelError", "logistic",
-    "firth_cox",
+    "firth_cox", "cox_counting", "predict_survival", "adjusted_survival", "kaplan_meier_counting",
+    "simon_makuch", "rmst", "rmst_compare", "td_auc",
 ]
