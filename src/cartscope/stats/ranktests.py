@@ -233,8 +233,22 @@ def _wilcox_p(
     used = np.where(exact, "exact", "normal").astype(object)
     used[empty] = "none"
     cache: dict[tuple[int, int], Any] = {}
-    for j in np.flatnonzero(exact):
-        p[j] = _exact_p(w[j], int(nx[j]), int(ny[j]), alternative, cache)
+    idx = np.flatnonzero(exact)
+    if idx.size:
+        # one null distribution per pair of sample sizes, looked up for all its markers
+        sizes = nx[idx].astype(np.int64) * (int(np.max(ny[idx])) + 1) + ny[idx].astype(np.int64)
+        for key in np.unique(sizes):
+            sel = idx[sizes == key]
+            mm, nn = int(nx[sel[0]]), int(ny[sel[0]])
+            _exact_p(0.0, mm, nn, alternative, cache)
+            lower, upper = cache[(mm, nn)]
+            q = np.rint(w[sel]).astype(np.int64)
+            if alternative == "less":
+                p[sel] = lower[q]
+            elif alternative == "greater":
+                p[sel] = upper[q]
+            else:
+                p[sel] = np.minimum(2.0 * np.where(w[sel] > mm * nn / 2, upper[q], lower[q]), 1.0)
     normal = ~exact & ~empty
     if normal.any():
         n = nx + ny

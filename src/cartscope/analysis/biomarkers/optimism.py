@@ -18,7 +18,10 @@ drawn again), run P on it to get marker j_b, direction d_b and AUC_boot,b; evalu
 corrected AUC = A - O. For a single marker only step 2 is re-run, so the correction measures
 the optimism of choosing the direction; with a strong marker and large n it is close to 0.
 
-Reproducible: the resamples come from ``numpy.random.default_rng(seed)`` only.
+All B replicates of all markers are one vectorised pass
+(:func:`cartscope.analysis.biomarkers.resampling.bootstrap_selection`): every resample of every
+marker is a row of one rank pass with its own labels. Reproducible whatever the chunking or the
+number of Dask workers: replicate b draws from its own generator, seeded from ``seed`` and b.
 """
 
 from __future__ import annotations
@@ -32,10 +35,14 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from cartscope.analysis.biomarkers._inputs import as_marker_matrix, as_outcome
-from cartscope.stats.ranktests import mann_whitney
-from cartscope.stats.roc import roc
-
-_MAX_REDRAWS = 1000
+from cartscope.analysis.biomarkers.resampling import (
+    _passes,
+    as_seed,
+    bootstrap_selection,
+    original_aucs,
+    select,
+)
+from cartscope.stats.ranktests import _wilcox_p
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,17 +85,13 @@ class OptimismResult:
 
 def _select(x: NDArray[np.float64], pos: NDArray[np.bool_], direction: str) -> tuple[int, str, float]:
     """Run the selection procedure P: (marker index, direction, AUC) on these data."""
-    rr = roc(x, pos, direction=direction)
-    auc = np.atleast_1d(np.asarray(rr.auc, dtype=np.float64))
-    dirs = np.atleast_1d(np.asarray(rr.direction))
+    k = _passes(np.ascontiguousarray(x.T), pos, direction)
     if x.shape[1] == 1:
         j = 0
     else:
-        p = np.asarray(mann_whitney(x[pos], x[~pos]).p_value, dtype=np.float64)
-        p = np.where(np.isnan(p), np.inf, p)
-        a = np.where(np.isnan(auc), -np.inf, auc)
-        j = int(np.lexsort((np.arange(p.size), -a, p))[0])
-    return j, str(dirs[j]), float(auc[j])
+        p, _ = _wilcox_p(k["w"], k["ties"], k["n_cases"], k["n_controls"], "two-sided", "auto", True)
+        j = int(select(p[None, :], k["auc"][None, :])[0])
+    return j, "<" if k["lt"][j] else ">", float(k["auc"][j])
 
 
 def optimism_corrected_auc(
@@ -119,23 +122,15 @@ def optimism_corrected_auc(
     n = x.shape[0]
     if pos.sum() < 2 or (~pos).sum() < 2:
         raise ValueError("need at least 2 patients in each outcome class")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    base = as_seed(seed)
 
     j0, d0, apparent = _select(x, pos, direction)
-    opt = np.empty(int(n_boot))
-    chosen: list[str] = []
-    for b in range(int(n_boot)):
-        for _ in range(_MAX_REDRAWS):
-            idx = rng.integers(0, n, size=n)
-            pb = pos[idx]
-            if pb.any() and not pb.all():
-                break
-        else:
-            raise ValueError("could not draw a resample with both outcome classes")
-        jb, db, auc_boot = _select(x[idx], pb, direction)
-        auc_orig = float(roc(x[:, jb], pos, direction=db).auc)
-        opt[b] = auc_boot - auc_orig
-        chosen.append(names[jb])
+    boot = bootstrap_selection(x, pos, direction, int(n_boot), base)
+    auc_lt, auc_gt = original_aucs(x, pos)
+    jb = boot["marker"]
+    auc_orig = np.where(boot["lt"], auc_lt[jb], auc_gt[jb])
+    opt = boot["auc_boot"] - auc_orig
+    chosen = [names[j] for j in jb]
     mean_opt = float(opt.mean())
     return OptimismResult(
         apparent_auc=apparent,
@@ -146,7 +141,7 @@ def optimism_corrected_auc(
         n_boot=int(n_boot),
         n=n,
         n_markers=x.shape[1],
-        seed=None if isinstance(seed, np.random.Generator) else int(seed),
+        seed=base,
         replicate_optimism=opt,
         replicate_marker=tuple(chosen),
     )
