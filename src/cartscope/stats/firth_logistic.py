@@ -85,8 +85,8 @@ def firth_fit(
             chol = linalg.cho_factor(info, check_finite=False)
         except (linalg.LinAlgError, ValueError):
             return FirthFit(beta, loglik, pen, False, it)
-        xi = linalg.cho_solve(chol, x.T, check_finite=False)  # I^-1 X'
-        h = w * np.einsum("ij,ji->i", x, xi)
+        inv = linalg.cho_solve(chol, np.eye(p), check_finite=False)  # I^-1 (p x p)
+        h = w * np.einsum("ij,ij->i", x @ inv, x)  # diag of W^1/2 X I^-1 X' W^1/2
         score = x.T @ (y - prob + h * (0.5 - prob))
         step = np.zeros(p)
         sub = info[np.ix_(free, free)]
