@@ -59,17 +59,28 @@ def test_each_manifestation_at_and_beyond_its_threshold(analyte: str, edge: floa
 def test_onset_must_be_on_or_after_the_crs_peak() -> None:
     tox = pd.DataFrame([{"patient_id": p, "day": d, "temperature_c": 39.0, "hypotension": d == 5}
                         for p in ("early", "late") for d in (3, 4, 5)])
-    rows = patient("early", 5000.0, day=4, extra=[lab("early", 8, "ldh", 400.0)])
+    tox = pd.concat([tox, tox[tox["patient_id"] == "early"].assign(patient_id="peak")])
+    rows = patient("peak", 5000.0, day=5, extra=[lab("peak", 8, "ldh", 400.0)])  # on the peak day: not resolving
+    rows += patient("early", 5000.0, day=4, extra=[lab("early", 8, "ldh", 400.0)])
     rows += patient("late", 5000.0, day=6, extra=[lab("late", 8, "ldh", 400.0)])
     g = run(rows, toxicity_daily=tox)
     assert g.loc["early", "crs_peak_day"] == 5
-    assert not g.loc["early", "iec_hs"]
+    assert not g.loc["early", "iec_hs"] and not g.loc["peak", "iec_hs"]
     assert g.loc["late", "iec_hs"] and g.loc["late", "onset_day"] == 6
 
 
-def test_manifestation_before_onset_does_not_count() -> None:
-    g = run(patient("p", 5000.0, day=10, extra=[lab("p", 9, "ldh", 900.0)]))
-    assert not g.loc["p", "iec_hs"]
+def test_manifestation_before_onset_or_after_14_days_does_not_count() -> None:
+    g = run(patient("p", 5000.0, day=10, extra=[lab("p", 9, "ldh", 900.0)])
+            + patient("q", 5000.0, day=10, extra=[lab("q", 25, "ldh", 900.0)])
+            + patient("r", 5000.0, day=10, extra=[lab("r", 24, "ldh", 900.0)]))
+    assert not g.loc["p", "iec_hs"] and not g.loc["q", "iec_hs"] and g.loc["r", "iec_hs"]
+
+
+def test_cytopenia_must_worsen_after_onset() -> None:
+    steady = patient("s", 5000.0, extra=[lab("s", 5, "anc", 300.0), lab("s", 12, "anc", 300.0)])
+    worse = patient("w", 5000.0, extra=[lab("w", 5, "anc", 800.0), lab("w", 12, "anc", 300.0)])
+    g = run(steady + worse)
+    assert not g.loc["s", "iec_hs"] and g.loc["w", "iec_hs"]
 
 
 def test_grade_ladder() -> None:

@@ -36,7 +36,7 @@ def lab_values(labs: pd.DataFrame | None, analyte: str) -> pd.DataFrame:
         raise ValueError(f"unknown analyte {analyte!r}")
     names = labs["analyte"].astype(object)
     canon = names.map(lambda a: canonical_analyte(a) if isinstance(a, str) else None)
-    keep = (canon == analyte).to_numpy(dtype=bool)
+    keep = np.array(canon == analyte, dtype=bool)
     if "role" in labs.columns:
         role = labs["role"].astype("string").str.strip().str.lower()
         keep &= ~(role == "healthy_donor").fillna(False).to_numpy(dtype=bool)

@@ -9,13 +9,15 @@ the criteria below are the published tables as recalled and are protocol default
 
 - key features (both required): ferritin > 2 x ULN, or > 2 x the baseline at infusion when
   that baseline is already above the ULN ("and/or rapidly rising" is a clinical judgement and
-  is not graded); onset with resolving CRS or after CRS resolution, taken here as on or after
-  the last day of the patient's peak daily CRS grade (a patient without CRS meets the timing
+  is not graded); onset with resolving CRS or after CRS resolution, taken here as after the
+  last day of the patient's peak daily CRS grade (a patient without CRS meets the timing
   criterion, and the output says so);
-- at least one common manifestation on or after that day (inside ``window``): AST or ALT
+- at least one common manifestation from the onset day to ``manifestation_days`` (14) after it
+  (a project convention for "progression or new onset"): AST or ALT
   > 5 x ULN (> 5 x baseline when the baseline is above the ULN); fibrinogen < 1.5 g/L
   (150 mg/dL); new or worsening cytopenia (here: CTCAE v5 grade >= 3 neutropenia or
-  thrombocytopenia, or a grade above the baseline grade, via :mod:`cartscope.clinical.ctcae`);
+  thrombocytopenia that is worse than the last grade before onset, via
+  :mod:`cartscope.clinical.ctcae`, so the cytopenia of lymphodepletion alone does not count);
   LDH > ULN. Haemophagocytosis in marrow or tissue is not a cohort column and is not assessed;
   hypertriglyceridaemia (fasting > 265 mg/dL = 2.99 mmol/L) is reported but not required.
 
@@ -68,6 +70,7 @@ class IecHsRules:
     cytopenia_grade: int = 3
     triglycerides_above_mmol_l: float = 2.99
     min_manifestations: int = 1
+    manifestation_days: float = 14.0
     directed_agents: tuple[str, ...] = ("ruxolitinib", "emapalumab", "etoposide")
     coagulopathy_agents: tuple[str, ...] = ("plasma", "ffp", "cryo", "fibrinogen")
 
@@ -106,9 +109,12 @@ def _uln(labs: pd.DataFrame, analyte: str, default: float) -> pd.Series:
     return u.groupby(part["patient_id"].astype(str)).first().dropna()
 
 
-def _first_day(frame: pd.DataFrame, mask: np.ndarray, start: pd.Series) -> pd.Series:
+def _first_day(frame: pd.DataFrame, mask: np.ndarray, start: pd.Series, strict: pd.Series) -> pd.Series:
     f = frame[mask]
-    f = f[f["day"] >= f["patient_id"].map(start).to_numpy(dtype=float)]
+    s0 = f["patient_id"].map(start).to_numpy(dtype=float)
+    gt = f["patient_id"].map(strict).fillna(False).to_numpy(dtype=bool)
+    d = f["day"].to_numpy(dtype=float)
+    f = f[np.where(gt, d > s0, d >= s0)]
     return f.groupby("patient_id")["day"].min()
 
 
@@ -124,7 +130,7 @@ def identify_iec_hs(
 
     ``toxicity_daily`` gives the CRS course (timing criterion) and vasopressors / ventilation
     (grade 4); ``events`` the directed therapy, transfusions, ICU admissions and deaths.
-    Onset = the first day in ``window`` on or after the CRS peak with ferritin above its
+    Onset = the first day in ``window`` after the CRS peak with ferritin above its
     reference; a patient without ferritin in the window gets NA and a reason.
     """
     from cartscope.clinical.crs import grade_crs_daily
@@ -156,7 +162,7 @@ def identify_iec_hs(
     ref = pd.Series(np.where(base > uln, base, uln), index=idx)
     fw = fer[(fer["day"] >= lo) & (fer["day"] <= hi)]
     high = fw["value"].to_numpy() > rules.ferritin_multiple * fw["patient_id"].map(ref).to_numpy(dtype=float)
-    onset = _first_day(fw, high, start).reindex(idx)
+    onset = _first_day(fw, high, start, crs_peak.notna()).reindex(idx)
     peak_fer = fw.groupby("patient_id")["value"].max().reindex(idx)
 
     after = onset.fillna(np.inf)
@@ -164,7 +170,9 @@ def identify_iec_hs(
 
     def window_after(frame: pd.DataFrame) -> pd.DataFrame:
         f = frame[(frame["day"] <= hi)]
-        return f[f["day"] >= f["patient_id"].map(after).to_numpy(dtype=float)]
+        start_day = f["patient_id"].map(after).to_numpy(dtype=float)
+        day = f["day"].to_numpy(dtype=float)
+        return f[(day >= start_day) & (day <= start_day + rules.manifestation_days)]
 
     # transaminases
     trans = pd.Series(False, index=idx)
@@ -193,9 +201,10 @@ def identify_iec_hs(
         lln = np.full(len(v), DEFAULT_REFERENCE_RANGES[ctc][0])
         g, _, _ = grade_values(ctc, v["value"].to_numpy(), lln=lln, uln=nan, baseline=nan)
         v = v.assign(grade=np.nan_to_num(g, nan=0.0))
-        bg = v[v["day"] <= 0].groupby("patient_id")["grade"].last().reindex(idx).fillna(0.0)
+        before = v[v["day"] < v["patient_id"].map(after).to_numpy(dtype=float)]
+        bg = before.groupby("patient_id")["grade"].last().reindex(idx).fillna(0.0)
         w = window_after(v)
-        worse = (w["grade"].to_numpy() >= rules.cytopenia_grade) | \
+        worse = (w["grade"].to_numpy() >= rules.cytopenia_grade) & \
             (w["grade"].to_numpy() > w["patient_id"].map(bg).to_numpy(dtype=float))
         cyto |= pd.Series(worse).groupby(w["patient_id"].to_numpy()).any().reindex(idx).fillna(False).astype(bool)
     found["cytopenia"] = cyto
