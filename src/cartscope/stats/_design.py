@@ -5,7 +5,8 @@ object columns, or any column named in ``factors``) become treatment contrasts w
 level as reference (R's ``contr.treatment``), one 0/1 column per other level, named as R names
 them: column name followed by the level (``sexM``). Levels of a pandas Categorical keep their
 declared order (unused ones dropped); other columns use their sorted distinct values, as R's
-``factor()`` does; ``reference`` moves a chosen level first (R's ``relevel``). A boolean
+``factor()`` does (strings in code-point order, which is R's order in the C locale; in other
+locales R may collate case-insensitively - pass ``reference`` or a Categorical to fix it); ``reference`` moves a chosen level first (R's ``relevel``). A boolean
 column is one column named ``<name>TRUE`` (R's coding of a logical). All columns made from one
 input column form one *term*, tested jointly.
 """
