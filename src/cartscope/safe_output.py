@@ -57,9 +57,10 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[col]
         if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
             continue
-        if not series.map(is_dangerous, na_action="ignore").fillna(False).astype(bool).any():
+        cells = series.astype(object).tolist()
+        if not any(is_dangerous(v) for v in cells):
             continue
-        inert = series.astype(object).map(neutralise, na_action="ignore")
+        inert = pd.Series([neutralise(v) for v in cells], index=series.index, dtype=object)
         keep = not isinstance(series.dtype, pd.CategoricalDtype)  # new labels are not categories
         out[col] = inert.astype(series.dtype) if keep else inert
     out.columns = [neutralise(c) for c in out.columns]

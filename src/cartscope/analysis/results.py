@@ -137,17 +137,25 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_results(results: Results, out_dir: Path | str) -> Path:
     """Write ``tables/<name>.csv|.parquet``, ``endpoints.csv|.parquet``, ``exclusions.csv`` and
-    ``results.json`` under ``out_dir`` (created); returns the folder."""
+    ``results.json`` under ``out_dir`` (created); returns the folder.
+
+    Folders are created ``0700`` and files ``0600`` (patient-level data, whatever the umask);
+    CSV text cells that a spreadsheet would run as a formula are neutralised
+    (:mod:`cartscope.safe_output`); Parquet and JSON keep the values as they are."""
+    from cartscope.safe_output import make_private, neutralise_frame, private_dir
+
     out = Path(out_dir)
     tables_dir = out / "tables"
-    tables_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(tables_dir)
     for name, frame in sorted(results.tables.items()):
         tidy = _tidy(frame)
-        tidy.to_csv(tables_dir / f"{name}.csv", index=False, lineterminator="\n", float_format="%.12g")
+        neutralise_frame(tidy).to_csv(tables_dir / f"{name}.csv", index=False, lineterminator="\n",
+                                      float_format="%.12g")
         tidy.to_parquet(tables_dir / f"{name}.parquet", index=False)
     ep = _tidy(results.endpoints)
-    ep.to_csv(out / "endpoints.csv", index=False, lineterminator="\n", float_format="%.12g")
+    neutralise_frame(ep).to_csv(out / "endpoints.csv", index=False, lineterminator="\n", float_format="%.12g")
     ep.to_parquet(out / "endpoints.parquet", index=False)
-    _tidy(results.exclusions).to_csv(out / "exclusions.csv", index=False, lineterminator="\n")
+    neutralise_frame(_tidy(results.exclusions)).to_csv(out / "exclusions.csv", index=False, lineterminator="\n")
     (out / "results.json").write_text(results_json(results), encoding="utf-8")
+    make_private(out)
     return out

@@ -30,6 +30,7 @@ import pandas as pd
 from cartscope.cohort.checks_columns import STR_DTYPE
 from cartscope.cohort.model import Cohort, UnitConversion
 from cartscope.cohort.schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, ColumnKind, TableSchema
+from cartscope.safe_output import owner_only, private_file
 
 STORE_VERSION = 1
 """Version of the database layout (tables and columns of the store itself)."""
@@ -110,7 +111,9 @@ def store_cohort(cohort: Cohort, db: Path | str, *, study: str, source: str | No
     fingerprint = data_hash(cohort)
     rows = {name: len(cohort.table(name)) for name in TABLE_ORDER if name in cohort.present}
     try:
-        with closing(duckdb.connect(str(db))) as con:
+        with owner_only(), closing(duckdb.connect(str(db))) as con:  # the store and its WAL: owner only
+            if db.exists():
+                private_file(db)
             con.execute("BEGIN TRANSACTION")
             try:
                 _ensure_layout(con)
@@ -138,9 +141,21 @@ def store_cohort(cohort: Cohort, db: Path | str, *, study: str, source: str | No
     return ImportReport(study, snapshot, "created", fingerprint, rows, str(db))
 
 
+SNAPSHOT_COLUMNS = ("study", "snapshot", "data_hash", "imported_at", "source", "schema_version", "n_patients")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0] > 0
+
+
 def list_snapshots(db: Path | str) -> pd.DataFrame:
-    """One row per stored snapshot: study, snapshot, data hash, import time, source, row counts."""
+    """One row per stored snapshot: study, snapshot, data hash, import time, source, row counts.
+
+    A store whose first import never committed (the process was killed) has no snapshots.
+    """
     with closing(duckdb.connect(str(db), read_only=True)) as con:
+        if not _has_table(con, "snapshots"):
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in SNAPSHOT_COLUMNS})
         return con.execute(
             "SELECT study, snapshot, data_hash, imported_at, source, schema_version, n_patients "
             "FROM snapshots ORDER BY study, snapshot"
@@ -154,6 +169,8 @@ def load_snapshot(db: Path | str, study: str, snapshot: int | None = None) -> Co
     ``day``, the same dtypes), so :func:`data_hash` of the two is the same.
     """
     with closing(duckdb.connect(str(db), read_only=True)) as con:
+        if not _has_table(con, "snapshots"):
+            raise KeyError(f"no study {study!r} in {db}")
         if snapshot is None:
             found = con.execute("SELECT max(snapshot) FROM snapshots WHERE study = ?", [study]).fetchone()
             if found is None or found[0] is None:
@@ -370,6 +387,4 @@ def _read_table(con: duckdb.DuckDBPyConnection, schema: TableSchema, study: str,
 
 
 def _has_column_types(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshot_columns'"
-    ).fetchone()[0] > 0
+    return _has_table(con, "snapshot_columns")

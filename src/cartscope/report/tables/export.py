@@ -54,8 +54,12 @@ def export_table(
 
 
 def write_csv(table: Table, path: Path, caption: str | None = None) -> None:
-    """The display grid as CSV (caption and footnotes are not data and are left out)."""
-    table.display.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    """The display grid as CSV (caption and footnotes are not data and are left out); text a
+    spreadsheet would run as a formula is neutralised (:mod:`cartscope.safe_output`)."""
+    from cartscope.safe_output import neutralise_frame, private_file
+
+    neutralise_frame(table.display).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    private_file(path)
 
 
 def write_xlsx(table: Table, path: Path, caption: str | None = None) -> None:
@@ -64,34 +68,44 @@ def write_xlsx(table: Table, path: Path, caption: str | None = None) -> None:
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
+    from cartscope.safe_output import neutralise, private_file
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Table"
     header = [str(c) for c in table.display.columns]
-    ws.cell(row=1, column=1, value=caption or table.title).font = Font(bold=True, size=12)
+    title = ws.cell(row=1, column=1, value=neutralise(caption or table.title))
+    title.data_type = "s"
+    title.font = Font(bold=True, size=12)
     rule = Side(style="thin")
     for j, name in enumerate(header, start=1):
-        cell = ws.cell(row=2, column=j, value=name)
+        cell = ws.cell(row=2, column=j, value=neutralise(name))
+        cell.data_type = "s"  # a string, never a formula
         cell.font = Font(bold=True)
         cell.border = Border(top=rule, bottom=rule)
         cell.alignment = Alignment(horizontal="left" if j == 1 else "center", wrap_text=True)
     values = table.display.to_numpy(dtype=object)
     for i, row in enumerate(values, start=3):
         for j, text in enumerate(row, start=1):
-            cell = ws.cell(row=i, column=j, value=str(text) if text != "" else None)
+            cell = ws.cell(row=i, column=j, value=neutralise(str(text)) if text != "" else None)
+            if cell.value is not None:
+                cell.data_type = "s"
             if j > 1:
                 cell.alignment = Alignment(horizontal="center")
     last = 2 + len(values)
     for j in range(1, len(header) + 1):
         ws.cell(row=last, column=j).border = Border(bottom=rule)
     for k, note in enumerate(table.footnotes, start=last + 2):
-        ws.cell(row=k, column=1, value=note).font = Font(italic=True, size=9)
+        foot = ws.cell(row=k, column=1, value=neutralise(note))
+        foot.data_type = "s"
+        foot.font = Font(italic=True, size=9)
     for j, name in enumerate(header, start=1):
         texts = [name, *(str(v) for v in values[:, j - 1])] if len(values) else [name]
         width = min(60, max(len(t) for t in texts) + 2)
         ws.column_dimensions[get_column_letter(j)].width = max(8, width)
     ws.freeze_panes = "A3"
     wb.save(path)
+    private_file(path)
 
 
 def write_docx(table: Table, path: Path, caption: str | None = None) -> None:
@@ -121,17 +135,20 @@ def write_docx(table: Table, path: Path, caption: str | None = None) -> None:
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
+    from cartscope.safe_output import neutralise, private_file
+
     for j, name in enumerate(header):
-        _set_cell(head_row.cells[j], name, bold=True)
+        _set_cell(head_row.cells[j], neutralise(name), bold=True)
     for i, row in enumerate(values, start=1):
         cells = grid.rows[i].cells
         for j, text in enumerate(row):
-            _set_cell(cells[j], str(text), bold=False)
+            _set_cell(cells[j], neutralise(str(text)), bold=False)
     for note in table.footnotes:
         p = doc.add_paragraph()
         r = p.add_run(note)
         r.font.size = Pt(8)
     doc.save(path)
+    private_file(path)
 
 
 def _set_cell(cell: Any, text: str, *, bold: bool) -> None:
