@@ -1,4 +1,9 @@
-"""Study protocols: the YAML file that says how a cohort is analysed, validated by a schema.
+"""Study protocols: the old section form of a protocol, kept for migration and for readers of
+its fields, and the entry points that read any protocol as an analysis plan.
+
+``load_protocol`` / ``parse_protocol`` return a :class:`cartscope.analysis.plan.Plan` (the
+language of docs/protocol.md); a file in the old form below is migrated with a note.
+The old form:
 
 A protocol names the index infusion and the endpoint rules (which events count, how HSCT, new
 therapy and loss to follow-up are handled, the early-relapse window), the subgroups, the
@@ -17,8 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -160,8 +163,9 @@ def _format(error: dict[str, Any]) -> str:
     return f"{where}: {error['msg']} (got {excerpt(error.get('input'))})"
 
 
-def parse_protocol(data: Any, source: str = "<protocol>") -> Protocol:
-    """Validate a mapping (parsed YAML) into a :class:`Protocol`, or raise :class:`ProtocolError`."""
+def parse_section_protocol(data: Any, source: str = "<protocol>") -> Protocol:
+    """Validate a mapping in the old section form into a :class:`Protocol`, or raise
+    :class:`ProtocolError` (the migration to a plan reads protocols through this)."""
     if not isinstance(data, dict):
         raise ProtocolError(source, ["a protocol must be a mapping of keys to values"])
     try:
@@ -174,38 +178,19 @@ def parse_protocol(data: Any, source: str = "<protocol>") -> Protocol:
     return protocol
 
 
-@cache
-def _preset_text(name: str) -> str:
-    return resources.files("cartscope.analysis").joinpath("protocols", f"{name}.yaml").read_text("utf-8")
+def parse_protocol(data: Any, source: str = "<protocol>"):
+    """A mapping or YAML text as an analysis :class:`~cartscope.analysis.plan.Plan` (an old
+    section-form protocol is migrated); raises :class:`ProtocolError` (a ``PlanError``) with
+    every problem. Names are checked against a cohort by ``plan.check.check_plan``."""
+    from cartscope.analysis.plan.check import read_plan
+
+    plan, _ = read_plan(data, source)
+    return plan
 
 
-def load_protocol(spec: str | Path) -> Protocol:
-    """A built-in preset protocol by name (``jin2023``, ``li2023``, ``lu2021``) or a YAML file."""
-    if isinstance(spec, str) and spec in PRESET_PROTOCOLS:
-        text, source = _preset_text(spec), f"{spec}.yaml"
-    else:
-        path = Path(spec)
-        if not path.exists():
-            raise ProtocolError(
-                str(spec), [f"no such protocol file; built-in presets are {', '.join(PRESET_PROTOCOLS)}"]
-            )
-        from cartscope.cohort.input_limits import read_bounded
-        from cartscope.cohort.safe_yaml import DEFAULT_LIMITS
+def load_protocol(spec: str | Path):
+    """A built-in preset plan by name (``jin2023``, ``li2023``, ``lu2021``) or a YAML file, as a
+    :class:`~cartscope.analysis.plan.Plan`; raises :class:`ProtocolError`."""
+    from cartscope.analysis.plan.check import load_plan
 
-        text, refused = read_bounded(path, str(path), DEFAULT_LIMITS.max_bytes)
-        source = str(path)
-        if text is None:
-            error = ProtocolError(source, [refused.message])
-            error.code = refused.code
-            raise error
-    from cartscope.cohort.safe_yaml import YamlError, load_yaml
-
-    try:
-        data = load_yaml(text, source)
-    except YamlError as exc:
-        problem = exc.problem
-        where = "" if problem.row is None else f"line {problem.row}: "
-        error = ProtocolError(source, [f"{where}{problem.message}"])
-        error.code = problem.code  # the bounded loader's problem code (yaml-too-deep, not-utf8, ...)
-        raise error from None
-    return parse_protocol(data, source)
+    return load_plan(spec)

@@ -19,12 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cartscope.analysis.plan.ard import empty_ard
 from cartscope.analysis.protocol import Protocol
 
 FLOAT_DIGITS = 12
 """Significant digits of every float written to ``results.json``."""
 
 EXCLUSION_COLUMNS = ("analysis", "patient_id", "reason")
+STATUS_COLUMNS = ("analysis", "kind", "section", "population", "status", "reason")
+"""Columns of :attr:`Results.status`: one row per analysis of the plan, ran or skipped and why."""
 
 OBJECT_KEYS: dict[str, str] = {
     "km/<endpoint>/all": "KaplanMeier of the whole analysis set",
@@ -56,7 +59,11 @@ class Results:
     - ``tables``: tidy result tables by stable name; ``objects``: stats result objects by the
       keys of :data:`OBJECT_KEYS`; ``key_numbers``: flat name -> number (or text) summary;
     - ``exclusions``: analysis, patient_id, reason for every patient left out of an analysis;
-    - ``sections``: sections that ran; ``skipped``: section -> why it did not run.
+    - ``sections``: report sections with an analysis that ran; ``skipped``: why something did
+      not run, keyed ``<section>``, ``<section>:<analysis id>`` or ``<section>:<id>:<part>``;
+    - ``plan``: the analysis plan that ran (``protocol`` is its section-form view);
+    - ``ard``: the analysis-results dataset (:mod:`cartscope.analysis.plan.ard`);
+    - ``status``: one row per analysis (:data:`STATUS_COLUMNS`), ran or skipped with the reason.
     """
 
     protocol: Protocol
@@ -69,6 +76,9 @@ class Results:
     sections: tuple[str, ...]
     skipped: dict[str, str]
     key_numbers: dict[str, Any] = field(default_factory=dict)
+    plan: Any = None
+    ard: pd.DataFrame = field(default_factory=empty_ard)
+    status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STATUS_COLUMNS)))
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
@@ -119,6 +129,9 @@ def results_json(results: Results) -> str:
             "patients": int(results.exclusions["patient_id"].nunique()) if len(results.exclusions) else 0,
         },
         "key_numbers": results.key_numbers,
+        "plan": results.plan.model_dump(mode="json") if results.plan is not None else None,
+        "analyses": results.status.to_dict(orient="records"),
+        "ard": {"rows": len(results.ard)},
     }
     return json.dumps(_clean(doc), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 

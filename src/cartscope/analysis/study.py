@@ -1,11 +1,13 @@
-"""Run a study protocol over a cohort: one call, one :class:`~cartscope.analysis.results.Results`.
+"""Run an analysis plan over a cohort: one call, one :class:`~cartscope.analysis.results.Results`.
 
-:func:`run_study` derives the endpoints under the protocol's rules, adds the grouping columns
+:func:`run_study` derives the endpoints under the plan's rules, adds the grouping columns
 the analyses split by (disease group, cohort role, ASTCT CRS grade and its high/low group,
-pre-infusion B-ALL disease burden), then runs each section the protocol lists. A section whose
-data is missing (e.g. no ``toxicity_daily`` table) is skipped with the reason, never guessed.
-Every number comes from :mod:`cartscope.stats`, :mod:`cartscope.clinical` or the biomarker
-layer; this module only selects patients, records who was left out and why, and names tables.
+pre-infusion B-ALL disease burden), then runs each analysis of the plan through its kind
+(:mod:`cartscope.analysis.plan`). An analysis whose data is missing (e.g. no
+``toxicity_daily`` table) is skipped with the reason, printed and recorded, never guessed; the
+``exclusions`` analyses run last. Every number comes from :mod:`cartscope.stats`,
+:mod:`cartscope.clinical` or the biomarker layer; this module only selects patients, records
+who was left out and why, and assembles the results.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from cartscope.analysis.analyses import SECTIONS
-from cartscope.analysis.analyses._context import StudyContext, rebase
+from cartscope.analysis.analyses._context import rebase
+from cartscope.analysis.plan import AnalysisSkipped, Plan, RunContext, StudyRun, ard_frame, kinds
 from cartscope.analysis.protocol import Protocol
-from cartscope.analysis.results import EXCLUSION_COLUMNS, Results
+from cartscope.analysis.results import EXCLUSION_COLUMNS, STATUS_COLUMNS, Results
 from cartscope.clinical.crs import grade_crs
 from cartscope.clinical.endpoints import derive_endpoints
 from cartscope.clinical.scores import disease_burden
@@ -65,8 +67,8 @@ def _burden(cohort: Cohort, ep: pd.DataFrame) -> pd.Series:
     return out.where(out.notna(), None)
 
 
-def study_endpoints(cohort: Cohort, protocol: Protocol) -> pd.DataFrame:
-    """:func:`derive_endpoints` under the protocol's rules plus the grouping columns:
+def study_endpoints(cohort: Cohort, protocol: Plan | Protocol) -> pd.DataFrame:
+    """:func:`derive_endpoints` under the plan's rules plus the grouping columns:
     ``disease``, ``cohort_role``, ``crs_grade`` / ``crs_group`` ("0-<k-1>" vs "<k>-5" with
     k = ``protocol.crs_high_grade``; CRS graded on days from the index infusion) and
     ``disease_burden`` (B-ALL)."""
@@ -92,53 +94,103 @@ def study_endpoints(cohort: Cohort, protocol: Protocol) -> pd.DataFrame:
     return ep
 
 
-def run_study(cohort: Cohort, protocol: Protocol, *, progress: Progress | None = None) -> Results:
-    """Run every section of ``protocol`` over ``cohort`` (see the module docstring).
+def as_plan(protocol: Plan | Protocol) -> Plan:
+    """A plan, migrating an old section-form :class:`Protocol`."""
+    if isinstance(protocol, Plan):
+        return protocol
+    from cartscope.analysis.plan.check import read_plan
+    from cartscope.analysis.plan.migrate import migrate
 
-    ``progress(label, fraction)`` is called before each step and with 1.0 at the end.
+    plan, _ = read_plan(migrate(protocol), f"{protocol.name}.yaml")
+    return plan
+
+
+def run_study(cohort: Cohort, protocol: Plan | Protocol, *, progress: Progress | None = None) -> Results:
+    """Run every analysis of the plan ``protocol`` over ``cohort`` (see the module docstring).
+
+    Names are not checked here: call :func:`cartscope.analysis.plan.check.check_plan` first
+    (the command line and the web app do). ``progress(label, fraction)`` is called before each
+    analysis and with 1.0 at the end.
     """
+    plan = as_plan(protocol)
+    reg = kinds()
     report = progress or (lambda label, fraction: None)
-    steps = [s for s in protocol.sections if s != "exclusions"]
-    total = len(steps) + 2
+    order = [a for a in plan.analyses if a.kind != "exclusions"] + [a for a in plan.analyses if a.kind == "exclusions"]
+    total = len(order) + 1
     report("endpoints", 0.0)
-    ep = study_endpoints(cohort, protocol)
-    ctx = StudyContext(cohort=cohort, protocol=protocol, endpoints=ep)
-    no_index = ep["index_day"].isna()
-    ctx.exclude("endpoints", ctx.ids(no_index), ep.loc[no_index, "reason"].tolist())
-
-    ran: list[str] = []
-    skipped: dict[str, str] = {}
-    for i, section in enumerate(steps, start=1):
-        report(section, i / total)
-        analysis = SECTIONS[section]
-        why = analysis.needs(ctx)
+    ep = study_endpoints(cohort, plan)
+    study = StudyRun(cohort=cohort, plan=plan, endpoints=ep)
+    no_index = ep["index_day"].isna().to_numpy()
+    for pid, why in zip(ep.loc[no_index, "patient_id"], ep.loc[no_index, "reason"]):
+        study.exclusion_rows.append(("endpoints", str(pid), str(why) if why else "not stated"))
+    status = []
+    for i, spec in enumerate(order, start=1):
+        report(spec.id, i / total)
+        kind = reg[spec.kind]
+        options = kind.options.model_validate(spec.options)
+        rc = RunContext(study, spec, kind, options)
+        why = kind.needs(rc)
+        if not why and spec.population is not None and rc.endpoints.empty:
+            why = f"population {spec.population!r} has no patients"
+        if not why:
+            try:
+                kind.run(rc)
+            except AnalysisSkipped as exc:
+                why = str(exc)
         if why:
-            skipped[section] = why
-            continue
-        analysis.run(ctx)
-        ran.append(section)
-    skipped.update(ctx.notes)
-
-    report("exclusions", (total - 1) / total)
-    exclusions = pd.DataFrame(ctx.exclusion_rows, columns=list(EXCLUSION_COLUMNS))
+            study.skipped[spec.id] = why
+        else:
+            study.ran.append(spec.id)
+        status.append({"analysis": spec.id, "kind": spec.kind, "section": kind.section,
+                       "population": spec.population or "", "status": "skipped" if why else "ran", "reason": why})
+    study.key_numbers["patients"] = len(ep)
+    exclusions = pd.DataFrame(study.exclusion_rows, columns=list(EXCLUSION_COLUMNS))
     exclusions = exclusions.drop_duplicates().sort_values(list(EXCLUSION_COLUMNS), kind="mergesort")
     exclusions = exclusions.reset_index(drop=True)
-    if "exclusions" in protocol.sections:
-        flow = exclusions.groupby(["analysis", "reason"], sort=True).size().rename("patients").reset_index()
-        ctx.add_table("exclusion_flow", flow)
-        ran.append("exclusions")
-    ctx.key("patients", len(ep))
+    status_frame = pd.DataFrame(status, columns=list(STATUS_COLUMNS))
+    status_frame = status_frame.set_index("analysis").loc[[a.id for a in plan.analyses]].reset_index()
+    tables = {name: pd.concat(parts, ignore_index=True) for name, parts in sorted(study.tables.items())}
+    sections, skipped = _section_status(status_frame, study.notes)
     result = Results(
-        protocol=protocol,
+        protocol=plan.legacy,
         data_hash=data_hash(cohort),
         versions=versions(),
         endpoints=ep,
-        tables=dict(sorted(ctx.tables.items())),
-        objects=dict(ctx.objects),
+        tables=tables,
+        objects=dict(study.objects),
         exclusions=exclusions,
-        sections=tuple(ran),
-        skipped=dict(sorted(skipped.items())),
-        key_numbers=dict(sorted(ctx.key_numbers.items())),
+        sections=sections,
+        skipped=skipped,
+        key_numbers=dict(sorted(study.key_numbers.items())),
+        plan=plan,
+        ard=ard_frame(study.ard_rows),
+        status=status_frame,
     )
     report("done", 1.0)
     return result
+
+
+def _section_status(status: pd.DataFrame, notes: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Report sections that ran, and the skips keyed as the report reads them: ``<section>`` when
+    none of its analyses ran, ``<section>:<id>`` for a skipped analysis beside others that ran,
+    ``<section>:<id>:<part>`` for a part noted by an analysis (``<id>...`` without a section)."""
+    ran: list[str] = []
+    skipped: dict[str, str] = {}
+    sec_of = dict(zip(status["analysis"], status["section"]))
+    for section, part in status.groupby("section", sort=False):
+        did = part[part["status"] == "ran"]
+        for rec in part[part["status"] == "skipped"].itertuples():
+            if not section:
+                skipped[rec.analysis] = rec.reason
+            elif did.empty and section not in skipped:
+                skipped[section] = rec.reason if len(part) == 1 else f"{rec.analysis}: {rec.reason}"
+            else:
+                skipped[f"{section}:{rec.analysis}"] = rec.reason
+        if section and not did.empty:
+            ran.append(section)
+    for key, text in notes.items():
+        aid = key.split(":", 1)[0]
+        sec = sec_of.get(aid, "")
+        skipped[f"{sec}:{key}" if sec else key] = text
+    order = [s for s in dict.fromkeys(status["section"]) if s in ran]
+    return tuple(order), dict(sorted(skipped.items()))

@@ -1,33 +1,40 @@
-"""Cumulative incidence with competing risks and Gray's test (section ``competing_risks``).
+"""Cumulative incidence with competing risks and Gray's test (kind ``cif``).
 
 Two codings of the endpoint frame (domain-reference §7.7):
 
 - ``relapse_nrm``: cause 1 relapse/progression, 2 non-relapse mortality (``cr_time`` /
-  ``cr_cause`` of :func:`derive_endpoints`, HSCT handled by ``competing_hsct``);
+  ``cr_cause`` of :func:`derive_endpoints`, HSCT handled by ``endpoints.competing_hsct``);
 - ``failure``: cause 1 non-response (at the assessment that found it) or relapse/progression,
   2 death without failure - the NR + relapse incidence of jin2023.
 
-Aalen-Johansen estimates per disease group at the landmark months (cmprsk ``cuminc`` /
-``timepoints``) and Gray's test across disease groups for each cause.
+Aalen-Johansen estimates at the landmark months (cmprsk ``cuminc`` / ``timepoints``) for the
+population and per level of each ``by`` variable, with Gray's test across the levels for
+each cause.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
-from cartscope.analysis.analyses._context import MONTH_DAYS, StudyContext, fmt_num
+from cartscope.analysis.analyses._context import MONTH_DAYS, fmt_num
+from cartscope.analysis.plan import AnalysisSpec, Group, Kind, Options, RunContext
 from cartscope.stats.competing import cumulative_incidence, gray_test
 
 CAUSES = {"relapse_nrm": {1: "relapse", 2: "non-relapse mortality"},
           "failure": {1: "no response or relapse", 2: "death without failure"}}
 
 
-def needs(ctx: StudyContext) -> str:
-    if not ctx.protocol.survival.competing_risks:
-        return "survival.competing_risks is false in the protocol"
-    if ctx.endpoints["cr_cause"].fillna(0).astype(int).gt(0).sum() == 0:
-        return "no relapse or death in this cohort"
+class CifOptions(Options):
+    codings: tuple[Literal["relapse_nrm", "failure"], ...] = ("relapse_nrm", "failure")
+    landmark_months: tuple[float, ...] = (6.0, 12.0, 24.0)
+
+
+def needs(rc: RunContext) -> str:
+    if rc.endpoints["cr_cause"].fillna(0).astype(int).gt(0).sum() == 0:
+        return "no relapse or death in this population"
     return ""
 
 
@@ -43,45 +50,77 @@ def _failure(ep: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return time, cause
 
 
-def run(ctx: StudyContext) -> None:
-    ep = ctx.endpoints
-    has = ep["index_day"].notna().to_numpy() & np.isfinite(ep["cr_time"].to_numpy(dtype=float))
-    ctx.exclude("competing_risks", ctx.ids(~has & ep["index_day"].notna().to_numpy()), "no follow-up time")
-    group = ep["disease_group"].to_numpy(dtype=object)
-    months = np.asarray(ctx.protocol.survival.landmark_months, dtype=float)
+def run(rc: RunContext) -> None:
+    o: CifOptions = rc.options
+    ep = rc.endpoints
+    has = np.isfinite(ep["cr_time"].to_numpy(dtype=float))
+    rc.exclude(rc.ids(~has), "no follow-up time")
+    months = np.asarray(o.landmark_months, dtype=float)
     codings = {"relapse_nrm": (ep["cr_time"].to_numpy(dtype=float), ep["cr_cause"].fillna(0).to_numpy(dtype=int)),
                "failure": _failure(ep)}
+    splits: dict[str, list[Group]] = {}
+    for g in rc.groups(mask=has):
+        splits.setdefault((g.by or "all") + (f"|{g.within_level}" if g.within else ""), []).append(g)
     est_rows, test_rows = [], []
-    for name, (time, cause) in codings.items():
-        t, c, g = time[has], cause[has], group[has]
-        if name == "relapse_nrm":
-            c = np.where(c == 3, 3, c)
-        cif = cumulative_incidence(t, c, g)
-        ctx.objects[f"cif/{name}"] = cif
-        at = cif.at(months * MONTH_DAYS).to_frame()
-        at["month"] = at["time"] / MONTH_DAYS
-        at.insert(0, "coding", name)
-        at["cause_label"] = at["cause"].map(lambda k: CAUSES[name].get(int(k), f"cause {k}"))
-        est_rows.append(at)
-        for rec in at.itertuples():
-            if int(rec.cause) in (1, 2):
-                ctx.key(f"cif.{name}.{rec.group}.cause{int(rec.cause)}.{fmt_num(round(rec.month, 6))}m",
-                        float(rec.estimate))
-        if len(set(g)) < 2:
-            continue
-        for k in (1, 2):
-            if not (c == k).any():
+    for name in o.codings:
+        time, cause = codings[name]
+        for split, groups in splits.items():
+            sel = np.zeros(len(ep), dtype=bool)
+            labels = np.full(len(ep), None, dtype=object)
+            for g in groups:
+                sel |= g.mask
+                labels[g.mask] = g.level
+            if not sel.any():
                 continue
-            try:
-                gt = gray_test(t, c, g, cause_of_interest=k)
-            except ValueError as exc:
-                test_rows.append({"coding": name, "cause": k, "cause_label": CAUSES[name][k],
-                                  "statistic": np.nan, "df": 0, "p_value": np.nan, "note": str(exc)})
+            t, c, lab = time[sel], cause[sel], labels[sel].astype(str)
+            cif = cumulative_incidence(t, c, lab)
+            main = rc.spec.by[0] if rc.spec.by and not rc.spec.within else "all"
+            rc.add_object(f"cif/{name}" if split == main else f"cif/{name}/{split}", cif)
+            at = cif.at(months * MONTH_DAYS).to_frame()
+            at["month"] = at["time"] / MONTH_DAYS
+            at.insert(0, "coding", name)
+            at.insert(1, "by", split)
+            at["cause_label"] = at["cause"].map(lambda k: CAUSES[name].get(int(k), f"cause {k}"))
+            est_rows.append(at)
+            for rec in at.itertuples():
+                if int(rec.cause) not in (1, 2):
+                    continue
+                g = next((x for x in groups if (x.level if x.by else "all") == str(rec.group)), groups[0])
+                rc.stats({"estimate": float(rec.estimate), "lower": float(getattr(rec, "lower", np.nan)),
+                          "upper": float(getattr(rec, "upper", np.nan))}, group=g,
+                         variable=f"{name}:{CAUSES[name][int(rec.cause)]}",
+                         variable_level=f"{fmt_num(round(rec.month, 6))} months", method="aalen-johansen")
+                rc.key(f"cif.{name}.{rec.group}.cause{int(rec.cause)}.{fmt_num(round(rec.month, 6))}m",
+                       float(rec.estimate))
+            if len(groups) < 2 or split.split("|")[0] == "all":
                 continue
-            ctx.objects[f"gray/{name}/{k}"] = gt
-            test_rows.append({"coding": name, "cause": k, "cause_label": CAUSES[name][k],
-                              "statistic": gt.statistic, "df": gt.df, "p_value": gt.p_value, "note": ""})
-            ctx.key(f"gray.{name}.cause{k}.p", gt.p_value)
-    ctx.add_table("cif_landmarks", pd.concat(est_rows, ignore_index=True))
-    ctx.add_table("gray_tests", pd.DataFrame(test_rows, columns=["coding", "cause", "cause_label", "statistic",
-                                                                 "df", "p_value", "note"]))
+            for k in (1, 2):
+                if not (c == k).any():
+                    continue
+                try:
+                    gt = gray_test(t, c, lab, cause_of_interest=k)
+                except ValueError as exc:
+                    test_rows.append({"coding": name, "by": split, "cause": k, "cause_label": CAUSES[name][k],
+                                      "statistic": np.nan, "df": 0, "p_value": np.nan, "note": str(exc)})
+                    continue
+                rc.add_object(f"gray/{name}/{k}" if split == main else f"gray/{name}/{split}/{k}", gt)
+                test_rows.append({"coding": name, "by": split, "cause": k, "cause_label": CAUSES[name][k],
+                                  "statistic": gt.statistic, "df": gt.df, "p_value": gt.p_value, "note": ""})
+                rc.stats({"statistic": gt.statistic, "df": gt.df, "p_value": gt.p_value},
+                         group=Group(groups[0].by, "", groups[0].within, groups[0].within_level, sel),
+                         variable=f"{name}:{CAUSES[name][k]}", method="gray test")
+                rc.key(f"gray.{name}.cause{k}.p", gt.p_value)
+    rc.add_table("cif_landmarks", pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame())
+    rc.add_table("gray_tests", pd.DataFrame(test_rows, columns=["coding", "by", "cause", "cause_label", "statistic",
+                                                                "df", "p_value", "note"]))
+
+
+def describe(spec: AnalysisSpec, o: CifOptions) -> str:
+    what = {"relapse_nrm": "relapse vs non-relapse mortality", "failure": "non-response or relapse vs death"}
+    test = " and Gray's test across the levels" if spec.by else ""
+    return (f"Cumulative incidence ({'; '.join(what[c] for c in o.codings)}) at "
+            f"{', '.join(fmt_num(m) for m in o.landmark_months)} months{test}.")
+
+
+KINDS = (Kind("cif", CifOptions, run, describe, needs, section="competing_risks",
+              summary="cumulative incidence of competing events and Gray's test"),)

@@ -1,79 +1,100 @@
-"""Multivariable Cox models of the protocol's ``cox`` entries (section ``cox``).
+"""Multivariable Cox model of one endpoint (kind ``cox``).
 
-Each entry fits ``coxph(Surv(<endpoint>_time, <endpoint>_event) ~ covariates)`` (ties from the
-protocol) through :func:`cartscope.stats.cox`; covariates come from the endpoint frame (e.g.
-``disease_group``, ``crs_grade``) or ``patients``. Categorical covariates are treatment-coded
-by the stats layer. Patients with a missing covariate or outside the endpoint are excluded
-with the reason (complete-case analysis, as R's default ``na.omit``).
+Fits ``coxph(Surv(<endpoint>_time, <endpoint>_event) ~ covariates)`` through
+:func:`cartscope.stats.cox` (ties ``efron`` or ``breslow``); covariates are any plan
+variables (categorical ones treatment-coded by the stats layer, binary as 0/1). Patients with a
+missing covariate or outside the endpoint are excluded with the reason (complete-case
+analysis, as R's default ``na.omit``). With ``within`` the model is fitted once per level.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
-from cartscope.analysis.analyses._context import StudyContext
-from cartscope.stats.cox import cox
-from cartscope.stats.cox import CoxModelError
+from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext
+from cartscope.stats.cox import CoxModelError, cox
 
 
-def needs(ctx: StudyContext) -> str:
-    if not ctx.protocol.cox:
-        return "the protocol lists no cox models"
-    return ""
+class CoxOptions(Options):
+    endpoint: str = "pfs"
+    covariates: tuple[str, ...]
+    ties: Literal["efron", "breslow"] = "efron"
 
 
-def _covariate(ctx: StudyContext, name: str) -> pd.Series:
-    s = ctx.column(name).reset_index(drop=True)
+def needs(rc: RunContext) -> str:
+    e = rc.options.endpoint
+    return "" if f"{e}_time" in rc.endpoints else f"endpoint {e!r} is not defined under endpoints.endpoints"
+
+
+def covariate(rc: RunContext, name: str) -> pd.Series:
+    """A covariate as float (numbers, booleans) or object (categories, None when missing)."""
+    s = rc.variable(name).reset_index(drop=True)
     if s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        num = pd.to_numeric(s, errors="coerce")
+        if s.dtype == object and s.notna().sum() and num.notna().sum() == s.notna().sum():
+            return num.astype(float)
         return s.astype(object).where(s.notna(), None)
     if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
         return s.astype("Float64").astype(float)
     return pd.to_numeric(s, errors="coerce").astype(float)
 
 
-def run(ctx: StudyContext) -> None:
-    ep = ctx.endpoints
+def model_number(rc: RunContext) -> int:
+    """The position of this analysis among the plan's cox analyses (the report's model index)."""
+    ids = [a.id for a in rc.plan.analyses if a.kind == "cox"]
+    return ids.index(rc.id) if rc.id in ids else 0
+
+
+def run(rc: RunContext) -> None:
+    o: CoxOptions = rc.options
+    ep = rc.endpoints
+    i = model_number(rc)
+    ok = ep[f"{o.endpoint}_event"].notna().to_numpy()
+    rc.exclude(rc.ids(~ok), f"not in {o.endpoint}")
+    frame = pd.DataFrame({name: covariate(rc, name) for name in o.covariates})
+    reasons = frame.isna().apply(lambda r: ", ".join(c for c in frame.columns if r[c]), axis=1)
+    miss = ok & (reasons != "").to_numpy()
+    rc.exclude(rc.ids(miss), [f"missing covariate: {r}" for r in reasons[miss]])
     tables, summary = [], []
-    for i, spec in enumerate(ctx.protocol.cox):
-        analysis = f"cox:{i}:{spec.endpoint}"
-        if f"{spec.endpoint}_time" not in ep:
-            ctx.notes[analysis] = f"endpoint {spec.endpoint!r} is not defined"
+    for g in [g for g in rc.groups() if not g.by]:
+        use = ok & ~miss & g.mask
+        try:
+            fit = cox(ep.loc[use, f"{o.endpoint}_time"].to_numpy(dtype=float),
+                      ep.loc[use, f"{o.endpoint}_event"].to_numpy(dtype=int),
+                      frame[use].reset_index(drop=True), ties=o.ties)
+        except (CoxModelError, ValueError) as exc:
+            rc.note(g.label, f"model not fitted: {exc}")
             continue
-        ok = ep[f"{spec.endpoint}_event"].notna().to_numpy() & ep["index_day"].notna().to_numpy()
-        ctx.exclude(analysis, ctx.ids(~ok & ep["index_day"].notna().to_numpy()), f"not in {spec.endpoint}")
-        covs = {}
-        for name in spec.covariates:
-            try:
-                covs[name] = _covariate(ctx, name)
-            except KeyError:
-                ctx.notes[analysis] = f"no covariate column {name!r}"
-                break
-        else:
-            frame = pd.DataFrame(covs)
-            reasons = frame.isna().apply(lambda r: ", ".join(c for c in frame.columns if r[c]), axis=1)
-            miss = ok & (reasons != "").to_numpy()
-            ctx.exclude(analysis, ctx.ids(miss), [f"missing covariate: {r}" for r in reasons[miss]])
-            use = ok & ~miss
-            try:
-                fit = cox(ep.loc[use, f"{spec.endpoint}_time"].to_numpy(dtype=float),
-                          ep.loc[use, f"{spec.endpoint}_event"].to_numpy(dtype=int),
-                          frame[use].reset_index(drop=True), ties=spec.ties)
-            except (CoxModelError, ValueError) as exc:
-                ctx.notes[analysis] = f"model not fitted: {exc}"
-                continue
-            ctx.objects[f"cox/{spec.endpoint}/{i}"] = fit
-            t = fit.to_frame()
-            t.insert(0, "model", i)
-            t.insert(1, "endpoint", spec.endpoint)
-            tables.append(t)
-            summary.append({"model": i, "endpoint": spec.endpoint, "covariates": ", ".join(spec.covariates),
-                            "n": fit.n, "events": fit.n_events, "concordance": fit.concordance,
-                            "lr_statistic": fit.lr_test.statistic, "lr_df": fit.lr_test.df,
-                            "lr_p": fit.lr_test.p_value})
-            for name, hr, p in zip(fit.names, np.atleast_1d(fit.hazard_ratio), np.atleast_1d(fit.p_value)):
-                ctx.key(f"cox.{i}.{spec.endpoint}.{name}.hr", float(hr))
-                ctx.key(f"cox.{i}.{spec.endpoint}.{name}.p", float(p))
+        rc.add_object(f"cox/{o.endpoint}/{i}" if not g.within else f"cox/{o.endpoint}/{i}/{g.within_level}", fit)
+        t = fit.to_frame()
+        t.insert(0, "model", i)
+        t.insert(1, "endpoint", o.endpoint)
+        t.insert(2, "group", g.label)
+        tables.append(t)
+        summary.append({"model": i, "endpoint": o.endpoint, "group": g.label, "covariates": ", ".join(o.covariates),
+                        "n": fit.n, "events": fit.n_events, "concordance": fit.concordance,
+                        "lr_statistic": fit.lr_test.statistic, "lr_df": fit.lr_test.df, "lr_p": fit.lr_test.p_value})
+        method = f"cox proportional hazards, {o.ties} ties, wald CI"
+        for name, hr, lo, hi, p in zip(fit.names, np.atleast_1d(fit.hazard_ratio), np.atleast_1d(fit.ci_lower),
+                                       np.atleast_1d(fit.ci_upper), np.atleast_1d(fit.p_value)):
+            rc.stats({"hazard_ratio": float(hr), "lower": float(lo), "upper": float(hi), "p_value": float(p)},
+                     group=g, variable=o.endpoint, variable_level=str(name), method=method)
+            rc.key(f"cox.{i}.{o.endpoint}.{name}.hr", float(hr))
+            rc.key(f"cox.{i}.{o.endpoint}.{name}.p", float(p))
+        rc.stats({"n": fit.n, "events": fit.n_events, "concordance": fit.concordance, "lr_p": fit.lr_test.p_value},
+                 group=g, variable=o.endpoint, method=method)
     if tables:
-        ctx.add_table("cox_coefficients", pd.concat(tables, ignore_index=True))
-        ctx.add_table("cox_models", pd.DataFrame(summary))
+        rc.add_table("cox_coefficients", pd.concat(tables, ignore_index=True))
+        rc.add_table("cox_models", pd.DataFrame(summary))
+
+
+def describe(spec: AnalysisSpec, o: CoxOptions) -> str:
+    return (f"Cox model of {o.endpoint} on {', '.join(o.covariates)} ({o.ties} ties), complete cases; hazard "
+            "ratios with 95% CIs and Wald p-values.")
+
+
+KINDS = (Kind("cox", CoxOptions, run, describe, needs, names={"endpoint": "endpoint", "covariates": "variable"},
+              section="cox", summary="multivariable Cox model of one endpoint"),)

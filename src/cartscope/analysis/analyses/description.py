@@ -1,7 +1,9 @@
-"""Cohort description by disease group: counts, medians and ranges (section ``cohort``).
+"""Cohort description, Table 1 style (kind ``describe``).
 
-Descriptive only; the tested Table 1 lives in the report layer. Patients are counted in the
-group given by the protocol's ``subgroups`` column (default disease group).
+Per group (the whole population and each level of ``by``): the number of patients; for each
+continuous variable n, median, min, max (and the quartiles); for each categorical or binary
+variable the count of each level over the group size ('missing' counted as its own level).
+Descriptive only; the formatted Table 1 is rendered by the report layer.
 """
 
 from __future__ import annotations
@@ -9,55 +11,74 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cartscope.analysis.analyses._context import StudyContext
+from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext
+from cartscope.analysis.plan.variables import data_type
 
 NUMERIC = ("age", "prior_lines", "weight_kg", "ldh")
 CATEGORICAL = ("sex", "cohort", "disease", "disease_status", "prior_hsct", "cns_involvement", "tp53",
                "ph_positive")
+DEFAULT_VARIABLES = NUMERIC + CATEGORICAL
+"""Described when the analysis lists no ``variables`` (those present in the cohort)."""
 
 
-def needs(ctx: StudyContext) -> str:
-    return ""
+class DescribeOptions(Options):
+    """``describe`` has no options of its own: ``variables`` and ``by`` say what and how."""
 
 
-def _groups(ctx: StudyContext) -> pd.Series:
-    name = ctx.protocol.subgroups
-    try:
-        g = ctx.column(name).astype(object)
-    except KeyError:
-        g = ctx.endpoints["disease_group"].astype(object)
-    return g.where(g.notna(), "missing")
+def _variables(rc: RunContext) -> list[str]:
+    if rc.spec.variables:
+        return list(rc.spec.variables)
+    pats = set(rc.cohort.patients.columns)
+    return [v for v in DEFAULT_VARIABLES if v in pats]
 
 
-def run(ctx: StudyContext) -> None:
-    pats = ctx.cohort.patients.assign(patient_id=ctx.cohort.patients["patient_id"].astype(str))
-    pats = pats.set_index("patient_id").reindex(ctx.endpoints["patient_id"])
-    group = _groups(ctx).to_numpy()
-    levels = ["all", *sorted(set(group))]
+def run(rc: RunContext) -> None:
     rows = []
-    for level in levels:
-        sel = np.ones(len(group), dtype=bool) if level == "all" else group == level
-        sub = pats[sel]
-        rows.append({"group": level, "variable": "patients", "level": "", "n": int(sel.sum()),
-                     "value": float(sel.sum()), "median": np.nan, "min": np.nan, "max": np.nan})
-        for col in NUMERIC:
-            if col not in sub:
+    values = {v: rc.variable(v) for v in _variables(rc)}
+    types = {v: ("continuous" if data_type(s) == "continuous" else "categorical") for v, s in values.items()}
+    for g in rc.groups():
+        n = g.n
+        rows.append({"group": g.label, "variable": "patients", "level": "", "n": n, "value": float(n),
+                     "median": np.nan, "q1": np.nan, "q3": np.nan, "min": np.nan, "max": np.nan})
+        rc.stat("n", n, group=g, variable="patients", method="count")
+        rc.key(f"cohort.n.{g.label}", n)
+        for var, s in values.items():
+            sub = s[g.mask]
+            if types[var] == "continuous":
+                x = pd.to_numeric(sub, errors="coerce").to_numpy(dtype=float)
+                x = x[np.isfinite(x)]
+                if x.size == 0:
+                    continue
+                q1, med, q3 = np.percentile(x, [25, 50, 75])
+                rows.append({"group": g.label, "variable": var, "level": "", "n": int(x.size), "value": np.nan,
+                             "median": float(med), "q1": float(q1), "q3": float(q3), "min": float(x.min()),
+                             "max": float(x.max())})
+                rc.stats({"n": int(x.size), "median": float(med), "q1": float(q1), "q3": float(q3),
+                          "min": float(x.min()), "max": float(x.max())}, group=g, variable=var,
+                         method="median (type 7 quartiles), range")
                 continue
-            x = pd.to_numeric(sub[col], errors="coerce").to_numpy(dtype=float)
-            x = x[np.isfinite(x)]
-            if x.size == 0:
+            if sub.isna().all() and len(sub):
                 continue
-            rows.append({"group": level, "variable": col, "level": "", "n": int(x.size), "value": np.nan,
-                         "median": float(np.median(x)), "min": float(x.min()), "max": float(x.max())})
-        for col in CATEGORICAL:
-            if col not in sub or sub[col].isna().all():
-                continue
-            counts = sub[col].astype(object).where(sub[col].notna(), "missing").astype(str).value_counts()
-            for lab in sorted(counts.index):
-                rows.append({"group": level, "variable": col, "level": lab, "n": int(sel.sum()),
-                             "value": float(counts[lab]), "median": np.nan, "min": np.nan, "max": np.nan})
-    table = pd.DataFrame(rows)
-    ctx.add_table("cohort_description", table)
-    n = table[(table["variable"] == "patients")]
-    for rec in n.itertuples():
-        ctx.key(f"cohort.n.{rec.group}", int(rec.value))
+            lab = sub.astype(object).map(lambda v: "missing" if v is None or v is pd.NA or
+                                         (isinstance(v, float) and np.isnan(v)) else
+                                         (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+            counts = lab.value_counts()
+            levels = [str(c) for c in s.cat.categories if str(c) in counts.index] \
+                if isinstance(s.dtype, pd.CategoricalDtype) else sorted(counts.index)
+            levels += [lv for lv in sorted(counts.index) if lv not in levels]
+            for lv in levels:
+                rows.append({"group": g.label, "variable": var, "level": lv, "n": n, "value": float(counts[lv]),
+                             "median": np.nan, "q1": np.nan, "q3": np.nan, "min": np.nan, "max": np.nan})
+                rc.stats({"n": int(counts[lv]), "N": n, "pct": 100.0 * counts[lv] / n if n else np.nan},
+                         group=g, variable=var, variable_level=lv, method="count (% of the group)")
+    rc.add_table("cohort_description", pd.DataFrame(rows, columns=["group", "variable", "level", "n", "value",
+                                                                    "median", "q1", "q3", "min", "max"]))
+
+
+def describe(spec: AnalysisSpec, options: DescribeOptions) -> str:
+    what = ", ".join(spec.variables) if spec.variables else "age, prior lines, weight, LDH and the baseline categories"
+    return f"Describes {what}: median (quartiles, range) of continuous variables, counts and % of the others."
+
+
+KINDS = (Kind("describe", DescribeOptions, run, describe, variables="variable", section="cohort",
+              summary="Table 1: medians, ranges and counts of any variables, by group"),)

@@ -1,145 +1,182 @@
-"""Kaplan-Meier, landmark rates, log-rank and median follow-up (section ``survival``).
+"""Kaplan-Meier, landmark rates and log-rank (kind ``km``); median follow-up (kind ``followup``).
 
-For each endpoint of ``protocol.survival.endpoints``: the KM curve of the analysis set and of
-each level of each ``survival.by`` variable (also within each disease group, keyed
-``<by>|<group>``; interval type and level from the protocol), the
-median with its Brookmeyer-Crowley CI, landmark rates at ``landmark_months`` (month =
-30.4375 days) with Greenwood SE and pointwise CI, and the log-rank test across the levels.
-Median follow-up is the reverse Kaplan-Meier of overall survival (Schemper & Smith 1996).
-Patients outside an endpoint (NA event) or without a grouping value are listed as excluded.
+``km``: for each endpoint, the KM curve of the population and of each level of each ``by``
+variable (nested in each level of ``within`` only when the analysis asks), interval type and
+level from the options, the median with its Brookmeyer-Crowley CI, landmark rates at
+``landmark_months`` (month = 30.4375 days) with Greenwood SE and pointwise CI, and the log-rank
+test across the levels of each split. Patients outside an endpoint (NA event) or without a
+grouping value are listed as excluded.
+
+``followup``: the simple median (range) of the observed follow-up time and the reverse
+Kaplan-Meier median follow-up (Schemper & Smith 1996) of an endpoint, per group.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from cartscope.analysis.analyses._context import MONTH_DAYS, StudyContext, fmt_num
+from cartscope.analysis.analyses._context import MONTH_DAYS, fmt_num
+from cartscope.analysis.plan import AnalysisSpec, Group, Kind, Options, RunContext
 from cartscope.stats.survival import kaplan_meier, logrank, median_followup
 
+ConfType = Literal["plain", "log", "log-log"]
 
-def needs(ctx: StudyContext) -> str:
-    missing = [e for e in ctx.protocol.survival.endpoints if f"{e}_time" not in ctx.endpoints]
+
+class KmOptions(Options):
+    endpoints: tuple[str, ...] = ("os",)
+    conf_type: ConfType = "log-log"
+    level: float = Field(0.95, gt=0.5, lt=1.0)
+    landmark_months: tuple[float, ...] = (6.0, 12.0, 24.0)
+
+
+def needs(rc: RunContext) -> str:
+    missing = [e for e in rc.options.endpoints if f"{e}_time" not in rc.endpoints]
     if missing:
-        return f"survival endpoints {missing} are not defined in the protocol's endpoints"
+        return f"endpoints {missing} are not defined under endpoints.endpoints"
     return ""
 
 
-def endpoint_data(ctx: StudyContext, endpoint: str, analysis: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows of patients in ``endpoint`` (time and event known); the others are excluded."""
-    ep = ctx.endpoints
+def _in_endpoint(rc: RunContext, endpoint: str) -> np.ndarray:
+    ep = rc.endpoints
     ok = ep[f"{endpoint}_event"].notna().to_numpy() & np.isfinite(ep[f"{endpoint}_time"].to_numpy(dtype=float))
-    out = ~ok & ep["index_day"].notna().to_numpy()
-    ctx.exclude(analysis, ctx.ids(out), ep.loc[out, f"{endpoint}_censor"].astype(str).map(
-        lambda r: f"not in {endpoint}: {r}").tolist())
-    return ep, ok
+    rc.exclude(rc.ids(~ok), ep.loc[~ok, f"{endpoint}_censor"].astype(str).map(
+        lambda r: f"not in {endpoint}: {r}").tolist(), part=endpoint)
+    return ok
 
 
-def km_summary(ctx: StudyContext, fit, endpoint: str, by: str, level: str) -> tuple[dict, list[dict]]:
-    """Median row and landmark rows of one fitted curve."""
-    lo, hi = fit.median_ci
-    med = {"endpoint": endpoint, "by": by, "group": level, "n": fit.n, "events": fit.n_events,
-           "median_days": fit.median, "median_lower": lo, "median_upper": hi,
-           "median_months": fit.median / MONTH_DAYS}
-    months = ctx.protocol.survival.landmark_months
-    est = fit.survival_at(np.asarray(months, dtype=float) * MONTH_DAYS)
-    rows = []
-    for j, m in enumerate(months):
-        rows.append({"endpoint": endpoint, "by": by, "group": level, "month": float(m),
-                     "day": float(est.time[j]), "n_risk": int(est.n_risk[j]),
-                     "survival": float(est.survival[j]), "std_err": float(est.std_err_surv[j]),
-                     "lower": float(est.lower[j]), "upper": float(est.upper[j])})
-        ctx.key(f"survival.{endpoint}.{by}.{level}.{fmt_num(m)}m", float(est.survival[j]))
-    return med, rows
+def _prefix(g: Group) -> str:
+    base = g.by if g.by else "all"
+    return f"{base}|{g.within_level}" if g.within else base
 
 
-def fit_groups(ctx: StudyContext, endpoint: str, by: str, groups: pd.Series, sel: np.ndarray,
-               prefix: str) -> tuple[list[dict], list[dict], dict | None]:
-    """KM per level of ``groups`` within ``sel`` and their log-rank test (keys under ``prefix``)."""
-    ep = ctx.endpoints
-    spec = ctx.protocol.survival
-    time = ep[f"{endpoint}_time"].to_numpy(dtype=float)
-    event = ep[f"{endpoint}_event"].fillna(0).to_numpy(dtype=int)
-    g = groups.to_numpy(dtype=object)
-    meds, marks = [], []
-    for level in sorted({x for x in g[sel] if x is not None}):
-        m = sel & (g == level)
-        fit = kaplan_meier(time[m], event[m], conf_type=spec.conf_type, level=spec.level)
-        ctx.objects[f"km/{endpoint}/{prefix}/{level}"] = fit
-        med, rows = km_summary(ctx, fit, endpoint, prefix, str(level))
-        meds.append(med)
-        marks += rows
-    test = None
-    if len(meds) >= 2:
-        try:
-            lr = logrank(time[sel], event[sel], g[sel].astype(str))
-            ctx.objects[f"logrank/{endpoint}/{prefix}"] = lr
-            test = {"endpoint": endpoint, "by": prefix, "groups": " | ".join(map(str, lr.groups)),
-                    "n": int(lr.n.sum()), "statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value,
-                    "note": ""}
-            ctx.key(f"logrank.{endpoint}.{prefix}.p", lr.p_value)
-        except ValueError as exc:
-            test = {"endpoint": endpoint, "by": prefix, "groups": "", "n": int(sel.sum()),
-                    "statistic": np.nan, "df": 0, "p_value": np.nan, "note": str(exc)}
-    return meds, marks, test
-
-
-def run(ctx: StudyContext) -> None:
-    spec = ctx.protocol.survival
+def run(rc: RunContext) -> None:
+    o: KmOptions = rc.options
+    ep = rc.endpoints
+    method = f"kaplan-meier, {o.conf_type} {fmt_num(100 * o.level)}% CI"
     medians, landmarks, tests = [], [], []
-    for endpoint in spec.endpoints:
-        ep, ok = endpoint_data(ctx, endpoint, f"survival:{endpoint}")
+    months = np.asarray(o.landmark_months, dtype=float)
+    for endpoint in o.endpoints:
+        ok = _in_endpoint(rc, endpoint)
         time = ep[f"{endpoint}_time"].to_numpy(dtype=float)
         event = ep[f"{endpoint}_event"].fillna(0).to_numpy(dtype=int)
-        fit = kaplan_meier(time[ok], event[ok], conf_type=spec.conf_type, level=spec.level)
-        ctx.objects[f"km/{endpoint}/all"] = fit
-        med, rows = km_summary(ctx, fit, endpoint, "all", "all")
-        medians.append(med)
-        landmarks += rows
-        for by in spec.by:
+        splits: dict[str, list[Group]] = {}
+        for g in rc.groups(mask=ok):
+            splits.setdefault(_prefix(g), []).append(g)
+        for by in rc.spec.by:
+            missing = ok & pd.isna(rc.group_labels(by))
+            rc.exclude(rc.ids(missing), f"no {by} value", part=f"{endpoint}:{by}")
+        for prefix, groups in splits.items():
+            for g in groups:
+                m = g.mask
+                if not m.any():
+                    continue
+                fit = kaplan_meier(time[m], event[m], conf_type=o.conf_type, level=o.level)
+                key = f"km/{endpoint}/all" if prefix == "all" else f"km/{endpoint}/{prefix}/{g.level}"
+                rc.add_object(key, fit)
+                level = "all" if not g.by else g.level
+                lo, hi = fit.median_ci
+                medians.append({"endpoint": endpoint, "by": prefix, "group": level, "n": fit.n,
+                                "events": fit.n_events, "median_days": fit.median, "median_lower": lo,
+                                "median_upper": hi, "median_months": fit.median / MONTH_DAYS})
+                rc.stats({"n": fit.n, "events": fit.n_events, "median": fit.median, "median_lower": lo,
+                          "median_upper": hi}, group=g, variable=endpoint, method=method + " (median in days)")
+                est = fit.survival_at(months * MONTH_DAYS)
+                for j, mo in enumerate(o.landmark_months):
+                    landmarks.append({"endpoint": endpoint, "by": prefix, "group": level, "month": float(mo),
+                                      "day": float(est.time[j]), "n_risk": int(est.n_risk[j]),
+                                      "survival": float(est.survival[j]), "std_err": float(est.std_err_surv[j]),
+                                      "lower": float(est.lower[j]), "upper": float(est.upper[j])})
+                    rc.stats({"estimate": float(est.survival[j]), "std_err": float(est.std_err_surv[j]),
+                              "lower": float(est.lower[j]), "upper": float(est.upper[j]),
+                              "n_risk": int(est.n_risk[j])}, group=g, variable=endpoint,
+                             variable_level=f"{fmt_num(mo)} months", method=method)
+                    rc.key(f"survival.{endpoint}.{prefix}.{level}.{fmt_num(mo)}m", float(est.survival[j]))
+            if prefix.split("|")[0] == "all" or len(groups) < 2:
+                continue
+            sel = np.zeros(len(ep), dtype=bool)
+            labels = np.full(len(ep), None, dtype=object)
+            for g in groups:
+                sel |= g.mask
+                labels[g.mask] = g.level
             try:
-                groups = ctx.column(by).astype(object)
-            except KeyError:
-                ctx.notes[f"survival:{by}"] = f"no column {by!r} in the endpoints or patients"
-                continue
-            groups = groups.where(groups.notna(), None)
-            missing = ok & groups.isna().to_numpy()
-            ctx.exclude(f"survival:{endpoint}:{by}", ctx.ids(missing), f"no {by} value")
-            meds, marks, test = fit_groups(ctx, endpoint, by, groups, ok & ~missing, by)
-            medians += meds
-            landmarks += marks
-            if test is not None:
-                tests.append(test)
-            dg = ep["disease_group"].to_numpy(dtype=object)
-            if by == "disease_group" or len(set(dg[ok])) < 2:
-                continue
-            for disease in sorted(set(dg[ok])):
-                meds, marks, test = fit_groups(ctx, endpoint, by, groups, ok & ~missing & (dg == disease),
-                                               f"{by}|{disease}")
-                medians += meds
-                landmarks += marks
-                if test is not None:
-                    tests.append(test)
-    ctx.add_table("km_medians", pd.DataFrame(medians))
-    ctx.add_table("km_landmarks", pd.DataFrame(landmarks))
-    ctx.add_table("logrank", pd.DataFrame(tests, columns=["endpoint", "by", "groups", "n", "statistic", "df",
-                                                          "p_value", "note"]))
-    _followup(ctx)
+                lr = logrank(time[sel], event[sel], labels[sel].astype(str))
+                rc.add_object(f"logrank/{endpoint}/{prefix}", lr)
+                tests.append({"endpoint": endpoint, "by": prefix, "groups": " | ".join(map(str, lr.groups)),
+                              "n": int(lr.n.sum()), "statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value,
+                              "note": ""})
+                rc.stats({"statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value},
+                         group=Group(groups[0].by, "", groups[0].within, groups[0].within_level, sel),
+                         variable=endpoint, method="log-rank")
+                rc.key(f"logrank.{endpoint}.{prefix}.p", lr.p_value)
+            except ValueError as exc:
+                tests.append({"endpoint": endpoint, "by": prefix, "groups": "", "n": int(sel.sum()),
+                              "statistic": np.nan, "df": 0, "p_value": np.nan, "note": str(exc)})
+                rc.note(f"{endpoint}:{prefix}", f"log-rank not computed: {exc}")
+    rc.add_table("km_medians", pd.DataFrame(medians, columns=[
+        "endpoint", "by", "group", "n", "events", "median_days", "median_lower", "median_upper", "median_months"]))
+    rc.add_table("km_landmarks", pd.DataFrame(landmarks, columns=[
+        "endpoint", "by", "group", "month", "day", "n_risk", "survival", "std_err", "lower", "upper"]))
+    rc.add_table("logrank", pd.DataFrame(tests, columns=["endpoint", "by", "groups", "n", "statistic", "df",
+                                                         "p_value", "note"]))
 
 
-def _followup(ctx: StudyContext) -> None:
-    ep = ctx.endpoints
-    name = "os" if "os_time" in ep else ctx.protocol.survival.endpoints[0]
-    ok = ep[f"{name}_event"].notna().to_numpy()
-    time = ep[f"{name}_time"].to_numpy(dtype=float)
-    event = ep[f"{name}_event"].fillna(0).to_numpy(dtype=int)
-    g = ep["disease_group"].to_numpy(dtype=object)
+def describe(spec: AnalysisSpec, o: KmOptions) -> str:
+    lm = ", ".join(fmt_num(m) for m in o.landmark_months)
+    test = " and log-rank tests across the levels" if spec.by else ""
+    return (f"Kaplan-Meier curves of {', '.join(o.endpoints)} ({o.conf_type} {fmt_num(100 * o.level)}% pointwise "
+            f"intervals), medians and landmark rates at {lm} months{test}.")
+
+
+class FollowupOptions(Options):
+    endpoint: str = "os"
+    conf_type: ConfType = "log-log"
+
+
+def needs_followup(rc: RunContext) -> str:
+    e = rc.options.endpoint
+    return "" if f"{e}_time" in rc.endpoints else f"endpoint {e!r} is not defined under endpoints.endpoints"
+
+
+def run_followup(rc: RunContext) -> None:
+    o: FollowupOptions = rc.options
+    ep = rc.endpoints
+    ok = ep[f"{o.endpoint}_event"].notna().to_numpy() & np.isfinite(ep[f"{o.endpoint}_time"].to_numpy(dtype=float))
+    time = ep[f"{o.endpoint}_time"].to_numpy(dtype=float)
+    event = ep[f"{o.endpoint}_event"].fillna(0).to_numpy(dtype=int)
     rows = []
-    for level in ["all", *sorted(set(g[ok]))]:
-        sel = ok if level == "all" else ok & (g == level)
-        fu = median_followup(time[sel], event[sel], conf_type=ctx.protocol.survival.conf_type)
-        if level == "all":
-            ctx.objects["followup"] = fu
-        rows.append({"endpoint": name, "group": level, **fu.to_frame().iloc[0].to_dict()})
-        ctx.key(f"followup.median_days.{level}", fu.median)
-    ctx.add_table("followup", pd.DataFrame(rows))
+    for g in rc.groups(mask=ok):
+        if not g.mask.any():
+            continue
+        fu = median_followup(time[g.mask], event[g.mask], conf_type=o.conf_type)
+        if not g.by and not g.within:
+            rc.add_object("followup", fu)
+        t = time[g.mask]
+        simple = {"simple_median": float(np.median(t)), "simple_min": float(t.min()), "simple_max": float(t.max())}
+        rows.append({"endpoint": o.endpoint, "group": g.label, **fu.to_frame().iloc[0].to_dict(), **simple})
+        rc.stats({"median": fu.median, "lower": fu.to_frame().iloc[0].get("lower", np.nan),
+                  "upper": fu.to_frame().iloc[0].get("upper", np.nan)}, group=g, variable=o.endpoint,
+                 variable_level="reverse KM", method=f"reverse kaplan-meier, {o.conf_type}")
+        rc.stats({"median": simple["simple_median"], "min": simple["simple_min"], "max": simple["simple_max"],
+                  "n": int(g.n)}, group=g, variable=o.endpoint, variable_level="observed",
+                 method="median (range) of the observed times")
+        rc.key(f"followup.median_days.{g.label}", fu.median)
+        rc.key(f"followup.simple_median_days.{g.label}", simple["simple_median"])
+    rc.add_table("followup", pd.DataFrame(rows))
+
+
+def describe_followup(spec: AnalysisSpec, o: FollowupOptions) -> str:
+    return (f"Median follow-up of {o.endpoint}: the observed times' median (range) and the reverse Kaplan-Meier "
+            "median (Schemper & Smith 1996).")
+
+
+KINDS = (
+    Kind("km", KmOptions, run, describe, needs, names={"endpoints": "endpoint"}, section="survival",
+         summary="Kaplan-Meier curves, medians, landmark rates, log-rank by group"),
+    Kind("followup", FollowupOptions, run_followup, describe_followup, needs_followup,
+         names={"endpoint": "endpoint"}, section="survival",
+         summary="median follow-up: observed median (range) and reverse Kaplan-Meier"),
+)

@@ -1,123 +1,210 @@
-"""Toxicity: ASTCT CRS / ICANS grade distribution and supportive care by disease group
-(section ``toxicity``), and the CTCAE adverse-event table (section ``ae_table``).
+"""Toxicity: ASTCT CRS / ICANS grades and supportive care (kind ``toxicity``) and the CTCAE
+adverse-event table (kind ``ae_table``), each in a window relative to any infusion.
 
 Grades come from :func:`cartscope.clinical.grade_crs` / :func:`grade_icans` (Lee et al. 2019)
-on days from the index infusion, and :func:`cartscope.clinical.grade_labs` (CTCAE v5.0,
-window day 0-28 after the index) with febrile neutropenia from ``toxicity_daily``; the AE
-table is the per-term worst-grade layout of Lu et al. 2021, Table 3, with CRS added as a row,
-for all patients and within each level of the protocol's ``subgroups`` column.
+on the days of the analysis' window (default: the whole follow-up after the index infusion;
+lu2021's "after the first infusion" is ``{infusion: 1, until_next_infusion: true}``), and
+:func:`cartscope.clinical.grade_labs` (CTCAE v5.0, default days 0-28 after the index) with
+febrile neutropenia from ``toxicity_daily``. The AE table is the per-term worst-grade layout of
+Lu et al. 2021, Table 3, with CRS added as a row; its percentages are over the patients
+assessed for the term (``denominator: assessed``, a term nobody was measured for is "not
+assessed") or over every patient of the group (``denominator: all``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from cartscope.analysis.analyses._context import StudyContext, rebase
-from cartscope.clinical.crs import grade_crs
-from cartscope.clinical.ctcae import grade_labs
-from cartscope.clinical.icans import grade_icans
+from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext, WindowSpec
+from cartscope.clinical.crs import CrsRules, grade_crs
+from cartscope.clinical.ctcae import CtcaeRules, grade_labs
+from cartscope.clinical.icans import IcansRules, grade_icans
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.analysis.plan.context import StudyRun, Window
+
+GRADE_COLUMNS = ["patient_id", "crs_grade", "onset_day", "duration_days", "tocilizumab", "steroids", "reason",
+                 "icans_grade"]
 
 
-def needs(ctx: StudyContext) -> str:
-    if not ctx.has("toxicity_daily"):
+def _window_rules(w: "Window") -> tuple[float, float | None]:
+    return (float(w.spec.start), None if w.spec.end is None else float(w.spec.end))
+
+
+def _events(study: "StudyRun", w: "Window") -> pd.DataFrame:
+    ev = w.shift(study.cohort.events)
+    stop = ev["patient_id"].map(w.stop)
+    day_abs = ev["day"] + ev["patient_id"].map(w.day0)
+    return ev[(stop.isna() | (day_abs < stop)).to_numpy()].reset_index(drop=True)
+
+
+def patient_grades(study: "StudyRun", window: str | WindowSpec | None) -> pd.DataFrame:
+    """Per patient with the window's infusion: CRS and ICANS grade in the window, CRS onset,
+    duration and supportive care (columns :data:`GRADE_COLUMNS`)."""
+    key = ("grades", window if not isinstance(window, WindowSpec) else window.model_dump_json())
+    if key in study.cache:
+        return study.cache[key]
+    w = study.window(window, WindowSpec())
+    ids = [p for p in study.patient_ids if np.isfinite(w.day0.get(p, np.nan))]
+    pats = pd.DataFrame({"patient_id": ids})
+    tox = w.rebase(study.cohort.toxicity_daily) if "toxicity_daily" in study.cohort.present else None
+    if tox is None or study.cohort.toxicity_daily.empty:
+        out = pd.DataFrame({c: [] for c in GRADE_COLUMNS})
+    else:
+        events = _events(study, w)
+        win = _window_rules(w)
+        crs = grade_crs(tox, events, patients=pats, rules=CrsRules(window=win))
+        p = study.cohort.patients.assign(patient_id=study.cohort.patients["patient_id"].astype(str))
+        p = p.drop_duplicates("patient_id").set_index("patient_id").reindex(ids).reset_index()
+        icans = grade_icans(tox, p, events, rules=IcansRules(window=win))
+        out = crs[[c for c in GRADE_COLUMNS if c != "icans_grade"]].merge(
+            icans[["patient_id", "icans_grade"]], on="patient_id", how="left")
+        out = out[out["patient_id"].isin(ids)].reset_index(drop=True)
+    study.cache[key] = out
+    return out
+
+
+class ToxicityOptions(Options):
+    high_grade: int | None = Field(None, ge=1, le=5)
+    """CRS grade counted as high (default: the plan's ``crs_high_grade``)."""
+
+
+def needs(rc: RunContext) -> str:
+    if not rc.has("toxicity_daily"):
         return "no toxicity_daily table"
     return ""
 
 
-def _index_day(ctx: StudyContext) -> pd.Series:
-    return ctx.endpoints.set_index("patient_id")["index_day"]
-
-
-def run(ctx: StudyContext) -> None:
-    ep = ctx.endpoints
-    idx = _index_day(ctx)
-    tox = rebase(ctx.cohort.toxicity_daily, idx)
-    events = rebase(ctx.cohort.events, idx)
-    pats = ep[["patient_id"]]
-    crs = grade_crs(tox, events, patients=pats)
-    patients = ctx.cohort.patients.assign(patient_id=ctx.cohort.patients["patient_id"].astype(str))
-    icans = grade_icans(tox, patients.set_index("patient_id").reindex(ep["patient_id"]).reset_index(), events)
-    per = crs[["patient_id", "crs_grade", "onset_day", "duration_days", "tocilizumab", "steroids", "reason"]]
-    per = per.merge(icans[["patient_id", "icans_grade"]], on="patient_id", how="left")
-    per = per[per["patient_id"].isin(ep["patient_id"])]
-    per.insert(1, "disease_group", per["patient_id"].map(ep.set_index("patient_id")["disease_group"]))
-    ctx.add_table("toxicity_patients", per)
+def run(rc: RunContext) -> None:
+    o: ToxicityOptions = rc.options
+    k = o.high_grade or rc.plan.crs_high_grade
+    grades = patient_grades(rc.study, rc.spec.window).set_index("patient_id")
+    ids = rc.endpoints["patient_id"].astype(str)
+    in_window = ids.isin(grades.index).to_numpy()
+    rc.exclude(rc.ids(~in_window), "no infusion of this window")
+    per = grades.reindex(ids[in_window]).reset_index()
+    per.insert(1, "disease_group", rc.endpoints.loc[in_window, "disease_group"].to_numpy())
+    rc.add_table("toxicity_patients", per)
     ungraded = per["crs_grade"].isna().to_numpy()
-    ctx.exclude("toxicity:crs", per.loc[ungraded, "patient_id"], per.loc[ungraded, "reason"].astype(str).tolist())
+    rc.exclude(per.loc[ungraded, "patient_id"], per.loc[ungraded, "reason"].astype(str).tolist(), part="crs")
     rows, care = [], []
-    g = per["disease_group"].to_numpy(dtype=object)
-    for level in ["all", *sorted(set(g))]:
-        sub = per if level == "all" else per[g == level]
+    pos = {p: i for i, p in enumerate(per["patient_id"])}
+    for g in rc.groups():
+        sel = [pos[p] for p in ids[g.mask & in_window]]
+        sub = per.iloc[sel]
         for what in ("crs_grade", "icans_grade"):
-            graded = sub[what].dropna().astype(int)
+            graded = pd.to_numeric(sub[what], errors="coerce").dropna().astype(int)
+            name = what.split("_")[0].upper()
             for grade in range(6):
                 c = int((graded == grade).sum())
-                rows.append({"group": level, "toxicity": what.split("_")[0].upper(), "grade": grade,
-                             "n": c, "evaluable": int(len(graded)),
-                             "pct": 100.0 * c / len(graded) if len(graded) else np.nan})
-            ctx.key(f"toxicity.{what}.{level}.any", int((graded >= 1).sum()))
-        k = ctx.protocol.crs_high_grade
-        graded = sub["crs_grade"].dropna().astype(int)
-        ctx.key(f"toxicity.crs_high.{level}", int((graded >= k).sum()))
+                pct = 100.0 * c / len(graded) if len(graded) else np.nan
+                rows.append({"group": g.label, "toxicity": name, "grade": grade, "n": c,
+                             "evaluable": int(len(graded)), "pct": pct})
+                rc.stats({"n": c, "N": int(len(graded)), "pct": pct}, group=g, variable=what, variable_level=grade,
+                         method=f"ASTCT 2019 maximum grade, {rc.window().text()}")
+            rc.key(f"toxicity.{what}.{g.label}.any", int((graded >= 1).sum()))
+        graded = pd.to_numeric(sub["crs_grade"], errors="coerce").dropna().astype(int)
+        rc.key(f"toxicity.crs_high.{g.label}", int((graded >= k).sum()))
+        rc.stats({"n": int((graded >= k).sum()), "N": int(len(graded))}, group=g, variable="crs_grade",
+                 variable_level=f">={k}", method="ASTCT 2019 maximum grade")
         for what in ("tocilizumab", "steroids"):
             used = sub[what].fillna(False).astype(bool)
-            care.append({"group": level, "treatment": what, "n": int(used.sum()), "patients": int(len(sub)),
-                         "pct": 100.0 * used.sum() / len(sub) if len(sub) else np.nan})
-    ctx.add_table("toxicity_grades", pd.DataFrame(rows))
-    ctx.add_table("toxicity_treatment", pd.DataFrame(care))
-    durations = per["duration_days"].to_numpy(dtype=float)
+            pct = 100.0 * used.sum() / len(sub) if len(sub) else np.nan
+            care.append({"group": g.label, "treatment": what, "n": int(used.sum()), "patients": int(len(sub)),
+                         "pct": pct})
+            rc.stats({"n": int(used.sum()), "N": int(len(sub)), "pct": pct}, group=g, variable=what,
+                     method="count of patients treated")
+    rc.add_table("toxicity_grades", pd.DataFrame(rows))
+    rc.add_table("toxicity_treatment", pd.DataFrame(care))
+    durations = pd.to_numeric(per["duration_days"], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(durations)
     if ok.any():
-        ctx.key("toxicity.crs_duration_days.median", float(np.median(durations[ok])))
+        rc.key("toxicity.crs_duration_days.median", float(np.median(durations[ok])))
 
 
-def needs_ae_table(ctx: StudyContext) -> str:
-    if not ctx.has("labs"):
+def describe(spec: AnalysisSpec, o: ToxicityOptions) -> str:
+    where = f"in window {spec.window!r}" if spec.window else "over the whole follow-up after the index infusion"
+    return ("ASTCT CRS and ICANS maximum grade per patient " + where +
+            ", grade distribution, high-grade CRS and tocilizumab / steroid use.")
+
+
+class AeTableOptions(Options):
+    denominator: Literal["assessed", "all"] = "assessed"
+    include_crs: bool = True
+    version: Literal["5.0", "4.03"] = "5.0"
+
+
+def needs_ae_table(rc: RunContext) -> str:
+    if not rc.has("labs"):
         return "no labs table"
     return ""
 
 
-def run_ae_table(ctx: StudyContext) -> None:
-    ep = ctx.endpoints
-    idx = _index_day(ctx)
-    labs = ctx.cohort.labs
+def run_ae_table(rc: RunContext) -> None:
+    o: AeTableOptions = rc.options
+    w = rc.window(default=WindowSpec(start=0, end=28))
+    labs = rc.cohort.labs
     if "role" in labs:
         labs = labs[labs["role"].astype(object).fillna("patient") != "healthy_donor"]
-    labs = rebase(labs, idx)
-    tox = rebase(ctx.cohort.toxicity_daily, idx) if ctx.has("toxicity_daily") else None
-    try:
-        group = ctx.column(ctx.protocol.subgroups).astype(object).to_numpy()
-    except KeyError:
-        group = np.full(len(ep), None, dtype=object)
-    has_index = ep["index_day"].notna().to_numpy()
+    labs = w.shift(labs)
+    stop = labs["patient_id"].map(w.stop)
+    labs = labs[(stop.isna() | (labs["day"] + labs["patient_id"].map(w.day0) < stop)).to_numpy()]
+    tox = w.rebase(rc.cohort.toxicity_daily) if rc.has("toxicity_daily") else None
+    rules = CtcaeRules(window=_window_rules(w))
     crs = None
-    if tox is not None:
-        crs = grade_crs(tox, rebase(ctx.cohort.events, idx), patients=ep[["patient_id"]]).set_index("patient_id")
+    if o.include_crs and tox is not None:
+        crs = patient_grades(rc.study, rc.spec.window).set_index("patient_id")
+    in_window = np.isfinite(rc.endpoints["patient_id"].astype(str).map(w.day0).to_numpy(dtype=float))
+    rc.exclude(rc.ids(~in_window), "no infusion of this window")
     parts, worst = [], None
-    levels = [("all", has_index)] + [(str(g), has_index & (group == g))
-                                     for g in sorted({g for g in group if g is not None and g == g})]
-    for level, sel in levels:
-        ids = ep.loc[sel, ["patient_id"]]
-        grades = grade_labs(labs[labs["patient_id"].isin(ids["patient_id"])], patients=ids, toxicity_daily=tox)
-        part = grades.ae_table()
+    denom = "evaluable" if o.denominator == "assessed" else "all"
+    for g in rc.groups():
+        ids = rc.endpoints.loc[g.mask & in_window, ["patient_id"]].astype(str)
+        grades = grade_labs(labs[labs["patient_id"].isin(ids["patient_id"])], patients=ids, toxicity_daily=tox,
+                            version=o.version, rules=rules)
+        part = grades.ae_table(denominator=denom)
         if crs is not None:
-            graded = crs["crs_grade"].reindex(ids["patient_id"]).dropna().astype(int)
-            n = grades.n_patients
-            row = {"term": "crs", "label": "Cytokine release syndrome (ASTCT)", "n": n,
-                   "n_evaluable": int(len(graded))}
-            for g in (1, 2, 3, 4):
-                k = int((graded == g).sum())
-                row[f"grade_{g}_n"] = k
-                row[f"grade_{g}_pct"] = 100.0 * k / n if n else np.nan
+            graded = pd.to_numeric(crs["crs_grade"].reindex(ids["patient_id"]), errors="coerce").dropna().astype(int)
+            n = int(len(graded)) if o.denominator == "assessed" else grades.n_patients
+            row = {"term": "crs", "label": "Cytokine release syndrome (ASTCT)", "n": n, "n_evaluable": int(len(graded))}
+            for k in (1, 2, 3, 4):
+                c = int((graded == k).sum())
+                row[f"grade_{k}_n"] = c
+                row[f"grade_{k}_pct"] = 100.0 * c / n if n else np.nan
             part = pd.concat([part, pd.DataFrame([row])], ignore_index=True)
-        part.insert(0, "group", level)
+        part["status"] = np.where(part["n_evaluable"] > 0, "assessed", "not assessed")
+        part.insert(0, "group", g.label)
         parts.append(part)
-        if level == "all":
+        if not g.by and worst is None:
             worst = grades.worst
         for rec in part.itertuples():
-            for g in (1, 2, 3, 4):
-                ctx.key(f"ae.{level}.{rec.term}.grade{g}_pct", getattr(rec, f"grade_{g}_pct"))
-    table = pd.concat(parts, ignore_index=True)
-    ctx.add_table("ae_table", table)
-    ctx.add_table("ae_worst", worst)
+            for k in (1, 2, 3, 4):
+                pct = getattr(rec, f"grade_{k}_pct")
+                rc.key(f"ae.{g.label}.{rec.term}.grade{k}_pct", pct)
+                if rec.status == "assessed":
+                    rc.stats({"n": getattr(rec, f"grade_{k}_n"), "N": rec.n, "pct": pct}, group=g,
+                             variable=str(rec.term), variable_level=k,
+                             method=f"CTCAE v{o.version} worst grade, % of patients {o.denominator}")
+            if rec.status != "assessed":
+                rc.stat("status", "not assessed", group=g, variable=str(rec.term), method="no measurement in the window")
+    rc.add_table("ae_table", pd.concat(parts, ignore_index=True))
+    if worst is not None:
+        rc.add_table("ae_worst", worst)
+
+
+def describe_ae_table(spec: AnalysisSpec, o: AeTableOptions) -> str:
+    where = f"window {spec.window!r}" if spec.window else "days 0-28 after the index infusion"
+    return (f"CTCAE v{o.version} worst grade per term in {where}" + (" with ASTCT CRS" if o.include_crs else "") +
+            f"; % of patients {o.denominator} (a term nobody was measured for is 'not assessed').")
+
+
+KINDS = (
+    Kind("toxicity", ToxicityOptions, run, describe, needs, section="toxicity",
+         summary="CRS / ICANS grade distribution and supportive care in a window"),
+    Kind("ae_table", AeTableOptions, run_ae_table, describe_ae_table, needs_ae_table, section="ae_table",
+         summary="CTCAE worst-grade adverse-event table (+ CRS) in a window"),
+)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 NameRole = Literal[
     "variable", "binary", "continuous", "categorical", "endpoint", "analyte", "timepoint", "column",
-    "population", "window", "panel", "cohort_role", "measure",
+    "population", "window", "panel", "cohort_role", "measure", "analysis",
 ]
 """What a name inside an option value refers to, for strict checking:
 
@@ -29,7 +29,8 @@ NameRole = Literal[
   or a panel name (expanded);
 - ``timepoint``: a value of ``labs.timepoint``; ``measure``: a value of ``kinetics.measure``;
 - ``column``: a column of the patients table; ``cohort_role``: a value of ``patients.cohort``;
-- ``population``, ``window``, ``panel``: a name defined in the plan.
+- ``population``, ``window``, ``panel``: a name defined in the plan; ``analysis``: the id of an
+  earlier analysis of the plan.
 """
 
 

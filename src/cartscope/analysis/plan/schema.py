@@ -113,6 +113,15 @@ class PreInfusionVar(_Var):
     of: Literal["mrd_pct", "blasts_pct"] = "mrd_pct"
 
 
+class InfusionVar(_Var):
+    """A column of the ``infusions`` table (e.g. ``dose_cd19_per_kg``) at one infusion, times ``scale``."""
+
+    derive: Literal["infusion"]
+    column: str
+    infusion: int | Literal["index"] = "index"
+    scale: float = Field(1.0, gt=0)
+
+
 class ResponseDurationVar(_Var):
     """Days from first response to relapse, else to last contact (responders only)."""
 
@@ -173,14 +182,14 @@ class ExpanderVar(_Var):
 
 VariableSpec = Annotated[
     Union[ColumnVar, ExpressionVar, NrErVar, ResponseVar, ToxicityVar, CarKineticsVar, CytokineVar, LabVar,
-          PreInfusionVar, ResponseDurationVar, RatioVar, TransformVar, CutVar, ScoreVar, ExpanderVar],
+          PreInfusionVar, InfusionVar, ResponseDurationVar, RatioVar, TransformVar, CutVar, ScoreVar, ExpanderVar],
     Field(discriminator="derive"),
 ]
 
 VARIABLE_TYPE = {
     "column": None, "expression": None, "nr_er": "binary", "response": "binary", "crs": "continuous",
     "icans": "continuous", "car_kinetics": "continuous", "cytokine": "continuous", "lab": "continuous",
-    "pre_infusion": "continuous", "response_duration": "continuous", "ratio": "continuous",
+    "pre_infusion": "continuous", "infusion": None, "response_duration": "continuous", "ratio": "continuous",
     "transform": "continuous", "cut": "categorical", "score": None, "expander": "categorical",
 }
 """The type of the variable each ``derive`` gives (None: from the data or the expression)."""
@@ -306,6 +315,38 @@ class Plan(Strict):
             if a.id == analysis_id:
                 return a
         raise KeyError(analysis_id)
+
+    # -- the section-form view read by the report (see cartscope.analysis.plan.legacy) --
+    @property
+    def legacy(self):
+        """The plan as an old section-form :class:`~cartscope.analysis.protocol.Protocol`."""
+        from cartscope.analysis.plan.legacy import legacy_view
+
+        return legacy_view(self)
+
+    @property
+    def subgroups(self) -> str:
+        return self.legacy.subgroups
+
+    @property
+    def survival(self):
+        return self.legacy.survival
+
+    @property
+    def biomarkers(self):
+        return self.legacy.biomarkers
+
+    @property
+    def cox(self):
+        return self.legacy.cox
+
+    @property
+    def kinetics_measure(self) -> str:
+        return self.legacy.kinetics_measure
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return self.legacy.sections
 
     def to_yaml(self) -> str:
         import yaml

@@ -55,9 +55,13 @@ def _patients(study: "StudyRun") -> pd.DataFrame:
     return p.drop_duplicates("patient_id").set_index("patient_id").reindex(study.patient_ids)
 
 
+BUILTIN_DERIVED = {"nr_er": S.NrErVar(derive="nr_er")}
+"""Derived variables available without a definition (a plan may redefine them)."""
+
+
 def builtin_names(study: "StudyRun") -> list[str]:
-    """Built-in variable names: endpoint-frame columns, then patients columns."""
-    out = [c for c in study.endpoints.columns if c != "patient_id"]
+    """Built-in variable names: endpoint-frame columns, derived built-ins, then patients columns."""
+    out = [c for c in study.endpoints.columns if c != "patient_id"] + list(BUILTIN_DERIVED)
     out += [c for c in study.cohort.patients.columns if c != "patient_id" and c not in out]
     return out
 
@@ -66,7 +70,7 @@ def variable_type(study: "StudyRun", name: str) -> str:
     """``binary``, ``continuous`` or ``categorical`` (``time`` for an endpoint name)."""
     if name in study.plan.endpoint_names() and name not in study.plan.variables:
         return "time"
-    spec = study.plan.variables.get(name)
+    spec = study.plan.variables.get(name, BUILTIN_DERIVED.get(name))
     if spec is not None:
         t = S.VARIABLE_TYPE[spec.derive]
         if spec.derive in ("crs", "icans") and spec.at_least is not None:
@@ -96,7 +100,7 @@ def data_type(s: pd.Series) -> str:
 def derive(study: "StudyRun", name: str) -> pd.Series:
     """Variable ``name`` per patient (index patient_id, every patient of the endpoint frame)."""
     ids = study.patient_ids
-    spec = study.plan.variables.get(name)
+    spec = study.plan.variables.get(name, BUILTIN_DERIVED.get(name))
     if spec is None:
         if name in study.endpoints.columns:
             return pd.Series(study.endpoints[name].to_numpy(), index=ids, name=name, dtype=study.endpoints[name].dtype)
@@ -149,22 +153,11 @@ def _response(study: "StudyRun", spec: S.ResponseVar) -> pd.Series:
 
 
 def _toxicity(study: "StudyRun", spec: S.ToxicityVar) -> pd.Series:
-    from cartscope.clinical.crs import grade_crs
-    from cartscope.clinical.icans import grade_icans
+    from cartscope.analysis.analyses.toxicity import patient_grades
 
-    ids = study.patient_ids
-    if "toxicity_daily" not in study.cohort.present or study.cohort.toxicity_daily.empty:
-        return pd.Series(np.nan, index=ids)
-    w = study.window(spec.window)
-    tox = w.rebase(study.cohort.toxicity_daily)
-    events = w.shift(study.cohort.events)
-    pats = pd.DataFrame({"patient_id": [p for p in ids if np.isfinite(w.day0.get(p, np.nan))]})
-    if spec.derive == "crs":
-        g = grade_crs(tox, events, patients=pats).set_index("patient_id")["crs_grade"]
-    else:
-        p = _patients(study).reindex(pats["patient_id"]).reset_index()
-        g = grade_icans(tox, p, events).set_index("patient_id")["icans_grade"]
-    g = pd.to_numeric(g, errors="coerce").astype(float).reindex(ids)
+    grades = patient_grades(study, spec.window).set_index("patient_id")
+    col = "crs_grade" if spec.derive == "crs" else "icans_grade"
+    g = pd.to_numeric(grades[col], errors="coerce").astype(float).reindex(study.patient_ids)
     return (g >= spec.at_least).astype(float).mask(g.isna()) if spec.at_least is not None else g
 
 
@@ -261,6 +254,23 @@ def _pre_infusion(study: "StudyRun", spec: S.PreInfusionVar) -> pd.Series:
     return a.groupby("patient_id")["v"].last().astype(float)
 
 
+def _infusion(study: "StudyRun", spec: S.InfusionVar) -> pd.Series:
+    inf = study.cohort.infusions.assign(patient_id=study.cohort.infusions["patient_id"].astype(str),
+                                        no=lambda f: pd.to_numeric(f["infusion_no"], errors="coerce"))
+    if spec.column not in inf:
+        return pd.Series(np.nan, index=study.patient_ids)
+    if spec.infusion == "index":
+        no = index_infusion_no(study)
+        inf = inf[inf["no"].to_numpy(dtype=float) == inf["patient_id"].map(no).to_numpy(dtype=float)]
+    else:
+        inf = inf[inf["no"] == spec.infusion]
+    s = inf.drop_duplicates("patient_id").set_index("patient_id")[spec.column]
+    num = pd.to_numeric(s, errors="coerce")
+    if num.notna().sum() == s.notna().sum():
+        return num.astype(float) * spec.scale
+    return s.astype(object)
+
+
 def _response_duration(study: "StudyRun", spec: S.ResponseDurationVar) -> pd.Series:
     ep = study.endpoints.set_index(study.patient_ids)
     end = ep["relapse_day"].fillna(ep["last_contact_day"])
@@ -321,7 +331,7 @@ def _expander(study: "StudyRun", spec: S.ExpanderVar) -> pd.Series:
 
 _DERIVE = {
     "column": _column, "expression": _expression, "nr_er": _nr_er, "response": _response, "crs": _toxicity,
-    "icans": _toxicity, "car_kinetics": _car, "cytokine": _cytokine, "lab": _lab, "pre_infusion": _pre_infusion,
+    "icans": _toxicity, "car_kinetics": _car, "cytokine": _cytokine, "lab": _lab, "pre_infusion": _pre_infusion, "infusion": _infusion,
     "response_duration": _response_duration, "ratio": _ratio, "transform": _transform, "cut": _cut,
     "score": _score, "expander": _expander,
 }

@@ -1,0 +1,438 @@
+"""Reading and strict checking of analysis plans, before anything runs.
+
+:func:`read_plan` parses YAML (or a mapping) into a :class:`Plan`: every key is checked by the
+schema, each analysis' kind is looked up and its own keys are checked by the kind's options
+model; an old protocol (no ``version``) is migrated with a note. :func:`check_plan` then
+resolves every name in the plan against the language and the cohort - variables, endpoints,
+analytes (any loader alias, or a panel), time points, kinetics measures, columns, cohort roles,
+populations, windows, panels and analysis ids - and reports each unknown one with its key path
+and a did-you-mean. An empty population or a group of fewer than 2 patients is a warning naming
+the analysis. The command line, the Python API and the web app all call these two functions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from cartscope.analysis.plan import schema as S
+from cartscope.analysis.plan.expr import ExpressionError, names as expr_names
+from cartscope.analysis.plan.registry import kinds
+from cartscope.analysis.plan.schema import Plan
+from cartscope.analysis.protocol import ProtocolError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.cohort.model import Cohort
+
+PRESET_PLANS = ("jin2023", "li2023", "lu2021")
+Severity = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """One finding: ``source: path: message`` (``path`` is the key path, e.g. ``analyses[3].covariates[1]``)."""
+
+    source: str
+    path: str
+    message: str
+    severity: Severity = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        label = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{where}: {label}{self.message}"
+
+
+class PlanError(ProtocolError):
+    """A plan that does not read or does not check. ``findings`` holds every
+    :class:`PlanProblem`; ``problems`` the error lines without the source (as ProtocolError)."""
+
+    def __init__(self, findings: list[PlanProblem]):
+        self.findings = findings
+        errors = [p for p in findings if p.is_error] or findings
+        source = errors[0].source if errors else "<protocol>"
+        super().__init__(source, [str(p)[len(p.source) + 2:] if str(p).startswith(p.source + ": ") else str(p)
+                                  for p in errors])
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or ''."""
+    cands = [str(c) for c in candidates]
+    low = {c.casefold(): c for c in cands}
+    if name.casefold() in low:
+        return f" (did you mean {low[name.casefold()]!r}?)"
+    hit = difflib.get_close_matches(name.casefold(), list(low), n=1, cutoff=0.6)
+    return f" (did you mean {low[hit[0]]!r}?)" if hit else ""
+
+
+def _path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _schema_problems(exc: ValidationError, source: str, prefix: tuple = (), model_fields: Iterable[str] = ()
+                     ) -> list[PlanProblem]:
+    out = []
+    for e in exc.errors():
+        loc = list(prefix) + [p for p in e["loc"]]
+        # variables.<name>.<derive tag>.<field> -> variables.<name>.<field>
+        if len(loc) >= 3 and loc[0] == "variables" and loc[2] in S.VARIABLE_TYPE:
+            loc.pop(2)
+        where = _path(loc)
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key" + suggest(str(loc[-1]), model_fields)
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif e["type"] == "union_tag_invalid":
+            msg = f"unknown derive rule {e.get('input', {}).get('derive') if isinstance(e.get('input'), dict) else ''!r}" \
+                  f"; known: {', '.join(S.VARIABLE_TYPE)}"
+        elif e["type"] == "union_tag_not_found":
+            msg = f"a variable needs a 'derive' key (one of {', '.join(S.VARIABLE_TYPE)})"
+        else:
+            msg = f"{e['msg']} (got {e.get('input')!r})"
+        out.append(PlanProblem(source, where, msg))
+    return out
+
+
+@cache
+def _preset_text(name: str) -> str:
+    return resources.files("cartscope.analysis").joinpath("protocols", f"{name}.yaml").read_text("utf-8")
+
+
+def read_text(spec: str | Path) -> tuple[str, str]:
+    """(text, source name) of a preset name or a plan file."""
+    if isinstance(spec, str) and spec in PRESET_PLANS:
+        return _preset_text(spec), f"{spec}.yaml"
+    path = Path(spec)
+    if not path.is_file():
+        raise PlanError([PlanProblem(str(spec), "", "no such protocol file; built-in presets are "
+                                     + ", ".join(PRESET_PLANS))])
+    return path.read_text("utf-8"), str(path)
+
+
+def read_plan(data: Any, source: str = "<protocol>") -> tuple[Plan, list[PlanProblem]]:
+    """Parse a mapping (or YAML text) into a plan and check every key and option value's type.
+
+    Returns the plan and its notes (e.g. the migration note); raises :class:`PlanError` with
+    every problem when anything is wrong."""
+    notes: list[PlanProblem] = []
+    if isinstance(data, str):
+        try:
+            data = yaml.safe_load(data)
+        except yaml.YAMLError as exc:
+            raise PlanError([PlanProblem(source, "", f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise PlanError([PlanProblem(source, "", "a protocol must be a mapping of keys to values")])
+    from cartscope.analysis.plan.migrate import MIGRATION_NOTE, is_legacy, migrate
+
+    if is_legacy(data):
+        from cartscope.analysis.protocol import parse_section_protocol
+
+        try:
+            old = parse_section_protocol(data, source)
+        except ProtocolError as exc:
+            probs = [PlanProblem(source, "", "no 'version' key: read as an old section-form protocol, which "
+                                 "does not validate either (write 'version: 1' and 'analyses:', see docs/protocol.md)")]
+            probs += [PlanProblem(source, p.split(":", 1)[0], p.split(":", 1)[1].strip() if ":" in p else p)
+                      for p in exc.problems]
+            raise PlanError(probs) from None
+        data = migrate(old)
+        notes.append(PlanProblem(source, "", MIGRATION_NOTE, "note"))
+    elif "version" in data and data["version"] != S.PLAN_VERSION:
+        raise PlanError([PlanProblem(source, "version", f"unknown plan version {data['version']!r}; this "
+                                     f"cartscope reads version {S.PLAN_VERSION}")])
+    try:
+        plan = Plan.model_validate(data)
+        plan.endpoint_rules()
+    except ValidationError as exc:
+        raise PlanError(_schema_problems(exc, source, model_fields=Plan.model_fields)) from None
+    except (TypeError, ValueError) as exc:
+        raise PlanError([PlanProblem(source, "endpoints", str(exc))]) from None
+    problems: list[PlanProblem] = []
+    reg = kinds()
+    for i, a in enumerate(plan.analyses):
+        if a.kind not in reg:
+            problems.append(PlanProblem(source, f"analyses[{i}].kind",
+                                        f"unknown analysis kind {a.kind!r}{suggest(a.kind, reg)}; kinds are "
+                                        + ", ".join(reg)))
+            continue
+        model = reg[a.kind].options
+        try:
+            model.model_validate(a.options)
+        except ValidationError as exc:
+            known = list(model.model_fields) + list(S.COMMON_KEYS)
+            for p in _schema_problems(exc, source, model_fields=known):
+                msg = p.message + (f" for kind {a.kind}" if p.message.startswith("unknown key") else "")
+                problems.append(PlanProblem(source, f"analyses[{i}].{p.path}" if p.path else f"analyses[{i}]", msg))
+    if problems:
+        raise PlanError(problems)
+    return plan, notes
+
+
+def load_plan(spec: str | Path) -> Plan:
+    """A preset by name (``jin2023``, ``li2023``, ``lu2021``) or a plan file; raises :class:`PlanError`."""
+    text, source = read_text(spec)
+    plan, _ = read_plan(text, source)
+    return plan
+
+
+# --- names against the plan and the cohort ------------------------------------------------------
+
+ROLE_WORDS = {"variable": "variable", "binary": "binary variable", "continuous": "continuous variable",
+              "categorical": "categorical variable", "endpoint": "endpoint", "analyte": "analyte",
+              "timepoint": "timepoint", "measure": "kinetics measure", "column": "patients column",
+              "cohort_role": "cohort role", "population": "population", "window": "window", "panel": "panel",
+              "analysis": "analysis id"}
+
+
+class _Resolver:
+    def __init__(self, plan: Plan, cohort: "Cohort", source: str):
+        from cartscope.analysis.plan.context import StudyRun
+        from cartscope.analysis.plan.variables import analyte_key, builtin_names, patient_labs
+        from cartscope.analysis.study import study_endpoints
+
+        self.plan, self.cohort, self.source = plan, cohort, source
+        self.problems: list[PlanProblem] = []
+        self.study = StudyRun(cohort=cohort, plan=plan, endpoints=study_endpoints(cohort, plan))
+        self.variables = set(builtin_names(self.study)) | set(plan.variables)
+        self.endpoints = set(plan.endpoint_names())
+        labs = patient_labs(self.study) if "labs" in cohort.present else None
+        self.analytes: dict[str, str] = {}
+        if labs is not None:
+            for name, key in zip(labs["analyte"].astype(str), labs["analyte_key"]):
+                self.analytes.setdefault(key, name)
+        self.analyte_key = analyte_key
+        self.timepoints = sorted({str(t) for t in cohort.labs["timepoint"].dropna()}) \
+            if "labs" in cohort.present and "timepoint" in cohort.labs else []
+        self.measures = sorted({str(m) for m in cohort.kinetics["measure"].dropna()}) \
+            if "kinetics" in cohort.present else []
+        self.columns = [c for c in cohort.patients.columns if c != "patient_id"]
+        self.roles = sorted({str(r) for r in cohort.patients["cohort"].dropna()}) if "cohort" in cohort.patients else []
+        self.broken: set[str] = set()
+
+    def error(self, path: str, msg: str, severity: Severity = "error") -> None:
+        self.problems.append(PlanProblem(self.source, path, msg, severity))
+
+    def vtype(self, name: str) -> str | None:
+        from cartscope.analysis.plan.variables import variable_type
+
+        if name in self.broken:
+            return None
+        try:
+            return variable_type(self.study, name)
+        except Exception as exc:  # noqa: BLE001 - a derivation that fails on this cohort is reported
+            self.broken.add(name)
+            self.error(f"variables.{name}", f"cannot be derived on this cohort: {exc}")
+            return None
+
+    def name(self, path: str, value: str, role: str, earlier: Iterable[str] = ()) -> bool:
+        word = ROLE_WORDS.get(role, role)
+        if role in ("variable", "binary", "continuous", "categorical"):
+            if value in self.endpoints and value not in self.variables:
+                self.error(path, f"{value!r} is an endpoint, not a {word}; use {value}_time / {value}_event "
+                           "or a km / cox analysis")
+                return False
+            if value not in self.variables:
+                self.error(path, f"unknown variable {value!r}{suggest(value, sorted(self.variables))}")
+                return False
+            if role != "variable":
+                t = self.vtype(value)
+                if t is None:
+                    return False
+                ok = (t == role) or (role == "continuous" and t == "binary") or role == "categorical"
+                if not ok:
+                    self.error(path, f"{value!r} is a {t} variable; this key needs a {word}")
+                    return False
+            return True
+        if role == "endpoint":
+            if value not in self.endpoints:
+                self.error(path, f"unknown endpoint {value!r}{suggest(value, sorted(self.endpoints))}; the plan's "
+                           f"endpoints are {', '.join(sorted(self.endpoints)) or 'none'}")
+                return False
+            return True
+        if role == "analyte":
+            if value in self.plan.panels:
+                return all(self.name(f"panels.{value}[{j}]", a, "analyte") for j, a in
+                           enumerate(self.plan.panels[value]))
+            if self.analyte_key(value) not in self.analytes:
+                shown = sorted(self.analytes.values())
+                self.error(path, f"unknown analyte {value!r}: not measured in this cohort"
+                           f"{suggest(value, shown + list(self.plan.panels))}")
+                return False
+            return True
+        table = {"timepoint": self.timepoints, "measure": self.measures, "column": self.columns,
+                 "cohort_role": self.roles, "population": list(self.plan.populations),
+                 "window": list(self.plan.windows), "panel": list(self.plan.panels), "analysis": list(earlier)}[role]
+        if value not in table:
+            known = f"; known: {', '.join(table)}" if table and len(table) <= 12 else ""
+            self.error(path, f"unknown {word} {value!r}{suggest(value, table)}{known}")
+            return False
+        return True
+
+    def names(self, path: str, value: Any, role: str, earlier: Iterable[str] = ()) -> None:
+        if value is None or value == "all" and role == "analyte":
+            return
+        if isinstance(value, str):
+            self.name(path, value, role, earlier)
+        elif isinstance(value, (list, tuple)):
+            for j, v in enumerate(value):
+                if isinstance(v, str):
+                    self.name(f"{path}[{j}]", v, role, earlier)
+
+
+def _check_variables(r: _Resolver) -> None:
+    from cartscope.analysis.plan.variables import referenced
+
+    plan = r.plan
+    for name, spec in plan.variables.items():
+        base = f"variables.{name}"
+        try:
+            refs = referenced(spec)
+        except ExpressionError as exc:
+            r.error(f"{base}.expr", str(exc))
+            r.broken.add(name)
+            continue
+        for key, ref in refs:
+            if ref == name:
+                r.error(f"{base}.{key}", f"variable {name!r} refers to itself")
+                r.broken.add(name)
+            elif not r.name(f"{base}.{key}", ref, "variable"):
+                r.broken.add(name)
+        if isinstance(spec, (S.CytokineVar, S.LabVar)) and not r.name(f"{base}.analyte", spec.analyte, "analyte"):
+            r.broken.add(name)
+        if isinstance(spec, S.LabVar) and spec.timepoint is not None and \
+                not r.name(f"{base}.timepoint", spec.timepoint, "timepoint"):
+            r.broken.add(name)
+        if isinstance(spec, (S.ToxicityVar, S.CytokineVar)) and spec.window is not None and \
+                not r.name(f"{base}.window", spec.window, "window"):
+            r.broken.add(name)
+        if isinstance(spec, S.CarKineticsVar) and not r.name(f"{base}.measure", spec.measure, "measure"):
+            r.broken.add(name)
+        if isinstance(spec, S.InfusionVar) and spec.column not in r.cohort.infusions.columns:
+            cols = [c for c in r.cohort.infusions.columns if c not in ("patient_id",)]
+            r.error(f"{base}.column", f"unknown infusions column {spec.column!r}{suggest(spec.column, cols)}")
+            r.broken.add(name)
+    # cycles through references
+    graph = {n: [ref for _, ref in referenced(s)] for n, s in plan.variables.items() if n not in r.broken}
+    state: dict[str, int] = {}
+
+    def visit(n: str, trail: list[str]) -> None:
+        if state.get(n) == 2 or n not in graph:
+            return
+        if state.get(n) == 1:
+            cycle = trail[trail.index(n):] + [n]
+            r.error(f"variables.{n}", "circular definition: " + " -> ".join(cycle))
+            r.broken.update(cycle)
+            return
+        state[n] = 1
+        for m in graph[n]:
+            visit(m, trail + [n])
+        state[n] = 2
+
+    for n in graph:
+        visit(n, [])
+
+
+def check_plan(plan: Plan, cohort: "Cohort", source: str = "<protocol>") -> list[PlanProblem]:
+    """Every problem of ``plan`` on ``cohort`` (errors and warnings); nothing is run."""
+    r = _Resolver(plan, cohort, source)
+    _check_variables(r)
+    pops_ok = {}
+    for name, pop in plan.populations.items():
+        try:
+            used = expr_names(pop.where)
+        except ExpressionError as exc:
+            r.error(f"populations.{name}.where", str(exc))
+            pops_ok[name] = False
+            continue
+        pops_ok[name] = all(r.name(f"populations.{name}.where", n, "variable") for n in used)
+    for pname, entries in plan.panels.items():
+        for j, a in enumerate(entries):
+            r.name(f"panels.{pname}[{j}]", a, "analyte")
+    reg = kinds()
+    earlier: list[str] = []
+    for i, a in enumerate(plan.analyses):
+        base = f"analyses[{i}]"
+        kind = reg[a.kind]
+        fine = True
+        if a.population is not None:
+            fine &= r.name(f"{base}.population", a.population, "population")
+        for j, b in enumerate(a.by):
+            fine &= r.name(f"{base}.by[{j}]", b, "variable")
+        if a.within is not None:
+            fine &= r.name(f"{base}.within", a.within, "variable")
+        if a.window is not None:
+            fine &= r.name(f"{base}.window", a.window, "window")
+        if a.variables and kind.variables is None:
+            r.error(f"{base}.variables", f"kind {a.kind} takes no variables")
+            fine = False
+        for j, v in enumerate(a.variables):
+            if kind.variables is not None:
+                fine &= r.name(f"{base}.variables[{j}]", v, kind.variables)
+        for key, role in kind.names.items():
+            if key in a.options:
+                before = len(r.problems)
+                r.names(f"{base}.{key}", a.options[key], role, earlier)
+                fine &= len(r.problems) == before
+        earlier.append(a.id)
+        if fine and (a.population is None or pops_ok.get(a.population, False)):
+            _warn_groups(r, i, a)
+    return r.problems
+
+
+def _warn_groups(r: _Resolver, i: int, a: S.AnalysisSpec) -> None:
+    mask = r.study.population_mask(a.population)
+    if a.population is not None and not mask.any():
+        r.error(f"analyses[{i}].population", f"population {a.population!r} of analysis {a.id!r} has no patients",
+                "warning")
+        return
+    for j, b in enumerate([*a.by, *([a.within] if a.within else [])]):
+        if b in r.broken:
+            continue
+        v = r.study.variable(b)[mask]
+        lab = v.astype(object).where(v.notna(), None)
+        counts = lab.dropna().astype(str).value_counts()
+        key = f"by[{j}]" if j < len(a.by) else "within"
+        if counts.empty:
+            r.error(f"analyses[{i}].{key}", f"{b!r} has no value in the population of analysis {a.id!r}", "warning")
+        for lv, n in sorted(counts.items()):
+            if n < 2:
+                r.error(f"analyses[{i}].{key}", f"group {b} = {lv!r} of analysis {a.id!r} has {int(n)} patient "
+                        "(fewer than 2)", "warning")
+
+
+def load_and_check(spec: str | Path | dict, cohort: "Cohort", source: str | None = None
+                   ) -> tuple[Plan, list[PlanProblem]]:
+    """Read a plan (preset, file or mapping) and check it on ``cohort``: the plan and every
+    finding; raises :class:`PlanError` when any finding is an error."""
+    if isinstance(spec, dict):
+        plan, notes = read_plan(spec, source or "<protocol>")
+        src = source or "<protocol>"
+    else:
+        text, src = read_text(spec)
+        plan, notes = read_plan(text, source or src)
+        src = source or src
+    problems = notes + check_plan(plan, cohort, src)
+    if any(p.is_error for p in problems):
+        raise PlanError(problems)
+    return plan, problems
+
+
+__all__ = ["PRESET_PLANS", "PlanError", "PlanProblem", "check_plan", "load_and_check", "load_plan", "read_plan",
+           "read_text", "suggest"]
