@@ -103,12 +103,16 @@ def infusion_windows(kinetics: pd.DataFrame, infusions: pd.DataFrame | None) -> 
     assigned = rec.copy()
     missing = assigned.isna()
     if missing.any():
-        for pid, grp in k[missing].groupby("patient_id"):
-            pinf = inf[inf["patient_id"] == pid]
-            if pinf.empty:
-                continue
-            pos = np.searchsorted(pinf["day"].to_numpy(), grp["day"].to_numpy(), side="right") - 1
-            assigned.loc[grp.index] = pinf["infusion_no"].to_numpy()[np.maximum(pos, 0)]
+        # the last infusion on or before the sample day, per patient (earlier samples: the
+        # patient's first infusion), all samples at once
+        inf_days = inf[inf["day"].notna()]
+        left = pd.DataFrame({"patient_id": k.loc[missing, "patient_id"], "day": k.loc[missing, "day"].astype("float64"),
+                             "row": k.index[missing]}).sort_values("day", kind="mergesort")
+        right = inf_days[["patient_id", "day", "infusion_no"]].sort_values("day", kind="mergesort")
+        hit = pd.merge_asof(left, right, on="day", by="patient_id", direction="backward")
+        first = inf_days.groupby("patient_id")["infusion_no"].first()
+        no = hit["infusion_no"].fillna(hit["patient_id"].map(first))
+        assigned.loc[hit["row"].to_numpy()] = no.to_numpy(dtype="float64")
     k["infusion_no"] = assigned
     k = k[k["infusion_no"].notna()].copy()
     k["infusion_no"] = k["infusion_no"].astype(int)
@@ -306,33 +310,44 @@ def cytokine_kinetics(labs: pd.DataFrame, *, analytes: Sequence[str] | None = No
         lab["value"].to_numpy() >= key.map(lim).astype(float).fillna(np.inf).to_numpy())
     cols = ["patient_id", "analyte", "baseline", "baseline_day", "peak", "peak_day", "fold_change",
             "peak_censored", "n_samples", "reason"]
-    rows = []
-    for (pid, analyte), g in lab.groupby(["patient_id", "analyte"], sort=True):
-        g = g.sort_values("day", kind="mergesort")
-        pre = g[g["day"] <= 0]
-        win = g[(g["day"] >= lo) & (g["day"] <= hi)]
-        base = float(pre["value"].iloc[-1]) if len(pre) else np.nan
-        base_day = float(pre["day"].iloc[-1]) if len(pre) else np.nan
-        reasons = []
-        if win.empty:
-            peak = peak_day = np.nan
-            censored = pd.NA
-            reasons.append(f"no sample in days {lo:g}-{hi:g}")
-        else:
-            peak = float(win["value"].max())
-            top = win[win["value"] == peak]
-            peak_day = float(top["day"].iloc[0])
-            censored = bool(top["at_limit"].any())
-        if np.isnan(base):
-            reasons.append("no baseline (day <= 0)")
-            fold = np.nan
-        elif base <= 0:
-            reasons.append("baseline is 0: no fold change")
-            fold = np.nan
-        else:
-            fold = peak / base
-        rows.append([pid, analyte, base, base_day, peak, peak_day, fold, censored, len(win), "; ".join(reasons)])
-    out = pd.DataFrame(rows, columns=cols)
+    keys = ["patient_id", "analyte"]
+    # one stable sort by day, then every summary is a grouped reduction (no loop per patient)
+    lab = lab.sort_values("day", kind="mergesort")
+    groups = lab.groupby(keys, sort=True).size().index
+    if len(groups) == 0:
+        out = pd.DataFrame(columns=cols)
+        out["peak_censored"] = out["peak_censored"].astype("boolean")
+        return out
+    pre = lab[lab["day"] <= 0].groupby(keys, sort=True).tail(1).set_index(keys).reindex(groups)
+    win = lab[(lab["day"] >= lo) & (lab["day"] <= hi)]
+    wg = win.groupby(keys, sort=True)
+    peak = wg["value"].max().reindex(groups)
+    n_win = wg.size().reindex(groups).fillna(0).astype(int)
+    top = win[win["value"].to_numpy() == wg["value"].transform("max").to_numpy()]
+    tg = top.groupby(keys, sort=True)
+    peak_day = tg["day"].first().reindex(groups)
+    censored = tg["at_limit"].any().reindex(groups).astype("boolean")
+    base = pre["value"].astype(float).to_numpy()
+    has_win = n_win.to_numpy() > 0
+    no_base = np.isnan(base)
+    zero_base = ~no_base & (base <= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fold = np.where(no_base | zero_base, np.nan, peak.to_numpy(dtype=float) / base)
+    r_win = np.where(has_win, "", f"no sample in days {lo:g}-{hi:g}")
+    r_base = np.where(no_base, "no baseline (day <= 0)", np.where(zero_base, "baseline is 0: no fold change", ""))
+    reason = [("; ".join(p for p in (a, b) if p)) for a, b in zip(r_win, r_base)]
+    out = pd.DataFrame({
+        "patient_id": groups.get_level_values(0),
+        "analyte": groups.get_level_values(1),
+        "baseline": base,
+        "baseline_day": pre["day"].astype(float).to_numpy(),
+        "peak": peak.to_numpy(dtype=float),
+        "peak_day": peak_day.to_numpy(dtype=float),
+        "fold_change": fold,
+        "peak_censored": censored.to_numpy(),
+        "n_samples": n_win.to_numpy(),
+        "reason": reason,
+    }, columns=cols)
     out["peak_censored"] = out["peak_censored"].astype("boolean")
     return out
 
@@ -369,19 +384,30 @@ def cd4_cd8_course(kinetics: pd.DataFrame, *, window: tuple[float, float] = (0.0
     k = k[k["day"].notna() & k["value"].notna()]
     by_day = (k.groupby(["patient_id", "day"], sort=True)["value"].mean().rename("ratio").reset_index())
     by_day["inverted"] = by_day["ratio"] < 1.0
-    rows = []
-    for pid, g in by_day.groupby("patient_id", sort=True):
-        pre = g[g["day"] <= 0]
-        w = g[(g["day"] > lo) & (g["day"] <= hi)]
-        base = float(pre["ratio"].iloc[-1]) if len(pre) else np.nan
-        if w.empty:
-            rows.append([pid, base, np.nan, np.nan, pd.NA, np.nan, 0, f"no sample in days ({lo:g}, {hi:g}]"])
-            continue
-        imin = int(np.argmin(w["ratio"].to_numpy()))
-        inv = w[w["inverted"]]
-        rows.append([pid, base, float(w["ratio"].iloc[imin]), float(w["day"].iloc[imin]), bool(len(inv)),
-                     float(inv["day"].iloc[0]) if len(inv) else np.nan, len(w), ""])
-    summary = pd.DataFrame(rows, columns=["patient_id", "baseline_ratio", "min_ratio", "min_day", "inverts",
-                                          "inversion_day", "n_samples", "reason"])
+    pids = pd.Index(sorted(by_day["patient_id"].unique()), name="patient_id")
+    base = by_day[by_day["day"] <= 0].groupby("patient_id", sort=True)["ratio"].last().reindex(pids)
+    w = by_day[(by_day["day"] > lo) & (by_day["day"] <= hi)]
+    wg = w.groupby("patient_id", sort=True)
+    n_w = wg.size().reindex(pids).fillna(0).astype(int)
+    imin = wg["ratio"].idxmin().reindex(pids)  # first minimum in day order
+    has = n_w.to_numpy() > 0
+    min_rows = by_day.loc[imin[has].to_numpy()]
+    min_ratio = pd.Series(np.nan, index=pids)
+    min_day = pd.Series(np.nan, index=pids)
+    min_ratio[has] = min_rows["ratio"].to_numpy()
+    min_day[has] = min_rows["day"].to_numpy()
+    inv_day = w[w["inverted"]].groupby("patient_id", sort=True)["day"].first().reindex(pids)
+    inverts = pd.array(np.where(has, inv_day.notna().to_numpy(), False), dtype="boolean")
+    inverts[~has] = pd.NA
+    summary = pd.DataFrame({
+        "patient_id": pids.to_numpy(),
+        "baseline_ratio": base.to_numpy(dtype=float),
+        "min_ratio": min_ratio.to_numpy(dtype=float),
+        "min_day": min_day.to_numpy(dtype=float),
+        "inverts": inverts,
+        "inversion_day": inv_day.to_numpy(dtype=float),
+        "n_samples": n_w.to_numpy(),
+        "reason": np.where(has, "", f"no sample in days ({lo:g}, {hi:g}]"),
+    })
     summary["inverts"] = summary["inverts"].astype("boolean")
     return CD4CD8Course(by_day=by_day, summary=summary, window=(lo, hi))
