@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from cartscope.analysis.presets import _synth as S
+from cartscope.analysis.presets._hematology import add_hematology
 from cartscope.cohort.model import Cohort
 
 NAME = "jin2023"
@@ -260,8 +261,8 @@ def synthesize(seed: int = 2023) -> Cohort:
     labs = S.frame("labs", _lab_rows(rng, plans))
     kinetics = S.frame("kinetics", (r for p in plans for r in _kinetic_rows(rng, p)))
     tox = S.frame("toxicity_daily", (r for p in plans for r in _tox_rows(rng, p)))
-    return Cohort(patients=patients, infusions=infusions, assessments=assessments, events=events,
-                  labs=labs, kinetics=kinetics, toxicity_daily=tox, source=f"synthetic:{NAME}:seed={seed}")
+    return add_hematology(Cohort(patients=patients, infusions=infusions, assessments=assessments, events=events,
+                  labs=labs, kinetics=kinetics, toxicity_daily=tox, source=f"synthetic:{NAME}:seed={seed}"), NAME, seed)
 
 
 def _assign_crs_and_inflammation(rng: np.random.Generator, plans: list[dict[str, Any]]) -> None:

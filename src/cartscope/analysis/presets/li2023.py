@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from cartscope.analysis.presets import _synth as S
+from cartscope.analysis.presets._hematology import add_hematology
 from cartscope.cohort.model import Cohort
 
 NAME = "li2023"
@@ -101,10 +102,10 @@ def synthesize(seed: int = 2023) -> Cohort:
                               first_day=c2, last_day=c2 + 21, child=p["age2"] < 12, tocilizumab=p["crs"] == 2,
                               steroids=False, feature="hypotension"))
     extra = ("age_at_diagnosis", "age_at_cart2", "cart2_transduction_pct", "cart1_relapse_site", "burden_before_cart2")
-    return Cohort(patients=S.frame("patients", pat, extra), infusions=S.frame("infusions", inf),
+    return add_hematology(Cohort(patients=S.frame("patients", pat, extra), infusions=S.frame("infusions", inf),
                   assessments=S.frame("assessments", ass), events=S.frame("events", ev), labs=S.frame("labs", labs),
                   kinetics=S.frame("kinetics", kin), toxicity_daily=S.frame("toxicity_daily", tox),
-                  source=f"synthetic:{NAME}:seed={seed}")
+                  source=f"synthetic:{NAME}:seed={seed}"), NAME, seed)
 
 
 def _assessments(pid: str, p: dict[str, Any], c2: int) -> list[dict[str, Any]]:

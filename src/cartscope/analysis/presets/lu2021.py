@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from cartscope.analysis.presets import _synth as S
+from cartscope.analysis.presets._hematology import add_hematology
 from cartscope.cohort.model import Cohort
 
 NAME = "lu2021"
@@ -112,10 +113,10 @@ def synthesize(seed: int = 2023) -> Cohort:
         if p["published"]:
             labs.extend(_haematology(rng, p, t_rows))
     extra = ("mrd_group", "complex_karyotype", "mutations")
-    return Cohort(patients=S.frame("patients", pat, extra), infusions=S.frame("infusions", inf),
+    return add_hematology(Cohort(patients=S.frame("patients", pat, extra), infusions=S.frame("infusions", inf),
                   assessments=S.frame("assessments", ass), events=S.frame("events", ev), labs=S.frame("labs", labs),
                   kinetics=S.frame("kinetics", kin), toxicity_daily=S.frame("toxicity_daily", tox),
-                  source=f"synthetic:{NAME}:seed={seed}")
+                  source=f"synthetic:{NAME}:seed={seed}"), NAME, seed)
 
 
 # --- the 14 published patients -------------------------------------------------------------
