@@ -26,6 +26,7 @@ import pandas as pd
 
 from cartscope.cohort import input_limits
 from cartscope.cohort.checks_common import MISSING_TOKENS
+from cartscope.cohort.csvtext import normalise_csv_bytes, split_header
 from cartscope.cohort.problems import Problem, Severity
 from cartscope.cohort.schema import SOURCE_TABLES, TABLE_ORDER, TABLES
 
@@ -62,6 +63,12 @@ class RawSource:
     unreadable: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
+    """Load options the source states (a manifest's date_order, data_cutoff)."""
+    conversions: list = field(default_factory=list)
+    """Unit conversions applied while reading (a manifest's units per column)."""
+    analyte_entries: list = field(default_factory=list)
+    """Analyte dictionary entries ``(where, entry)`` the source adds."""
 
 
 def _sha256(data: bytes) -> str:
@@ -134,6 +141,7 @@ def read_csv_text(name: str, file: str, data: bytes, out: list[Problem]) -> RawT
     if too_large is not None:
         out.append(too_large)
         return None
+    data = normalise_csv_bytes(data, file, out)  # UTF-16 / BOM, ';' separators, decimal commas
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -156,20 +164,21 @@ def read_csv_text(name: str, file: str, data: bytes, out: list[Problem]) -> RawT
             last_line = reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
-            if header is None:
-                header_row = first_line
-                header = _clean_header(list(record), file, header_row, out)
-                continue
-            if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
-                out.append(Problem(file, first_line, None, "ragged-row",
-                                   f"row has {len(record)} fields but the header has {len(header)}; "
-                                   "the extra fields are ignored (an unquoted comma in a value?)"))
             rows.append(record)
             numbers.append(first_line)
     except csv.Error as exc:
         out.append(Problem(file, last_line + 1, None, "unreadable", f"cannot parse CSV: {exc}"))
         return None
-    assert header is not None
+    if not rows:
+        out.append(Problem(file, None, None, "empty-file", f"{file} is empty (no header, no rows)", severity))
+        return None
+    cells, header_row, rows, numbers = split_header(rows, numbers, name, file, out)  # type: ignore[assignment]
+    header = _clean_header(list(cells), file, header_row, out)
+    for record, line in zip(rows, numbers):
+        if len(record) > len(header) and any(str(c).strip() for c in record[len(header):]):
+            out.append(Problem(file, line, None, "ragged-row",
+                               f"row has {len(record)} fields but the header has {len(header)}; "
+                               "the extra fields are ignored (an unquoted comma in a value?)"))
     _blank_header_cells(header, rows, numbers, file, header_row, out)
     frame = _frame_from_rows(header, rows)
     return RawTable(name, file, frame, np.asarray(numbers, dtype=np.int64), header_row)
@@ -281,16 +290,14 @@ def _read_sheet(sheet: object, name: str, file: str, out: list[Problem]) -> RawT
         cells = list(values)
         if all(_is_missing(v) for v in cells):
             continue
-        if header is None:
-            header_row = row_no
-            header = _clean_header(cells, file, header_row, out)
-            continue
         rows.append(cells)
         numbers.append(row_no)
-    if header is None:
+    if not rows:
         out.append(Problem(file, None, None, "empty-file", f"sheet {file} is empty (no header, no rows)",
                            _severity_for(name)))
         return None
+    cells, header_row, rows, numbers = split_header(rows, numbers, name, file, out)
+    header = _clean_header(list(cells), file, header_row, out)
     while header and header[-1] is None:
         header.pop()
     _blank_header_cells(header, rows, numbers, file, header_row, out)
@@ -298,9 +305,24 @@ def _read_sheet(sheet: object, name: str, file: str, out: list[Problem]) -> RawT
     return RawTable(name, file, frame, np.asarray(numbers, dtype=np.int64), header_row)
 
 
+def _special_source(path: Path) -> RawSource | None:
+    """A source read through a ``cohort.yaml`` manifest, or a folder with SPSS/Stata/SAS tables."""
+    from cartscope.cohort.manifest import find_manifest, has_stat_tables, read_manifest_source, read_stat_folder
+
+    manifest = find_manifest(path) if path.exists() else None
+    if manifest is not None:
+        return read_manifest_source(manifest)
+    if has_stat_tables(path):
+        return read_stat_folder(path)
+    return None
+
+
 def read_source(path: Path | str) -> RawSource:
     """Read the cohort at ``path`` (CSV folder, XLSX workbook or Parquet folder) without coercion."""
     path = Path(path)
+    special = _special_source(path)
+    if special is not None:
+        return special
     src = RawSource(fmt="", source=str(path))
     refused = input_limits.check_source_path(path)
     if refused is not None:

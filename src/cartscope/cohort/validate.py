@@ -77,6 +77,10 @@ def order_problems(problems: list[Problem]) -> list[Problem]:
 
 
 def _missing_table_problem(src: RawSource, path: Path, name: str) -> Problem:
+    if src.fmt in ("manifest", "files", "redcap"):
+        return Problem(path.name or str(path), None, None, "missing-table",
+                       f"required table {name} is missing: name it under tables: in cohort.yaml or put "
+                       f"{name}.csv beside it")
     if src.fmt == "xlsx":
         return Problem(path.name, None, None, "missing-sheet",
                        f"the workbook has no sheet {name!r} (required table)")
@@ -111,10 +115,12 @@ def _option_problems(path: Path, date_order: str | None, data_cutoff: object) ->
 
 def _check(path: Path, index_infusion: int | str | None, date_order: str | None = None,
            data_cutoff: object = None) -> CheckedCohort:
+    src = read_source(path)
+    date_order = date_order if date_order is not None else src.options.get("date_order")  # type: ignore[assignment]
+    data_cutoff = data_cutoff if data_cutoff is not None else src.options.get("data_cutoff")
     date_order, cutoff, option_problems = _option_problems(path, date_order, data_cutoff)
     if option_problems:
         return CheckedCohort(tables={}, present=frozenset(), problems=option_problems, source=str(path))
-    src = read_source(path)
     problems: list[Problem] = list(src.problems)
     tables: dict[str, Table | None] = {}
     for name in TABLE_ORDER:
@@ -145,9 +151,9 @@ def _check(path: Path, index_infusion: int | str | None, date_order: str | None 
         if anchors is None and (infusions is None or not infusions.usable):
             table.frame["_date_ord"] = float("nan")  # no anchor to speak of: problem is reported elsewhere
         resolve_days(table, anchors, problems)
-    conversions: list[UnitConversion] = []
+    conversions: list[UnitConversion] = list(src.conversions)
     if tables["labs"] is not None:
-        dictionary = analyte_dictionary(src, problems)
+        dictionary = analyte_dictionary(src, problems, src.analyte_entries)
         conversions += normalise_lab_units(tables["labs"], problems, dictionary)
     if tables["kinetics"] is not None:
         conversions += normalise_kinetic_units(tables["kinetics"], problems)
