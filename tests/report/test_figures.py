@@ -240,10 +240,13 @@ def test_km_structure(km_fig, survival_data):
     # one step curve and one censor-mark line per group, one CI band per group
     assert len(ax.lines) == 2 * len(fits)
     assert len(ax.collections) == len(fits)
-    assert _legend_texts(ax) == [
+    # the legend sits in its own band above the plot (a figure legend), clear of the curves
+    assert ax.get_legend() is None and len(km_fig.legends) == 1
+    assert [t.get_text() for t in km_fig.legends[0].get_texts()] == [
         "B-ALL (n = 15)", "B-NHL (n = 15)",
         style.format_p(survival_data["logrank"].p_value, prefix="Log-rank p"),
     ]
+    assert km_fig.legends[0].get_window_extent().y0 >= ax.get_window_extent().y1 - 1
     for line, km in zip(ax.lines[0::2], fits.values()):
         x, y = km_steps(km)
         np.testing.assert_allclose(line.get_xdata(), x / MONTH)
@@ -258,15 +261,21 @@ def test_km_structure(km_fig, survival_data):
 def test_km_risk_table_matches_risk_table(km_fig, survival_data):
     axes = {ax.get_label(): ax for ax in km_fig.axes}
     ticks = axes["km"].get_xticks()
-    texts = axes["risk table"].texts
+    risk = axes["risk table"]
+    numbers = [t for t in risk.texts if t.get_transform() == risk.transData]
+    labels = [t.get_text() for t in risk.texts if t.get_transform() != risk.transData]
     fits = survival_data["fits"]
-    assert len(texts) == len(ticks) * len(fits)
-    shown = np.array([int(t.get_text()) for t in texts]).reshape(len(fits), len(ticks))
-    for row, km in zip(shown, fits.values()):
-        np.testing.assert_array_equal(row, km.risk_table(ticks * MONTH).n_risk)
+    # per group: the number at risk and the cumulative number censored at every tick
+    assert len(numbers) == 2 * len(ticks) * len(fits)
+    shown = np.array([int(t.get_text()) for t in numbers]).reshape(len(fits), 2, len(ticks))
+    for rows, km in zip(shown, fits.values()):
+        rt = km.risk_table(ticks * MONTH)
+        np.testing.assert_array_equal(rows[0], rt.n_risk)
+        np.testing.assert_array_equal(rows[1], rt.cum_censored)
     # numbers sit exactly under the ticks
-    np.testing.assert_allclose([t.get_position()[0] for t in texts[: len(ticks)]], ticks)
-    assert shown[0, 0] == 15 and shown[1, 0] == 15
+    np.testing.assert_allclose([t.get_position()[0] for t in numbers[: len(ticks)]], ticks)
+    assert shown[0, 0, 0] == 15 and shown[1, 0, 0] == 15
+    assert labels == ["Number at risk and censored", "B-ALL", "At risk", "Censored", "B-NHL", "At risk", "Censored"]
 
 
 def test_km_days_unit_and_single_curve(survival_data):
@@ -344,10 +353,15 @@ def test_roc_structure(roc_data):
     fig = roc_figure(roc_data)
     ax = fig.axes[0]
     assert ax.get_label() == "roc"
-    texts = _legend_texts(ax)
+    # the legend (AUC and the cut-off in words) sits under the axes: no leader line crosses a curve
+    assert ax.get_legend() is None and not ax.texts
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
     for text, (name, r) in zip(texts, roc_data.items()):
         ci = r.auc_ci()
-        assert text == f"{name}: AUC {r.auc:.3f} (95% CI {ci.lower:.3f}\u2013{ci.upper:.3f})"
+        yo = r.youden()
+        assert text == (f"{name}: AUC {r.auc:.2f} (95% CI {ci.lower:.2f}\u2013{ci.upper:.2f})\n"
+                        f"cut-off {style.format_number(yo.threshold, 4)}: Se {100 * yo.sensitivity:.1f}%, "
+                        f"Sp {100 * yo.specificity:.1f}%")
     # diagonal + (curve, Youden point) per marker
     assert len(ax.lines) == 1 + 2 * len(roc_data)
     for k, r in enumerate(roc_data.values()):
@@ -355,9 +369,6 @@ def test_roc_structure(roc_data):
         point = ax.lines[2 + 2 * k]
         assert point.get_xdata()[0] == pytest.approx(1 - yo.specificity)
         assert point.get_ydata()[0] == pytest.approx(yo.sensitivity)
-        note = ax.texts[k].get_text()
-        assert note == (f"Cut-off {style.format_number(yo.threshold, 4)}\n"
-                        f"Se {100 * yo.sensitivity:.1f}%, Sp {100 * yo.specificity:.1f}%")
         curve = ax.lines[1 + 2 * k]
         assert curve.get_xdata()[0] == 0 and curve.get_ydata()[-1] == 1
         assert np.all(np.diff(curve.get_xdata()) >= 0)

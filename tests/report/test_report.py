@@ -133,8 +133,9 @@ def test_jin2023_sections_in_protocol_order(jin_report):
 def test_jin2023_figures(jin_report):
     _, html, p = jin_report
     # swimmer, relapse bars, KM 2 endpoints x (all + disease + CRS + CRS within B-ALL / B-NHL),
-    # 2 CIF, Venn, heatmap, ROC, 2 marker dot plots, 2 cutoff KM, 1 validation KM, forest
-    assert p.figures == 1 + 1 + 10 + 2 + 1 + 1 + 1 + 2 + 2 + 1 + 1
+    # 2 CIF, Venn, heatmap, ROC, 2 marker dot plots, 2 cutoff KM, 1 validation KM, forest,
+    # CONSORT flow
+    assert p.figures == 1 + 1 + 10 + 2 + 1 + 1 + 1 + 2 + 2 + 1 + 1 + 1
     assert p.svgs == p.figures
     assert "<script" not in html.lower()
     assert len(p.ids) == len(set(p.ids)), "element ids repeat across inline figures"
@@ -170,7 +171,7 @@ def test_jin2023_tables_numbered_with_headers(jin_report):
 def test_jin2023_numbers_in_the_page(jin_report):
     _, _, p = jin_report
     # the published sensitivities at the MIP3a cut-off (modified Wilson interval)
-    assert "92.31 (66.69\u201399.61)" in p.text("biomarkers")
+    assert "92.3 (66.7\u201399.6)" in p.text("biomarkers")
     assert "Log-rank" in p.text("survival") or "log-rank" in p.text("survival")
     assert "Gray" in p.text("competing_risks")
     flow = p.text("exclusions")
@@ -222,9 +223,9 @@ def li():
 
 @pytest.mark.parametrize("preset, sections, figures", [
     ("li2023", ["methods", "cohort", "response", "course", "survival", "toxicity", "kinetics",
-                "infusion_comparison", "exclusions"], 3 + 1 + 2),
+                "infusion_comparison", "exclusions"], 3 + 1 + 2 + 1),
     ("lu2021", ["methods", "cohort", "response", "course", "survival", "competing_risks", "toxicity", "kinetics",
-                "ae_table", "correlations", "exclusions"], 1 + 2 * 2 + 2 + 2),
+                "ae_table", "correlations", "exclusions"], 1 + 2 * 2 + 2 + 2 + 1),
 ])
 def test_other_presets_render(preset, sections, figures, tmp_path, li):
     if preset == "li2023":
@@ -239,7 +240,7 @@ def test_other_presets_render(preset, sections, figures, tmp_path, li):
     assert p.figures == figures
     assert all(t["header"] and t["rows"] > 0 for t in p.tables)
     if preset == "li2023":  # fractional extra columns are summarised, not listed value by value
-        assert "age_at_cart2, median (range) 8.36 (6.96–15.10)" in p.text("cohort")
+        assert "Age at the second CAR-T infusion (years), median (range) 8.36 (6.96–15.10)" in p.text("cohort")
 
 
 def test_skipped_section_shows_reason_and_no_cohort_is_said(jin):
@@ -253,7 +254,7 @@ def test_skipped_section_shows_reason_and_no_cohort_is_said(jin):
     assert p.text("toxicity") == f"Toxicity Not analysed: {why}."
     assert "Table 1 needs the patient-level cohort" in p.text("cohort")
     assert "heatmap and the marker dot plots need the patient-level cohort" in p.text("biomarkers")
-    assert p.figures == 23 - 3  # no heatmap, no marker dot plots
+    assert p.figures == 24 - 3  # no heatmap, no marker dot plots
 
 
 def test_exports_beside_the_report(tmp_path, li):
@@ -262,11 +263,15 @@ def test_exports_beside_the_report(tmp_path, li):
     # the patients and course sections: two tables, one figure (PNG at 300 dpi is the slow part)
     doc = dataclasses.replace(full, sections=tuple(s for s in full.sections if s.key in ("cohort", "course")))
     assert (len(doc.tables()), len(doc.figures())) == (2, 1)
-    tables, figures = export_items(doc, tmp_path)
+    tables, figures = export_items(doc, tmp_path, formats=("svg", "pdf", "png", "pptx"))
     n_tables, n_figures = len(doc.tables()), len(doc.figures())
-    assert len(tables) == 3 * n_tables and len(figures) == 3 * n_figures
+    assert len(tables) == 3 * n_tables and len(figures) == 4 * n_figures
     assert sorted({p.suffix for p in tables}) == [".csv", ".docx", ".xlsx"]
-    assert sorted({p.suffix for p in figures}) == [".pdf", ".png", ".svg"]
+    assert sorted({p.suffix for p in figures}) == [".pdf", ".png", ".pptx", ".svg"]
+    from pptx import Presentation
+
+    slides = Presentation(str(next(p for p in figures if p.suffix == ".pptx"))).slides
+    assert len(slides) == 1 and len(slides[0].shapes) == 1
     assert all(p.parent.name == "tables" for p in tables) and all(p.parent.name == "figures" for p in figures)
     first = doc.tables()[0]
     csv = (tmp_path / "tables" / f"{first.stem}.csv").read_text("utf-8-sig").splitlines()

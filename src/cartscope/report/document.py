@@ -12,78 +12,17 @@ A section the study skipped carries the reason instead of content.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-
-from cartscope.report.tables.base import Table
+from cartscope.report.items import FigureItem, FigureRecipe, FlowItem, Item, NoteItem, Section, TableItem
+from cartscope.report.labels import LabelRegistry, registry_for
+from cartscope.report.methods import methods_paragraphs
+from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
+from cartscope.report.sections import build_sections
 
 if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.results import Results
     from cartscope.cohort.model import Cohort
-
-
-@dataclass(frozen=True, eq=False)
-class TableItem:
-    """A numbered table. ``export`` is the complete table when ``table`` shows only its top
-    rows (a screen of hundreds of markers); the exported files always hold every row."""
-
-    key: str
-    table: Table
-    export: Table | None = None
-    number: int = 0
-
-    @property
-    def stem(self) -> str:
-        return f"table{self.number:02d}_{self.key}"
-
-
-@dataclass(frozen=True, eq=False)
-class FigureItem:
-    """A numbered figure with its caption (the legend text under the figure)."""
-
-    key: str
-    figure: Figure
-    caption: str
-    number: int = 0
-
-    @property
-    def stem(self) -> str:
-        return f"figure{self.number:02d}_{self.key}"
-
-
-@dataclass(frozen=True)
-class NoteItem:
-    """A line of text in a section; ``kind`` "missing" marks content that could not be drawn
-    (with the reason), "note" is plain commentary."""
-
-    text: str
-    kind: str = "note"
-
-
-@dataclass(frozen=True)
-class FlowItem:
-    """CONSORT-style flow: the patients in the cohort, then per analysis the patients left out
-    with their reasons (``analyses``: analysis, excluded patients, ((reason, patients), ...)).
-    """
-
-    total: int
-    analyses: tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]
-
-
-Item = Union[TableItem, FigureItem, NoteItem, FlowItem]
-
-
-@dataclass(frozen=True)
-class Section:
-    """One report section: ``skipped`` is the reason when the study did not run it (then
-    ``items`` is empty); ``notes`` are reasons for parts of a section that did not run."""
-
-    key: str
-    title: str
-    items: tuple[Item, ...] = ()
-    skipped: str = ""
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +42,7 @@ class ReportDocument:
     def tables(self) -> list[TableItem]:
         return [i for s in self.sections for i in s.items if isinstance(i, TableItem)]
 
-    def figures(self) -> list[FigureItem]:
+    def figures(self) -> list[FigureItem]:  # noqa: D102
         return [i for s in self.sections for i in s.items if isinstance(i, FigureItem)]
 
 
@@ -119,22 +58,23 @@ def _numbered(sections: list[Section]) -> tuple[Section, ...]:
                 item = TableItem(item.key, item.table, item.export, n_table)
             elif isinstance(item, FigureItem):
                 n_figure += 1
-                item = FigureItem(item.key, item.figure, item.caption, n_figure)
+                item = FigureItem(item.key, item.recipe, item.caption, n_figure)
             items.append(item)
         out.append(Section(s.key, s.title, tuple(items), s.skipped, s.notes))
     return tuple(out)
 
 
-def build_document(results: Results, cohort: Cohort | None = None) -> ReportDocument:
+def build_document(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
+                   labels: LabelRegistry | None = None) -> ReportDocument:
     """The report of ``results`` (see the module docstring).
 
     ``cohort`` is the cohort the results were computed from; without it the figures and
     tables that need patient-level data (Table 1, heatmap, marker dot plots, kinetics
-    courses) are replaced by a note saying so.
+    courses) are replaced by a note saying so. ``number_format`` is the number-format policy
+    of every table, figure and text; ``labels`` the label registry (default: the built-in
+    labels extended by the protocol's ``labels``).
     """
-    from cartscope.report.methods import methods_paragraphs
-    from cartscope.report.sections import build_sections
-
+    labels = labels if labels is not None else registry_for(results.protocol)
     proto = results.protocol
     version = results.versions.get("cartscope", "unknown")
     n = len(results.endpoints)
@@ -152,7 +92,11 @@ def build_document(results: Results, cohort: Cohort | None = None) -> ReportDocu
         data_hash=results.data_hash,
         version=version,
         facts=facts,
-        methods=tuple(methods_paragraphs(results)),
-        sections=_numbered(build_sections(results, cohort)),
+        methods=tuple(methods_paragraphs(results, number_format=number_format, labels=labels)),
+        sections=_numbered(build_sections(results, cohort, number_format=number_format, labels=labels)),
         versions=dict(sorted(results.versions.items())),
     )
+
+
+__all__ = ["FigureItem", "FigureRecipe", "FlowItem", "Item", "NoteItem", "ReportDocument", "Section", "TableItem",
+           "build_document"]

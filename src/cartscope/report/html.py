@@ -16,6 +16,7 @@ figure as separate files.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -26,6 +27,7 @@ import jinja2
 from markupsafe import Markup
 
 from cartscope.report.document import FigureItem, FlowItem, NoteItem, ReportDocument, TableItem, build_document
+from cartscope.report.numbers import NumberFormat
 from cartscope.report.tables.base import INDENT
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,19 +97,22 @@ def _table_view(item: TableItem) -> dict[str, Any]:
             "header": [str(c) for c in grid.columns], "rows": rows, "footnotes": list(item.table.footnotes)}
 
 
-def _figure_view(item: FigureItem) -> dict[str, Any]:
-    from cartscope.report.figures import figure_svg
+def _figure_view(item: FigureItem, svgs: dict[str, str] | None) -> dict[str, Any]:
+    if svgs is not None and item.stem in svgs:
+        svg = svgs[item.stem]
+    else:
+        from cartscope.report.render import draw_and_save
 
-    svg = inline_svg(figure_svg(item.figure, id_salt=item.stem), item.stem)
+        svg = draw_and_save(item.stem, item.recipe, None, (), 72).svg
     return {"kind": "figure", "number": item.number, "stem": item.stem, "caption": item.caption,
-            "svg": Markup(svg)}
+            "svg": Markup(inline_svg(svg, item.stem))}
 
 
-def _view(item: Any) -> dict[str, Any]:
+def _view(item: Any, svgs: dict[str, str] | None = None) -> dict[str, Any]:
     if isinstance(item, TableItem):
         return _table_view(item)
     if isinstance(item, FigureItem):
-        return _figure_view(item)
+        return _figure_view(item, svgs)
     if isinstance(item, FlowItem):
         return {"kind": "flow", "total": item.total,
                 "analyses": [{"name": a, "n": n, "reasons": list(r)} for a, n, r in item.analyses]}
@@ -115,46 +120,74 @@ def _view(item: Any) -> dict[str, Any]:
     return {"kind": "note", "text": item.text, "cls": item.kind}
 
 
-def render_html(doc: ReportDocument) -> str:
-    """The report page of ``doc`` as one HTML string."""
+def render_html(doc: ReportDocument, svgs: dict[str, str] | None = None) -> str:
+    """The report page of ``doc`` as one HTML string; ``svgs`` (stem -> SVG) are figures
+    drawn already (:func:`cartscope.report.render.render_figures`), the others are drawn here."""
     sections = [{"key": s.key, "title": s.title, "skipped": s.skipped, "notes": list(s.notes),
-                 "blocks": [_view(i) for i in s.items]} for s in doc.sections]
+                 "blocks": [_view(i, svgs) for i in s.items]} for s in doc.sections]
     view = {"title": doc.title, "version": doc.version, "facts": list(doc.facts), "methods": list(doc.methods),
             "sections": sections, "protocol": doc.protocol, "data_hash": doc.data_hash, "versions": list(doc.versions.items())}
     template = _environment().get_template("report.html.j2")
     return template.render(doc=view, css=Markup(_asset("report.css")))
 
 
-def export_items(doc: ReportDocument, out_dir: Path | str) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Every table (CSV, XLSX, DOCX; the complete version of a cut table) under ``tables/`` and
-    every figure (SVG, PDF, PNG) under ``figures/``; returns (table paths, figure paths)."""
-    from cartscope.report.figures import save_figure
+def export_tables(doc: ReportDocument, out_dir: Path | str) -> tuple[Path, ...]:
+    """Every table (CSV, XLSX, DOCX; the complete version of a cut table) under ``tables/``."""
     from cartscope.report.tables import export_table
 
     out = Path(out_dir)
     tables: list[Path] = []
     for t in doc.tables():
         tables += export_table(t.export or t.table, out / "tables" / t.stem, number=t.number)
-    figures: list[Path] = []
-    for f in doc.figures():
-        figures += save_figure(f.figure, out / "figures" / f.stem)
-    return tuple(tables), tuple(figures)
+    return tuple(tables)
+
+
+def export_items(doc: ReportDocument, out_dir: Path | str, *, formats: tuple[str, ...] | None = None,
+                 workers: int | None = None) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """Every table under ``tables/`` and every figure (SVG, PDF, PNG; PPTX when asked) under
+    ``figures/``; returns (table paths, figure paths)."""
+    from cartscope.report.render import FORMATS, render_figures
+
+    rendered = render_figures(doc.figures(), Path(out_dir) / "figures", formats=formats or FORMATS, workers=workers)
+    return export_tables(doc, out_dir), tuple(p for r in rendered.values() for p in r.files)
+
+
+ProgressFn = Callable[[str, float], None]
 
 
 def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None = None, pdf: bool = True,
-                 exports: bool = True) -> ReportFiles:
+                 exports: bool = True, formats: tuple[str, ...] | None = None, workers: int | None = None,
+                 number_format: NumberFormat | None = None, progress: ProgressFn | None = None) -> ReportFiles:
     """Write the report of ``results`` under ``out_dir`` (created); see the module docstring.
 
     ``cohort``: the cohort behind ``results``, for Table 1, the heatmap, the marker dot plots
     and the kinetics courses (without it those parts say they need it). ``pdf=False`` skips
-    the PDF; ``exports=False`` skips the separate table and figure files.
+    the PDF; ``exports=False`` skips the separate table and figure files; ``formats`` are the
+    figure files (default SVG, PDF, PNG; add "pptx" for slides). Every figure is drawn once, in
+    ``workers`` processes (:mod:`cartscope.report.render`). ``progress(step, fraction)`` is
+    called as the report is built, drawn and printed.
     """
+    from cartscope.report.render import FORMATS, render_figures
+
+    def step(label: str, fraction: float) -> None:
+        if progress is not None:
+            progress(label, fraction)
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    doc = build_document(results, cohort)
+    step("report: tables", 0.0)
+    doc = build_document(results, cohort, **({"number_format": number_format} if number_format else {}))
+    figs = doc.figures()
+    step("report: figures", 0.1)
+    rendered = render_figures(figs, out / "figures" if exports else None, formats=formats or FORMATS,
+                              workers=workers,
+                              progress=lambda k, n, stem: step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
     html_path = out / REPORT_NAME
-    html_path.write_text(render_html(doc), encoding="utf-8", newline="\n")
-    tables, figures = export_items(doc, out) if exports else ((), ())
+    html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8", newline="\n")
+    step("report: tables", 0.8)
+    tables = export_tables(doc, out) if exports else ()
+    figures = tuple(p for r in rendered.values() for p in r.files)
+    step("report: PDF", 0.85)
     pdf_path: Path | None = None
     note = "PDF not requested"
     if pdf:
@@ -162,4 +195,5 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
 
         outcome = html_to_pdf(html_path, out / PDF_NAME)
         pdf_path, note = outcome.path, outcome.reason
+    step("report: done", 1.0)
     return ReportFiles(html=html_path, pdf=pdf_path, pdf_note=note, tables=tables, figures=figures)

@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cartscope.clinical.endpoints import MONTH_DAYS
+from cartscope.report.labels import LabelRegistry, analyte_label, default_registry
+from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.tables.formatting import fmt_num
+from cartscope.stats.cutoff_side import cutoff_rule
 
 if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.results import Results
@@ -43,11 +46,10 @@ def _months(days: float) -> str:
     return fmt_num(days / MONTH_DAYS, 1, strip_zeros=True)
 
 
-def endpoint_rule_text(rule: Any) -> str:
+def endpoint_rule_text(rule: Any, labels: LabelRegistry | None = None) -> str:
     """One endpoint rule in words, e.g. "pfs: from day 0 to relapse or progression, death
     (any cause) or non-response (at the assessment that found it); HSCT is ignored; ..."."""
-    from cartscope.report.sections import endpoint_name
-
+    endpoint_name = (labels or default_registry()).text
     events = []
     if rule.relapse:
         events.append("relapse or progression")
@@ -72,8 +74,11 @@ def endpoint_rule_text(rule: Any) -> str:
             f"at their {censor}.")
 
 
-def methods_paragraphs(results: Results) -> list[str]:
+def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAULT_FORMAT,
+                       labels: LabelRegistry | None = None) -> list[str]:
     """The methods text, one paragraph per string (see the module docstring)."""
+    labels = labels or default_registry()
+    endpoint_name_of = labels.text
     proto = results.protocol
     rules = proto.endpoint_rules()
     ran = set(results.sections)
@@ -95,13 +100,13 @@ def methods_paragraphs(results: Results) -> list[str]:
         f"with patients in durable remission beyond that window. Later CAR-T infusions were "
         f"{'ignored' if rules.later_infusions == 'ignore' else 'treated as new therapy'}."
     )
-    paras.append("Endpoints. " + " ".join(endpoint_rule_text(r) for r in rules.endpoints
+    paras.append("Endpoints. " + " ".join(endpoint_rule_text(r, labels) for r in rules.endpoints
                                           if r.name in proto.survival.endpoints or not proto.survival.endpoints))
 
     stats: list[str] = []
     if "cohort" in ran:
-        stats.append("Baseline characteristics are medians (range) or counts (%), compared between "
-                     f"{proto.subgroups.replace('_', ' ')} groups with the Mann-Whitney or Kruskal-Wallis "
+        stats.append("Baseline characteristics are medians (range) or counts (%), compared by "
+                     f"{labels.text(proto.subgroups).lower()} with the Mann-Whitney or Kruskal-Wallis "
                      "test and Fisher's exact or the chi-square test, as named under Table 1.")
     if "response" in ran:
         orr = _method(results, "response_orr")
@@ -119,7 +124,7 @@ def methods_paragraphs(results: Results) -> list[str]:
         stats.append(
             f"Survival was estimated by the Kaplan-Meier method with {KM_CI[sv.conf_type]} "
             f"{fmt_num(100 * sv.level, 0)}% pointwise intervals and compared with the log-rank test"
-            + (f" across {_join([b.replace('_', ' ') for b in sv.by])}" if sv.by else "")
+            + (f" across {_join([labels.text(b).lower() for b in sv.by])}" if sv.by else "")
             + f"; landmark estimates at {_join([fmt_num(m, 0) for m in sv.landmark_months])} months. "
             "Median follow-up was estimated by the reverse Kaplan-Meier method.")
     if "competing_risks" in ran:
@@ -131,7 +136,8 @@ def methods_paragraphs(results: Results) -> list[str]:
         stats.append("Cytokine release syndrome and ICANS were graded daily by the ASTCT consensus criteria "
                      "(Lee et al., Biol Blood Marrow Transplant 2019); the highest grade per patient is reported.")
     if "ae_table" in ran:
-        stats.append("Laboratory adverse events were graded by CTCAE version 5.0; the worst grade per patient is reported.")
+        stats.append("Laboratory adverse events were graded by CTCAE version 5.0; the worst grade per patient is "
+                     "reported as a share of the patients assessed for that event.")
     if "kinetics" in ran:
         stats.append("CAR-T kinetics were summarised by non-compartmental parameters (Cmax, Tmax, AUC over "
                      "days 0-28 by linear trapezoids, persistence).")
@@ -148,15 +154,17 @@ def methods_paragraphs(results: Results) -> list[str]:
             f"{fmt_num(bm.significance, 2, strip_zeros=True)}, q < {fmt_num(bm.fdr_level, 2, strip_zeros=True)}). "
             "The area under the empirical ROC curve has DeLong 95% confidence intervals (as R pROC); the cut-off "
             "maximises Youden's index, and sensitivity and specificity at it have "
-            f"{CI_NAMES[bm.ci_method]} 95% intervals. {endpoint_name_of(bm.survival_endpoint)} above and below "
+            f"{CI_NAMES[bm.ci_method]} 95% intervals. {endpoint_name_of(bm.survival_endpoint)} on either side of "
             "the cut-off was compared with the log-rank test, and the best survival cut-point was searched by "
             "maximally selected rank statistics with the Lausen-Schumacher adjusted p-value (R maxstat); the AUC "
             f"was corrected for optimism by {bm.n_boot} bootstrap resamples (seed {bm.seed}).")
     if "validation" in ran and bm is not None and bm.validation:
-        stats.append(f"The training cut-off and its direction were frozen and applied unchanged to the "
-                     f"{bm.validation} cohort.")
+        frozen = _frozen_rules(results, number_format, labels)
+        stats.append("The training cut-off and its test-positive side"
+                     + (f" ({'; '.join(frozen)})" if frozen else "")
+                     + f" were frozen and applied unchanged to the {bm.validation} cohort.")
     if "cox" in ran and proto.cox:
-        models = [f"{endpoint_name_of(c.endpoint).lower()} on {_join([v.replace('_', ' ') for v in c.covariates])} "
+        models = [f"{endpoint_name_of(c.endpoint).lower()} on {_join([labels.text(v) for v in c.covariates])} "
                   f"({c.ties} ties)" for c in proto.cox]
         stats.append("Multivariable Cox proportional-hazards models were fitted for " + _join(models)
                      + "; hazard ratios have Wald 95% intervals.")
@@ -187,7 +195,12 @@ def _method(results: Results, table: str) -> str:
     return str(frame["method"].iloc[0])
 
 
-def endpoint_name_of(name: str) -> str:
-    from cartscope.report.sections import endpoint_name
-
-    return endpoint_name(name)
+def _frozen_rules(results: Results, number_format: NumberFormat, labels: LabelRegistry) -> list[str]:
+    """"NR/ER predicted when MIP3a ≤ 4.703" for each validated marker (the shared cut-off rule)."""
+    tables = getattr(results, "tables", {}) or {}
+    val = tables.get("biomarker_validation")
+    if val is None or val.empty or not {"marker", "cutoff", "direction"} <= set(val.columns):
+        return []
+    return list(dict.fromkeys(
+        cutoff_rule(analyte_label(labels, r["marker"], unit=False), number_format.cutoff(r["cutoff"]),
+                    r["direction"], "NR/ER") for _, r in val.iterrows()))

@@ -120,6 +120,8 @@ def _risk(cohort: Cohort, protocol: Protocol, endpoints: pd.DataFrame, tables_di
         return [], ["The analysis did not freeze a biomarker cut-off (no biomarker results)."]
     from cartscope.analysis.analyses._context import StudyContext
     from cartscope.analysis.analyses.biomarkers import panel
+    from cartscope.report.numbers import DEFAULT_FORMAT
+    from cartscope.stats.cutoff_side import cutoff_rule, is_test_positive
 
     wide = panel(StudyContext(cohort=cohort, protocol=protocol, endpoints=endpoints), bm.timepoint)
     out = []
@@ -129,9 +131,8 @@ def _risk(cohort: Cohort, protocol: Protocol, endpoints: pd.DataFrame, tables_di
         if pid in wide.index and marker in wide.columns and pd.notna(wide.loc[pid, marker]):
             value = float(wide.loc[pid, marker])
         cutoff, direction = float(rec["cutoff"]), str(rec["direction"])
-        flagged = None if value is None else (value >= cutoff if direction == "<" else value <= cutoff)
-        side = "at or above" if direction == "<" else "at or below"
-        note = f"NR/ER is predicted when the value is {side} the cut-off."
+        flagged = None if value is None else bool(is_test_positive([value], cutoff, direction)[0])
+        note = f"{cutoff_rule(marker, DEFAULT_FORMAT.cutoff(cutoff), direction, 'NR/ER')}."
         if role == bm.training:
             note += " This patient belongs to the training cohort that set the cut-off, so the reading is not an independent prediction."
         out.append(RiskReading(
@@ -170,7 +171,8 @@ def patient_figures(ep_one: pd.DataFrame, infusions: pd.DataFrame, kin: pd.DataF
     analytes = [a for a in CYTOKINE_FIGURE_ANALYTES if not labs.empty and (labs["analyte"].astype(str) == a).any()]
     if analytes:
         builders["cytokines"] = lambda: cytokine_course_figure(labs, analytes=analytes, min_patients=1,
-                                                               ncols=min(3, len(analytes)))
+                                                               ncols=min(3, len(analytes)),
+                                                               series_label="This patient")
     for name, build in builders.items():
         try:
             figs[name] = figure_svg(build(), id_salt=f"patient-{name}")

@@ -44,6 +44,7 @@ def cif_figure(
     cause_labels: Mapping[Hashable, str] | None = None,
     groups: Sequence[Hashable] | None = None,
     gray: Mapping[Hashable, Any] | Any | None = None,
+    p_texts: Mapping[Hashable, str] | None = None,
     unit: TimeUnit = "months",
     ci: bool = False,
     ticks: Any | None = None,
@@ -67,9 +68,10 @@ def cif_figure(
     gray : Gray's test per cause (``{cause: GrayTest}``), or one GrayTest (its ``cause``
         says which); each p is printed as "Gray's test (<cause>) p = ...".
     ci : draw the pointwise log-log confidence band of each curve.
-    legend_loc : matplotlib legend location; "auto" puts a legend of more than four lines
-        outside on the right and a shorter one in the upper-left corner (where incidence
-        curves, rising from 0, leave room).
+    p_texts : the printed p per cause ("p = 0.023"), e.g. from the report's number format
+        (default: two significant digits).
+    legend_loc : matplotlib legend location; "auto" puts the legend above the plot, outside
+        the data area, so it covers no curve.
     ymax : top of the y axis in percent (default: the highest curve rounded up to 10, at
         least 20, at most 100).
 
@@ -126,12 +128,13 @@ def cif_figure(
             if gray is not None and c in gray:
                 handles.append(Line2D([], [], linestyle="none"))
                 what = f"Gray's test ({names[c]}) p" if len(causes) > 1 else "Gray's test p"
-                labels.append(format_p(gray[c].p_value, prefix=what))
-        if legend_loc == "auto" and len(handles) > 4:
-            fig.set_size_inches(width + 1.5, height)
-            ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+                given = (p_texts or {}).get(c)
+                labels.append(f"{what[:-2]} {given}" if given else format_p(gray[c].p_value, prefix=what))
+        if legend_loc == "auto":
+            fig.set_size_inches(width, height + len(handles) * 0.15 + 0.1)
+            ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.02), borderaxespad=0,
+                      ncols=1)
         else:
-            ax.legend(handles, labels, loc="upper left" if legend_loc == "auto" else legend_loc,
-                      borderaxespad=0.3)
+            ax.legend(handles, labels, loc=legend_loc, borderaxespad=0.3)
         freeze_layout(fig)
     return fig

@@ -82,3 +82,8 @@ def figure_svg(fig: Figure, id_salt: str = SVG_HASH_SALT) -> str:
     buf = io.StringIO()
     _write(fig, buf, "svg", 72, id_salt)
     return _PROLOGUE.sub("", buf.getvalue(), count=1)
+
+
+def svg_element(svg_file: str) -> str:
+    """An SVG file's text without the XML declaration and DOCTYPE (for embedding in HTML)."""
+    return _PROLOGUE.sub("", svg_file, count=1)

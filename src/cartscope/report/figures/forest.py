@@ -64,6 +64,7 @@ def forest_figure(
     title: str | None = None,
     xlim: tuple[float, float] | None = None,
     color: str = OKABE_ITO["blue"],
+    p_format: Any = None,
     width: float = SINGLE_COLUMN * 1.6,
 ) -> Figure:
     """Forest plot, one row per term from top to bottom in the frame's order.
@@ -72,6 +73,8 @@ def forest_figure(
     ----------
     frame : CoxResult, its ``to_frame()``, or a frame with term, hr, lower, upper[, p].
     labels : display names per term (e.g. ``{"ldh_high": "LDH > ULN"}``).
+    p_format : prints each p (e.g. the report's number format, so the plot and its table
+        agree); default two significant digits.
     xlim : x range (default: the CIs widened to whole powers of 2 around 1). A limit beyond
         the range (or infinite) is drawn as an arrow at the edge.
 
@@ -146,7 +149,7 @@ def forest_figure(
             ax_t.text(0.02, i, f"{row['hr']:.2f} ({row['lower']:.2f}\u2013{row['upper']:.2f})",
                       ha="left", va="center", fontsize=SMALL_FONT_SIZE)
             if has_p and np.isfinite(row["p"]):
-                ax_t.text(0.98, i, p_text(row["p"]),
+                ax_t.text(0.98, i, p_format(row["p"]) if p_format is not None else p_text(row["p"]),
                           ha="right", va="center", fontsize=SMALL_FONT_SIZE)
         freeze_layout(fig)
     return fig

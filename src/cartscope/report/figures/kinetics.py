@@ -29,6 +29,7 @@ from cartscope.report.figures.style import (
     freeze_layout,
     new_figure,
     plain_log_axis,
+    readable_log_ticks,
 )
 
 #: Display names and colours of the CAR components.
@@ -75,8 +76,9 @@ def _course(ax: Any, data: pd.DataFrame, colors: Mapping[Any, str], min_patients
         med = s["median"].where(s["median"] > 0)
         ax.fill_between(s["day"], q1.fillna(q3), q3, color=colors[series], alpha=0.18, linewidth=0,
                         zorder=2)
+        n = data.loc[data["series"] == series, "patient_id"].nunique()
         ax.plot(s["day"], med, color=colors[series], linewidth=1.8, zorder=3,
-                label=f"{series} (n = {data.loc[data['series'] == series, 'patient_id'].nunique()})")
+                label=str(series) if n == 1 else f"{series} (n = {n})")
 
 
 def _tidy(frame: pd.DataFrame, series: pd.Series, window: tuple[float, float]) -> pd.DataFrame:
@@ -110,6 +112,7 @@ def car_kinetics_figure(
     patient_lines: bool = True,
     ylabel: str = "CAR transgene (copies/\u00b5g DNA)",
     title: str | None = None,
+    titles: Mapping[str, str] | None = None,
     width: float = SINGLE_COLUMN * 1.1,
     height: float = 2.5,
 ) -> Figure:
@@ -136,9 +139,10 @@ def car_kinetics_figure(
         k = k[pd.to_numeric(k["infusion_no"], errors="coerce") == infusion_no]
     if k.empty:
         raise ValueError(f"no kinetics rows for measures {list(measures)}")
-    labels = k["measure"].map(lambda m: CAR_LABELS.get(m, m))
+    names = {**CAR_LABELS, **(titles or {})}
+    labels = k["measure"].map(lambda m: names.get(m, m))
     data = _tidy(k, labels, window)
-    present = [CAR_LABELS.get(m, m) for m in measures if CAR_LABELS.get(m, m) in set(data["series"])]
+    present = [names.get(m, m) for m in measures if names.get(m, m) in set(data["series"])]
     colors = colors_for(present, CAR_COLORS)
     with figure_style():
         fig = new_figure(width, height)
@@ -150,6 +154,7 @@ def car_kinetics_figure(
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title, loc="left")
+        readable_log_ticks(ax, "y")
         ax.legend(loc="best", borderaxespad=0.3)
         freeze_layout(fig)
     return fig
@@ -166,6 +171,7 @@ def cytokine_course_figure(
     min_patients: int = 3,
     patient_lines: bool = True,
     units: Mapping[str, str] | None = None,
+    series_label: str = "All patients",
     ncols: int = 2,
     panel_size: tuple[float, float] = (2.4, 2.1),
 ) -> Figure:
@@ -180,6 +186,8 @@ def cytokine_course_figure(
     groups : patient_id -> group (e.g. outcome class or CRS grade); None draws one series.
     units : y-axis unit per analyte (default: the table's ``unit`` column, else none).
     window : days shown (default the first 30 days, where jin2023 and li2023 read the peak).
+    series_label : the legend name of the one series drawn without ``groups`` (the patient
+        page says "This patient").
 
     Returns
     -------
@@ -201,12 +209,12 @@ def cytokine_course_figure(
         present = list(dict.fromkeys(series.dropna()))
         order = [g for g in (group_order or sorted(present, key=str)) if g in present]
     else:
-        series = pd.Series("All patients", index=lab.index)
-        order = ["All patients"]
+        series = pd.Series(series_label, index=lab.index)
+        order = [series_label]
     from cartscope.report.figures.style import OUTCOME_COLORS
 
     palette = colors_for(order, {**OUTCOME_COLORS, **(colors or {})}) if groups is not None else {
-        "All patients": PALETTE[0]}
+        series_label: PALETTE[0]}
     n = len(analytes)
     nc = min(ncols, n)
     nr = int(np.ceil(n / nc))
@@ -226,6 +234,7 @@ def cytokine_course_figure(
                 unit = u[0] if len(u) == 1 else None
             ax.set_ylabel(f"{analyte} ({unit})" if unit else analyte)
             ax.set_title(analyte, loc="left")
+            readable_log_ticks(ax, "y")
             if i == 0:
                 ax.legend(loc="best", borderaxespad=0.3)
         freeze_layout(fig)

@@ -23,7 +23,6 @@ from cartscope.report.figures.style import (
     SMALL_FONT_SIZE,
     colors_for,
     figure_style,
-    freeze_layout,
     format_p,
     new_figure,
 )
@@ -58,6 +57,11 @@ def _check_curves(curves: Mapping[Any, KaplanMeier]) -> dict[Any, KaplanMeier]:
     return dict(curves)
 
 
+RISK_ROWS = ("at risk", "censored", "events")
+"""What the table under a Kaplan-Meier plot can show at each time tick (cumulative for
+censored and events, as survminer's ``risk.table`` / ``cumcensor`` / ``cumevents``)."""
+
+
 def km_figure(
     curves: Mapping[Any, KaplanMeier] | KaplanMeier,
     *,
@@ -65,6 +69,8 @@ def km_figure(
     unit: TimeUnit = "months",
     ci: bool = False,
     risk_table: bool = True,
+    risk_rows: tuple[str, ...] = ("at risk", "censored"),
+    median_lines: bool = False,
     ticks: Any | None = None,
     xmax: float | None = None,
     ylabel: str = "Survival (%)",
@@ -73,28 +79,36 @@ def km_figure(
     colors: Mapping[Any, str] | None = None,
     show_n: bool = True,
     p_label: str = "Log-rank",
-    legend_loc: str = "best",
+    p_text: str | None = None,
+    hr_text: str | None = None,
+    legend_loc: str = "above",
     width: float = SINGLE_COLUMN * 1.25,
-    height: float = 2.6,
+    height: float = 2.3,
 ) -> Figure:
-    """Kaplan-Meier curves with censor marks (+), log-rank p and number at risk.
+    """Kaplan-Meier curves with censor marks (+), the log-rank p and the numbers under the plot.
 
     Parameters
     ----------
     curves : group label -> KaplanMeier (times in days), or one KaplanMeier for the whole cohort.
-    logrank : optional LogRank (anything with ``p_value``) whose p is printed as the last line
-        of the legend, "Log-rank p = ...".
+    logrank : optional LogRank (anything with ``p_value``) whose p is printed in the legend,
+        "Log-rank p = ..." (``p_text`` gives the printed p instead, e.g. from the report's
+        number format).
+    hr_text : a hazard-ratio line for the legend ("HR 2.1 (1.2-3.6)"), printed when given.
     unit : "months" (30.4375 days) or "days" for the time axis.
     ci : draw the pointwise confidence band of each curve (as step bands, the curve's
         ``conf_type`` and ``level``).
-    risk_table : add the number-at-risk table under the axis, one row per group, one column
-        per x tick.
+    risk_table : the table under the axis, per group the rows of ``risk_rows`` ("at risk":
+        patients with time >= tick; "censored", "events": cumulative up to the tick), one
+        column per x tick.
+    median_lines : dashed lines from the y axis at 50 % to each reached median and down to the
+        time axis.
     ticks : x tick positions in ``unit`` (default: customary steps up to the last time).
     xmax : right end of the time axis in ``unit`` (default: the last observed time).
     show_n : append "(n = N)" to each legend label.
-    legend_loc : matplotlib legend location; "best" picks the corner that covers least of
-        the curves (deterministic).
-    width, height : size in inches of the plot part; the risk table adds its own height.
+    legend_loc : "above" (default): the legend sits in its own band above the plot, where it
+        can cover no curve; any matplotlib location puts it inside the axes.
+    width, height : size in inches of the plot part; the legend band and the table add
+        their own height (fixed per line), so the plot never collapses.
 
     Returns
     -------
@@ -102,40 +116,65 @@ def km_figure(
     """
     fits = _check_curves(curves)
     unit = check_unit(unit)
+    unknown = [r for r in risk_rows if r not in RISK_ROWS]
+    if unknown:
+        raise ValueError(f"risk_rows may hold {RISK_ROWS}; got {unknown}")
     f = per_day(unit)
-    last = max(float(km.time[-1]) for km in fits.values()) * f
-    right = float(xmax) if xmax is not None else last
+    last = max((float(km.time[-1]) if km.time.size else 0.0) for km in fits.values()) * f
+    right = float(xmax) if xmax is not None else max(last, 1e-9)
     tick_pos = np.asarray(ticks, dtype=float) if ticks is not None else nice_ticks(right, unit)
     tick_pos = tick_pos[tick_pos <= max(right, tick_pos[-1] if ticks is None else right) + 1e-9]
     x_right = max(right, float(tick_pos[-1]))
     palette = colors_for(list(fits), colors)
     n_groups = len(fits)
-    table_h = (0.32 + 0.16 * n_groups) if risk_table else 0.0
+
+    names = [f"{label} (n = {km.n})" if show_n else str(label) for label, km in fits.items()]
+    extra = []
+    if logrank is not None or p_text is not None:
+        extra.append(p_text if p_text is not None else format_p(logrank.p_value, prefix=f"{p_label} p"))
+        if p_text is not None and logrank is not None and not p_text.lower().startswith(p_label.lower()):
+            extra[-1] = f"{p_label} {p_text}"
+    if hr_text:
+        extra.append(hr_text)
+    line_in = SMALL_FONT_SIZE * 1.45 / 72.0
+    above = legend_loc == "above"
+    n_legend = len(names) + len(extra) if (len(names) > 1 or show_n or extra) else 0
+    legend_h = (n_legend * line_in + 0.06) if above and n_legend else 0.0
+    top_h = 0.08 + legend_h + (0.22 if title else 0.0)
+    xlabel_h = 0.36
+    rows = [r for r in risk_rows] if risk_table else []
+    table_lines = (1 + n_groups * (1 + len(rows))) if rows else 0
+    table_h = table_lines * line_in + (0.08 if rows else 0.0)
+    total_h = top_h + height + xlabel_h + table_h
+    left_in = 0.62 if rows else 0.5
+    right_in = 0.22
 
     with figure_style():
-        fig = new_figure(width, height + table_h)
-        fig.set_layout_engine("constrained")
-        if risk_table:
-            gs = fig.add_gridspec(2, 1, height_ratios=[height, table_h])
-            ax = fig.add_subplot(gs[0])
-            ax_risk = fig.add_subplot(gs[1], sharex=ax)
-        else:
-            ax = fig.add_subplot(1, 1, 1)
+        fig = new_figure(width, total_h)
+        fig.set_layout_engine("none")
+        fx = lambda inches: inches / width  # noqa: E731
+        fy = lambda inches: inches / total_h  # noqa: E731
+        plot_w = fx(width - left_in - right_in)
+        ax = fig.add_axes((fx(left_in), fy(xlabel_h + table_h), plot_w, fy(height)))
         ax.set_label("km")
 
-        for label, km in fits.items():
+        for (label, km), name in zip(fits.items(), names):
             color = palette[label]
             x, y = km_steps(km)
             if ci:
                 tb, lo, hi = _band(km)
                 ax.fill_between(tb * f, lo * 100, hi * 100, step="post", color=color, alpha=0.15,
                                 linewidth=0)
-            name = f"{label} (n = {km.n})" if show_n else str(label)
             ax.plot(x * f, y * 100, drawstyle="steps-post", color=color, label=name,
-                    solid_joinstyle="miter", clip_on=False, zorder=3)
+                    solid_joinstyle="miter", clip_on=True, zorder=3)
             cens = km.n_censor > 0
             ax.plot(km.time[cens] * f, km.survival[cens] * 100, linestyle="none", marker="+",
-                    markersize=5, markeredgewidth=0.9, color=color, clip_on=False, zorder=4)
+                    markersize=5, markeredgewidth=0.9, color=color, clip_on=True, zorder=4)
+            if median_lines:
+                med = float(km.median)
+                if np.isfinite(med):
+                    ax.plot([0, med * f, med * f], [50, 50, 0], color=color, linestyle=(0, (3, 2)),
+                            linewidth=0.7, zorder=2)
 
         ax.set_xlim(0, x_right)
         ax.set_ylim(0, 102)
@@ -143,36 +182,43 @@ def km_figure(
         ax.set_xticks(tick_pos)
         ax.set_ylabel(ylabel)
         ax.set_xlabel(xlabel if xlabel is not None else axis_label(unit))
-        if title:
-            ax.set_title(title, loc="left")
-        handles, names = ax.get_legend_handles_labels()
-        if logrank is not None:
-            # the p-value rides in the legend box (blank handle), so both move together to
-            # the emptiest corner
+        handles, labels = ax.get_legend_handles_labels()
+        for text in extra:
             handles.append(Line2D([], [], linestyle="none"))
-            names.append(format_p(logrank.p_value, prefix=f"{p_label} p"))
-        if len(handles) > 1 or show_n or logrank is not None:
-            ax.legend(handles, names, loc=legend_loc, borderaxespad=0.3)
+            labels.append(text)
+        if n_legend:
+            if above:
+                fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(fx(left_in), 1 - fy(0.04 + (0.22 if title else 0))),
+                           borderaxespad=0, borderpad=0, handlelength=1.6, labelspacing=0.3)
+            else:
+                ax.legend(handles, labels, loc=legend_loc, borderaxespad=0.3)
+        if title:
+            fig.text(fx(0.05), 1 - fy(0.05), title, ha="left", va="top", fontweight="bold")
 
-        if risk_table:
+        if rows:
+            ax_risk = fig.add_axes((fx(left_in), fy(0.02), plot_w, fy(table_h - 0.04)), sharex=ax)
             ax_risk.set_label("risk table")
-            labels = list(fits)
-            for row, label in enumerate(labels):
-                rt = fits[label].risk_table(tick_pos / f)
-                for t, n in zip(tick_pos, rt.n_risk):
-                    ax_risk.text(t, row, str(int(n)), ha="center", va="center",
-                                 color=palette[label], fontsize=SMALL_FONT_SIZE)
-            ax_risk.set_ylim(n_groups - 0.5, -0.5)
-            ax_risk.set_yticks(range(n_groups))
-            ax_risk.set_yticklabels([str(lab) for lab in labels])
-            for tl, lab in zip(ax_risk.get_yticklabels(), labels):
-                tl.set_color(palette[lab])
-            ax_risk.tick_params(axis="both", length=0)
-            ax_risk.tick_params(axis="y", pad=12)
-            ax_risk.tick_params(axis="x", labelbottom=False)
+            ax_risk.set_ylim(table_lines - 0.5, -0.5)
+            ax_risk.set_yticks([])
+            ax_risk.tick_params(axis="both", length=0, labelbottom=False, labelleft=False)
             for side in ("top", "right", "bottom", "left"):
                 ax_risk.spines[side].set_visible(False)
-            ax_risk.set_title("Number at risk", loc="left", fontsize=SMALL_FONT_SIZE,
-                              fontweight="normal")
-        freeze_layout(fig)
+            head = "Number " + ", ".join(rows) if rows != ["at risk"] else "Number at risk"
+            ax_risk.text(0, 0, head.replace("Number at risk, censored", "Number at risk and censored"),
+                         transform=ax_risk.get_yaxis_transform(), ha="left", va="center",
+                         fontsize=SMALL_FONT_SIZE, fontweight="bold")
+            line = 1
+            for label in fits:
+                rt = fits[label].risk_table(tick_pos / f)
+                values = {"at risk": rt.n_risk, "censored": rt.cum_censored, "events": rt.cum_events}
+                ax_risk.text(0, line, str(label), transform=ax_risk.get_yaxis_transform(), ha="left",
+                             va="center", color=palette[label], fontsize=SMALL_FONT_SIZE)
+                line += 1
+                for r in rows:
+                    ax_risk.text(-fx(0.08) / plot_w, line, r[:1].upper() + r[1:], transform=ax_risk.get_yaxis_transform(),
+                                 ha="right", va="center", fontsize=SMALL_FONT_SIZE - 0.5, color="#444444")
+                    for t, n in zip(tick_pos, values[r]):
+                        ax_risk.text(t, line, str(int(n)), ha="center", va="center",
+                                     color=palette[label], fontsize=SMALL_FONT_SIZE)
+                    line += 1
     return fig

@@ -22,6 +22,7 @@ from cartscope.report.figures.style import (
     figure_style,
     freeze_layout,
     format_p,
+    readable_log_ticks,
     new_figure,
     plain_log_axis,
 )
@@ -34,6 +35,7 @@ def marker_by_class_figure(
     group: str = "outcome_class",
     order: Sequence[Any] | None = None,
     p_value: float | None = None,
+    p_text: str | None = None,
     test_label: str = "Mann-Whitney",
     log_scale: bool = False,
     ylabel: str | None = None,
@@ -120,7 +122,9 @@ def marker_by_class_figure(
                 y0, y1 = top + 0.06 * span, top + 0.10 * span
                 ax.set_ylim(top=top + 0.22 * span)
             ax.plot([0, 0, 1, 1], [y0, y1, y1, y0], color="black", linewidth=0.8)
-            ax.text(0.5, y1, format_p(p_value, prefix=f"{test_label} p"), ha="center",
-                    va="bottom")
+            label = f"{test_label} {p_text}" if p_text else format_p(p_value, prefix=f"{test_label} p")
+            ax.text(0.5, y1, label, ha="center", va="bottom")
+        if log_scale:
+            readable_log_ticks(ax, "y")
         freeze_layout(fig)
     return fig

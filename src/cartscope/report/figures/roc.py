@@ -42,7 +42,8 @@ def roc_figure(
     youden: bool = True,
     title: str | None = None,
     colors: Mapping[Any, str] | None = None,
-    auc_digits: int = 3,
+    auc_digits: int = 2,
+    cutoff_texts: Mapping[Any, str] | None = None,
     size: float = SINGLE_COLUMN,
 ) -> Figure:
     """ROC curves of one or more markers on a square plot with the chance diagonal.
@@ -73,8 +74,9 @@ def roc_figure(
             raise ValueError(f"{k!r} is a panel of {r.n_markers} markers: pass result.marker(j)")
     palette = colors_for(list(results), colors)
 
+    legend_h = 0.12 + 0.36 * len(results)
     with figure_style():
-        fig = new_figure(size, size + 0.25 * max(0, len(results) - 1))
+        fig = new_figure(size, size + legend_h)
         fig.set_layout_engine("constrained")
         ax = fig.add_subplot(1, 1, 1)
         ax.set_label("roc")
@@ -88,21 +90,19 @@ def roc_figure(
             text = (f"{label}: AUC {float(r.auc):.{d}f} "
                     f"({pct}% CI {float(ci.lower):.{d}f}\u2013{float(ci.upper):.{d}f})")
             x, y = roc_points(r)
-            ax.plot(x, y, color=color, label=text, drawstyle="default", zorder=3, clip_on=False)
             if youden:
                 yo = r.youden()
+                rule = (cutoff_texts or {}).get(label) or f"cut-off {format_number(float(yo.threshold), 4)}"
+                text += (f"\n{rule}: Se {100 * float(yo.sensitivity):.1f}%, "
+                         f"Sp {100 * float(yo.specificity):.1f}%")
+            ax.plot(x, y, color=color, label=text, drawstyle="default", zorder=3, clip_on=True)
+            if youden:
+                # the cut-off is a point on the curve; its words sit in the legend under the
+                # axes, so no leader line crosses a curve
                 px, py = 1.0 - float(yo.specificity), float(yo.sensitivity)
                 ax.plot([px], [py], marker="o", markersize=4.5, color=color,
-                        markeredgecolor="white", markeredgewidth=0.6, linestyle="none", zorder=4)
-                note = (f"Cut-off {format_number(float(yo.threshold), 4)}\n"
-                        f"Se {100 * float(yo.sensitivity):.1f}%, Sp {100 * float(yo.specificity):.1f}%")
-                # labels sit in the lower-right triangle (below the chance line, where a
-                # curve with AUC > 0.5 rarely goes), stacked above the legend
-                ty = 0.08 + 0.055 * n + 0.13 * (n - 1 - i)
-                ax.annotate(note, (px, py), xytext=(0.58, ty), textcoords="axes fraction",
-                            ha="left", va="bottom", fontsize=SMALL_FONT_SIZE, color=color,
-                            arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.6,
-                                        "shrinkA": 1, "shrinkB": 3})
+                        markeredgecolor="white", markeredgewidth=0.6, linestyle="none", zorder=4,
+                        clip_on=True)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
@@ -113,6 +113,9 @@ def roc_figure(
         ax.set_ylabel("Sensitivity")
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="lower right", borderaxespad=0.3, handlelength=1.2)
+        fig.get_layout_engine().set(rect=(0, legend_h / (size + legend_h), 1, 1 - legend_h / (size + legend_h)))
+        handles, names = ax.get_legend_handles_labels()
+        fig.legend(handles, names, loc="lower left", bbox_to_anchor=(0.02, 0.01), borderaxespad=0,
+                   handlelength=1.2, labelspacing=0.5)
         freeze_layout(fig)
     return fig

@@ -218,3 +218,39 @@ def freeze_layout(fig: Any) -> Any:
         engine.execute(fig)
         fig.set_layout_engine("none")
     return fig
+
+
+def readable_log_ticks(ax: Any, which: str = "y", min_ticks: int = 3) -> None:
+    """Give a log axis at least ``min_ticks`` labelled ticks within its current limits:
+    decades (1, 10, 100) when the axis spans several, else 1-2-5 steps, else every integer
+    multiple of the decade (a span under one decade otherwise shows no label at all).
+    Call after the limits are final."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+    lo, hi = min(lo, hi), max(lo, hi)
+    if not (lo > 0 and math.isfinite(hi)):
+        return
+    ticks: list[float] = []
+    for subs in ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)):
+        ticks = [m * 10.0**e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+                 for m in subs if lo * (1 - 1e-9) <= m * 10.0**e <= hi * (1 + 1e-9)]
+        if len(ticks) >= min_ticks:
+            break
+    if len(ticks) < 2:
+        ticks = [lo, math.sqrt(lo * hi), hi]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos=None: _tick_text(x)))
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _tick_text(x: float) -> str:
+    if x <= 0:
+        return ""
+    if 1e-3 <= x < 1e6:
+        return f"{x:.3g}"
+    exp = math.floor(math.log10(x))
+    mant = x / 10.0**exp
+    return f"$10^{{{exp}}}$" if math.isclose(mant, 1.0) else f"${mant:.0f}\\times10^{{{exp}}}$"

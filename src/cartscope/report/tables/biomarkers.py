@@ -3,7 +3,8 @@ table (sensitivity and specificity with CIs at a frozen threshold)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from cartscope.report.tables.formatting import fmt_estimate_ci, fmt_num, fmt_p
 from cartscope.stats.multiplicity import adjust_pvalues
 from cartscope.stats.proportions import proportion_ci
 
+_PRINTED = {">": ">", "<": "<", ">=": "\u2265", "<=": "\u2264"}
 _ADJUST_NAMES = {"bh": "Benjamini-Hochberg false discovery rate", "by": "Benjamini-Yekutieli",
                  "holm": "Holm", "bonferroni": "Bonferroni", "hochberg": "Hochberg"}
 
@@ -28,6 +30,7 @@ def biomarker_table(
     value_decimals: int = 2,
     p_decimals: int = 3,
     auc_decimals: int = 3,
+    p_format: Callable[[Any], str] | None = None,
     title: str = "Biomarker screening",
 ) -> Table:
     """One row per marker: median value per outcome class, p, q and AUC (95% CI).
@@ -61,11 +64,12 @@ def biomarker_table(
     if has_auc:
         columns.append("AUC (95% CI)")
     rows = []
+    pf = p_format if p_format is not None else (lambda p: fmt_p(p, p_decimals))
     for _, r in data.iterrows():
         row = [str(r["marker"]), *[fmt_num(r[c], value_decimals) for c in median_cols],
-               fmt_p(r["p_value"], p_decimals)]
+               pf(r["p_value"])]
         if has_q:
-            row.append(fmt_p(r["q_value"], p_decimals))
+            row.append(pf(r["q_value"]))
         if has_auc:
             row.append(fmt_estimate_ci(r["auc"], r.get("auc_lower"), r.get("auc_upper"),
                                        auc_decimals))
@@ -84,6 +88,7 @@ def cutoff_table(
     cutoff_decimals: int = 3,
     pct_decimals: int = 2,
     counts: bool = True,
+    cutoff_format: Callable[[Any], str] | None = None,
     title: str = "Diagnostic performance at the cut-off",
 ) -> Table:
     """Cut-off, sensitivity % (95% CI) and specificity % (95% CI) per marker (and cohort).
@@ -94,9 +99,12 @@ def cutoff_table(
     (as ``OperatingPoint.to_frame()``), or the counts ``tp``, ``fn``, ``tn``, ``fp`` from which
     the proportions and CIs are computed with :func:`cartscope.stats.proportion_ci`
     (``ci_method``: the modified Wilson interval reproduces Jin et al. 2023, 12/13 ->
-    92.31 (66.69–99.61)). Optional ``positive_if`` (">", ">=", "<" or "<=", printed before the
-    cut-off; the ROC ``direction`` column is not used, its sign convention differs) and
-    ``cohort`` (e.g. training / validation: a column after the marker).
+    92.31 (66.69–99.61)). Optional ``positive_if`` (">", ">=", "<" or "<=": the test-positive
+    side, printed before the cut-off as ">", "≥", "<", "≤"; take it from
+    :func:`cartscope.stats.cutoff_side.positive_operator` of the ROC ``direction``, never the
+    direction itself, whose sign convention is the order of the classes) and ``cohort`` (e.g.
+    training / validation: a column after the marker). ``cutoff_format`` prints the cut-off
+    (default ``cutoff_decimals`` places).
     """
     require_columns(frame, ["marker"], "cutoff_table")
     data = frame.reset_index(drop=True).copy()
@@ -133,9 +141,9 @@ def cutoff_table(
         columns = columns[:-2] + ["TP/(TP+FN)", columns[-2], "TN/(TN+FP)", columns[-1]]
     rows = []
     for _, r in data.iterrows():
-        cut = fmt_num(r["threshold"], cutoff_decimals)
-        if "positive_if" in data.columns and str(r["positive_if"]) in (">", "<", ">=", "<="):
-            cut = f"{r['positive_if']} {cut}"
+        cut = cutoff_format(r["threshold"]) if cutoff_format is not None else fmt_num(r["threshold"], cutoff_decimals)
+        if "positive_if" in data.columns and str(r["positive_if"]) in _PRINTED:
+            cut = f"{_PRINTED[str(r['positive_if'])]} {cut}"
         sens = fmt_estimate_ci(100 * r["sensitivity"], 100 * r["sensitivity_lower"],
                                100 * r["sensitivity_upper"], pct_decimals)
         spec = fmt_estimate_ci(100 * r["specificity"], 100 * r["specificity_lower"],

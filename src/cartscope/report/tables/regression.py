@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -16,6 +17,7 @@ def cox_table(
     labels: Mapping[str, str] | None = None,
     hr_decimals: int = 2,
     p_decimals: int = 3,
+    p_format: Callable[[Any], str] | None = None,
     level: float = 0.95,
     title: str = "Cox proportional-hazards regression",
 ) -> Table:
@@ -51,7 +53,7 @@ def cox_table(
                 continue
             r = hit.iloc[0]
             row += [fmt_estimate_ci(r["hazard_ratio"], r["ci_lower"], r["ci_upper"], hr_decimals),
-                    fmt_p(r["p_value"], p_decimals)]
+                    p_format(r["p_value"]) if p_format is not None else fmt_p(r["p_value"], p_decimals)]
         rows.append(row)
     if not has_model:
         data = data.drop(columns="model")

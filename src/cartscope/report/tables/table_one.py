@@ -31,7 +31,7 @@ footnote says how many.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -313,6 +313,7 @@ def table_one(
     decimals: int | Mapping[str, int] | None = None,
     pct_decimals: int = 1,
     p_decimals: int = 3,
+    p_format: Callable[[Any], str] | None = None,
     title: str | None = None,
 ) -> TableOne:
     """Baseline characteristics of ``patients`` by ``group`` (None: one column, no tests).
@@ -336,6 +337,8 @@ def table_one(
     labels, level_labels: printed names, over :data:`VARIABLE_LABELS` / :data:`LEVEL_LABELS`.
     correct: Yates' correction in the chi-square test of 2 x 2 tables (R's default); off by
         default, see the module docstring.
+    p_format: formats the p-values (e.g. :meth:`cartscope.report.numbers.NumberFormat.p`);
+        default ``p_decimals`` places.
     decimals: places of continuous summaries (one number or per variable); default 2, or for
         integer-valued data 1 with trailing zeros dropped.
     """
@@ -507,7 +510,7 @@ def table_one(
                                    for j in range(n_cols)]])
             has_missing = bool(level_values.isna().any())
         if group is not None:
-            rows[0] += [fmt_p(p, p_decimals), test]
+            rows[0] += [p_format(p) if p_format is not None else fmt_p(p, p_decimals), test]
             for r in rows[1:]:
                 r += ["", ""]
             if test:

@@ -1,0 +1,111 @@
+"""Which tables and figures each report section shows, built from one ``Results``.
+
+One module per report section (``cohort``, ``response``, ``course`` (the swimmer plot),
+``relapse_timing``, ``survival``, ``competing_risks``, ``toxicity``, ``kinetics``,
+``biomarkers``, ``validation``, ``cox``, ``ae_table``, ``infusion_comparison``,
+``correlations``, ``exclusions``); a section the report has no builder for is rendered from
+its result tables by :mod:`.generic`. Builders only select and lay out (see
+:mod:`._base`): every number comes from the results, every label from the label registry,
+every number's format from the report's :class:`~cartscope.report.numbers.NumberFormat`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from cartscope.report.items import Item, Section
+from cartscope.report.labels import LabelRegistry, registry_for
+from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
+from cartscope.report.sections._base import SectionInput, grid_table
+from cartscope.report.sections.ae import ae_section
+from cartscope.report.sections.biomarkers import biomarker_section
+from cartscope.report.sections.cohort import cohort_section
+from cartscope.report.sections.competing import competing_section
+from cartscope.report.sections.correlations import correlations_section
+from cartscope.report.sections.course import course_section
+from cartscope.report.sections.cox import cox_section
+from cartscope.report.sections.exclusions import exclusions_section
+from cartscope.report.sections.generic import generic_section
+from cartscope.report.sections.infusions import infusion_section
+from cartscope.report.sections.kinetics import kinetics_section
+from cartscope.report.sections.relapse import relapse_section
+from cartscope.report.sections.response import response_section
+from cartscope.report.sections.survival import survival_section
+from cartscope.report.sections.toxicity import toxicity_section
+from cartscope.report.sections.validation import validation_section
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.analysis.results import Results
+    from cartscope.cohort.model import Cohort
+
+SECTION_TITLES: dict[str, str] = {
+    "cohort": "Patients",
+    "response": "Response and outcome",
+    "course": "Patient course",
+    "relapse_timing": "Relapse timing",
+    "survival": "Survival",
+    "competing_risks": "Competing risks",
+    "toxicity": "Toxicity",
+    "kinetics": "Cellular and cytokine kinetics",
+    "biomarkers": "Biomarker screening",
+    "validation": "Validation of the frozen cut-off",
+    "cox": "Multivariable Cox regression",
+    "ae_table": "Adverse events",
+    "infusion_comparison": "Comparison of infusions",
+    "correlations": "Correlations",
+    "exclusions": "Patients left out of each analysis",
+}
+
+BUILDERS: dict[str, Callable[[SectionInput], list[Item]]] = {
+    "cohort": cohort_section,
+    "response": response_section,
+    "course": course_section,
+    "relapse_timing": relapse_section,
+    "survival": survival_section,
+    "competing_risks": competing_section,
+    "toxicity": toxicity_section,
+    "kinetics": kinetics_section,
+    "biomarkers": biomarker_section,
+    "validation": validation_section,
+    "cox": cox_section,
+    "ae_table": ae_section,
+    "infusion_comparison": infusion_section,
+    "correlations": correlations_section,
+    "exclusions": exclusions_section,
+}
+
+
+def section_order(sections: Sequence[str]) -> list[str]:
+    """The protocol's sections with the patient course (swimmer plot) after response."""
+    order = list(sections)
+    anchor = "response" if "response" in order else "cohort" if "cohort" in order else None
+    order.insert(order.index(anchor) + 1 if anchor else 0, "course")
+    return order
+
+
+def build_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
+                   labels: LabelRegistry | None = None) -> list[Section]:
+    """One :class:`Section` per protocol section (plus the patient course), protocol order."""
+    labels = labels if labels is not None else registry_for(results.protocol)
+    inp = SectionInput(results, cohort, number_format, labels)
+    out = []
+    skipped = getattr(results, "skipped", {}) or {}
+    for key in section_order(results.protocol.sections):
+        title = SECTION_TITLES.get(key) or labels.text(key)
+        notes = tuple(f"{k.split(':', 1)[1].replace(':', ', ')}: {why}" for k, why in skipped.items()
+                      if k.startswith(f"{key}:"))
+        if key in skipped:
+            out.append(Section(key, title, skipped=skipped[key], notes=notes))
+            continue
+        if key != "course" and key not in results.sections:
+            out.append(Section(key, title, skipped="the section did not run", notes=notes))
+            continue
+        builder = BUILDERS.get(key)
+        items = builder(inp) if builder is not None else generic_section(inp, key)
+        out.append(Section(key, title, tuple(items), notes=notes))
+    return out
+
+
+__all__ = ["BUILDERS", "SECTION_TITLES", "SectionInput", "build_sections", "generic_section", "grid_table",
+           "section_order"]

@@ -1,0 +1,192 @@
+"""Biomarker screening: the screen table, the Venn diagram of significant markers per
+subgroup, the heatmap, ROC curves, marker dot plots, survival by the Youden cut-off, the
+diagnostic performance at the cut-off, maximally selected rank statistics and the
+correlations between the protocol markers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cartscope.report.items import FigureItem, Item, NoteItem, TableItem, recipe
+from cartscope.report.labels import analyte_label
+from cartscope.report.sections._base import SectionInput, decimals, grid_table, group_label, integer, km_item, text
+from cartscope.report.sections.cutoffs import km_curves_by_cutoff, rule_text, with_positive_side
+from cartscope.report.tables import biomarker_table, cutoff_table
+from cartscope.report.tables.base import Table
+from cartscope.report.tables.formatting import fmt_estimate_ci
+
+SCREEN_ROWS = 25
+"""Markers shown in the report's screening table (all are in the exported files)."""
+
+
+def training_panel(inp: SectionInput) -> tuple[pd.DataFrame, pd.Series] | None:
+    """Training patients x analytes at the protocol time point and their outcome class."""
+    if inp.cohort is None:
+        return None
+    from cartscope.analysis.analyses._context import StudyContext
+    from cartscope.analysis.analyses.biomarkers import panel
+
+    bm = inp.protocol.biomarkers
+    ctx = StudyContext(cohort=inp.cohort, protocol=inp.protocol, endpoints=inp.results.endpoints)
+    wide = panel(ctx, bm.timepoint)
+    ep = inp.results.endpoints
+    keep = ep[(ep["cohort_role"] == bm.training) & ep["outcome_class"].isin(["NR/ER", "durable"])
+              & ep["patient_id"].isin(wide.index)]
+    cls = keep.set_index("patient_id")["outcome_class"].astype(str)
+    return wide.reindex(cls.index), cls
+
+
+def corr_table(inp: SectionInput, frame: pd.DataFrame, title: str) -> Table:
+    frame = frame.assign(ci=[fmt_estimate_ci(r, lo, hi, 2) for r, lo, hi in
+                             zip(frame["r"], frame["lower"], frame["upper"])],
+                         x=frame["x"].astype(str).map(lambda c: analyte_label(inp.labels, c)),
+                         y=frame["y"].astype(str).map(lambda c: analyte_label(inp.labels, c)))
+    if "group" in frame:
+        frame = frame.assign(group=frame["group"].astype(str).map(group_label))
+    return grid_table(frame, [("group", "Group", text), ("x", "Variable", text), ("y", "With", text),
+                              ("n", "n", integer), ("ci", "r (95% CI)", text), ("p_value", "p", inp.pval),
+                              ("method", "Method", text)],
+                      title, ("Pearson correlation with Fisher-z confidence interval unless stated.",))
+
+
+def biomarker_section(inp: SectionInput) -> list[Item]:
+    bm = inp.protocol.biomarkers
+    items: list[Item] = []
+    screen = inp.table("biomarker_screen")
+    if screen is None:
+        return [NoteItem("The screen did not run.", "missing")]
+    scale = "fold change" if bm.reference != "none" else "value"
+    frame = screen.rename(columns={"analyte": "marker"})
+    frame = frame.assign(marker=frame["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)))
+    value_label = "Median fold change" if bm.reference != "none" else "Median"
+    full = biomarker_table(frame, medians={"median_nr_er": "NR/ER", "median_durable": "durable"},
+                           value_label=value_label, title="Biomarker screening (training cohort)", p_format=inp.pval)
+    notes = (f"Mann-Whitney U test (exact where R's wilcox.test is exact); q: p adjusted by "
+             f"{bm.fdr_method.upper() if bm.fdr_method in ('bh', 'by') else bm.fdr_method.capitalize()} "
+             f"over {len(frame)} markers; AUC, area under the ROC curve with DeLong 95% CI.",
+             f"{scale.capitalize()} at {inp.labels.text(bm.timepoint).lower().replace('il-6', 'IL-6')}"
+             + (" over the healthy-donor " + ("mean" if "mean" in bm.reference else "median")
+                if bm.reference != "none" else "") + ".")
+    if len(frame) > SCREEN_ROWS:
+        shown = Table(full.frame, full.display.head(SCREEN_ROWS).reset_index(drop=True), full.title,
+                      notes + (f"The {SCREEN_ROWS} markers with the smallest p of {len(frame)} are shown; "
+                               "the exported table lists all.",))
+    else:
+        shown = Table(full.frame, full.display, full.title, notes)
+    items.append(TableItem("biomarker_screen", shown, Table(full.frame, full.display, full.title, notes)))
+
+    items += _venn(inp, screen)
+    data = training_panel(inp)
+    if data is None:
+        items.append(NoteItem("The heatmap and the marker dot plots need the patient-level cohort; "
+                              "the report was written from the results alone.", "missing"))
+    else:
+        values, cls = data
+        sig = list(screen.loc[screen["significant"].astype(bool), "analyte"].astype(str))
+        show = sig if len(sig) >= 2 else list(screen["analyte"].astype(str).head(20))
+        show = [a for a in show if a in values.columns]
+        if len(show) >= 2 and len(values) >= 2:
+            heat = values[show] if bm.reference != "none" else np.log2(values[show].clip(lower=1e-12))
+            heat = heat.rename(columns=lambda a: analyte_label(inp.labels, a, unit=False))
+            fig = recipe("figures.heatmap:fold_change_heatmap", heat, cls,
+                         scale="fold_change" if bm.reference != "none" else "log2",
+                         group_by_class=True, class_order=["NR/ER", "durable"])
+            items.append(FigureItem("heatmap", fig, f"Log2 {scale} of the "
+                                    + ("markers significant in the screen" if len(sig) >= 2 else "20 markers with the smallest p")
+                                    + " in the training cohort, patients grouped by outcome class."))
+    markers = [m for m in bm.markers if inp.obj(f"roc/{m}") is not None]
+    mk = inp.table("biomarker_markers")
+    mk_rows = {str(r["marker"]): r for _, r in mk.iterrows()} if mk is not None else {}
+    if markers:
+        rules = {analyte_label(inp.labels, m, unit=False): rule_text(inp, m, mk_rows[m]["cutoff"], mk_rows[m]["direction"])
+                 for m in markers if m in mk_rows}
+        fig = recipe("figures.roc:roc_figure", {analyte_label(inp.labels, m, unit=False): inp.obj(f"roc/{m}")
+                                                for m in markers}, cutoff_texts=rules)
+        items.append(FigureItem("roc", fig, "ROC curves of the protocol markers for NR/ER (training cohort), "
+                                "AUC with DeLong 95% CI; the point marks the Youden-optimal cut-off ("
+                                + "; ".join(rules.values()) + ")."))
+    p_of = dict(zip(screen["analyte"].astype(str), screen["p_value"]))
+    if data is not None:
+        values, cls = data
+        for m in markers:
+            if m not in values.columns:
+                continue
+            df = pd.DataFrame({"value": values[m], "outcome_class": cls})
+            positive = bool((df["value"].dropna() > 0).all())
+            name = analyte_label(inp.labels, m, unit=False)
+            rule = rule_text(inp, m, mk_rows[m]["cutoff"], mk_rows[m]["direction"]) if m in mk_rows else ""
+            fig = recipe("figures.markers:marker_by_class_figure", df, value="value",
+                         p_value=p_of.get(m), p_text=inp.fmt.p_text(p_of.get(m)), log_scale=positive,
+                         ylabel=f"{name} ({scale})", reference=mk_rows[m]["cutoff"] if m in mk_rows else None)
+            items.append(FigureItem(f"marker_{m}", fig, f"{name} {scale} by outcome class (training cohort), "
+                                    "Mann-Whitney p; the line marks the Youden cut-off"
+                                    + (f" ({rule})." if rule else ".")))
+    ep = bm.survival_endpoint
+    for m in markers:
+        above, below = inp.obj(f"km/{ep}/cutoff_{m}/above"), inp.obj(f"km/{ep}/cutoff_{m}/below")
+        if above is None or below is None or m not in mk_rows:
+            continue
+        r = mk_rows[m]
+        curves = km_curves_by_cutoff(inp, m, r["cutoff"], r["direction"], above, below)
+        items.append(km_item(inp, f"km_{ep}_cutoff_{m}", ep, curves, inp.obj(f"logrank/{ep}/cutoff_{m}"),
+                             f"{inp.labels.text(ep)} by the {analyte_label(inp.labels, m, unit=False)} Youden cut-off "
+                             f"in the training cohort ({rule_text(inp, m, r['cutoff'], r['direction'])}), with "
+                             "the log-rank p; under the plot the number at risk and the cumulative number censored.",
+                             median_lines=True))
+    if mk is not None:
+        frame = with_positive_side(mk).assign(
+            cohort="training", marker=mk["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)))
+        t = cutoff_table(frame, ci_method=bm.ci_method, title="Diagnostic performance at the Youden cut-off (training)",
+                         pct_decimals=inp.fmt.pct_decimals, cutoff_format=inp.fmt.cutoff)
+        rules = [rule_text(inp, str(r["marker"]), r["cutoff"], r["direction"]) for _, r in mk.iterrows()]
+        items.append(TableItem("cutoffs_training", Table(t.frame, t.display, t.title, t.footnotes + (
+            "Cut-off: the test-positive side (" + "; ".join(rules) + "); sensitivity counts NR/ER patients "
+            "on that side.", f"CI method: {bm.ci_method}.",))))
+    ms = inp.table("biomarker_maxstat")
+    if ms is not None:
+        from cartscope.report.sections.survival import endpoint_short
+
+        items.append(TableItem("maxstat", grid_table(
+            ms.assign(endpoint=ms["endpoint"].astype(str).map(lambda e: endpoint_short(inp, e)),
+                      marker=ms["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)),
+                      cutpoint=ms["cutpoint"].map(inp.fmt.cutoff)),
+            [("marker", "Marker", text), ("endpoint", "Endpoint", text), ("n", "n", integer),
+             ("cutpoint", "Best cut-point", text), ("statistic", "Standardised statistic", decimals(2)),
+             ("p_adjusted", "Adjusted p", inp.pval), ("pmethod", "p method", text)],
+            "Maximally selected log-rank statistic",
+            ("Lausen & Schumacher (1992), as R maxstat; the p-value accounts for the search over cut-points.",))))
+    base = inp.table("biomarker_baseline")
+    if base is not None:
+        items.append(TableItem("baseline_marker", grid_table(
+            base.assign(marker=base["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)),
+                        timepoint=base["timepoint"].astype(str).map(inp.labels.text)),
+            [("marker", "Marker", text), ("timepoint", "Time point", text), ("n_nr_er", "n NR/ER", integer),
+             ("n_durable", "n durable", integer), ("median_nr_er", "Median, NR/ER", inp.est),
+             ("median_durable", "Median, durable", inp.est), ("p_value", "Mann-Whitney p", inp.pval)],
+            "Markers before infusion")))
+    corr = inp.table("biomarker_marker_correlation")
+    if corr is not None:
+        items.append(TableItem("marker_correlation", corr_table(
+            inp, corr.rename(columns={"marker_a": "x", "marker_b": "y"}), "Correlation between the protocol markers")))
+    return items
+
+
+def _venn(inp: SectionInput, screen: pd.DataFrame) -> list[Item]:
+    bm = inp.protocol.biomarkers
+    sub = inp.table("biomarker_screen_subgroups")
+    sets: dict[str, list[str]] = {}
+    if sub is not None:
+        for g in dict.fromkeys(sub["subgroup"].astype(str)):
+            part = sub[(sub["subgroup"].astype(str) == g) & (sub["p_value"] < bm.significance)]
+            sets[g] = sorted(analyte_label(inp.labels, a, unit=False) for a in part["analyte"].astype(str))
+    sets["All training patients"] = sorted(analyte_label(inp.labels, a, unit=False) for a in
+                                           screen.loc[screen["p_value"] < bm.significance, "analyte"].astype(str))
+    if 2 <= len(sets) <= 3:
+        return [FigureItem("venn", recipe("figures.venn:venn_figure", sets),
+                           f"Markers with Mann-Whitney p < {inp.fmt.cutoff(bm.significance)} (NR/ER vs durable "
+                           "remission) within each subgroup and overall; each region gives the number of "
+                           "markers and names up to five.")]
+    if sub is not None:
+        return [NoteItem(f"Venn diagram not drawn: {len(sets)} sets (it shows two or three).", "missing")]
+    return []

@@ -1,0 +1,58 @@
+"""Competing risks: cumulative incidence figures with their risk tables, landmark
+incidences and Gray's test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cartscope.report.items import FigureItem, Item, TableItem, recipe
+from cartscope.report.sections._base import SectionInput, decimals, grid_table, group_label, integer, text
+from cartscope.report.tables.formatting import fmt_estimate_ci
+
+SHORT = {"relapse_nrm": "Relapse vs NRM", "failure": "Failure vs death without failure"}
+TITLES = {"relapse_nrm": "Relapse and non-relapse mortality",
+          "failure": "Treatment failure (no response or relapse) and death without failure"}
+
+
+def competing_section(inp: SectionInput) -> list[Item]:
+    items: list[Item] = []
+    labels_tab = inp.table("cif_landmarks")
+    gray_tab = inp.table("gray_tests")
+    for name in ("relapse_nrm", "failure"):
+        cif = inp.obj(f"cif/{name}")
+        if cif is None:
+            continue
+        labels: dict[Any, str] = {}
+        if labels_tab is not None:
+            for _, r in labels_tab[labels_tab["coding"].astype(str) == name].iterrows():
+                labels[r["cause"]] = str(r["cause_label"])
+        gray = {c: inp.obj(f"gray/{name}/{c}") for c in cif.causes if inp.obj(f"gray/{name}/{c}") is not None}
+        p_texts = {c: inp.fmt.p_text(g.p_value) for c, g in gray.items()}
+        fig = recipe("figures.cif:cif_figure", cif,
+                     cause_labels={k: v[:1].upper() + v[1:] for k, v in labels.items()} or None,
+                     gray=gray or None, p_texts=p_texts or None)
+        caption = f"Cumulative incidence of {TITLES[name].lower()} (Aalen-Johansen)"
+        caption += ", with Gray's test across groups" if gray else ""
+        caption += "."
+        items.append(FigureItem(f"cif_{name}", fig, caption))
+    if labels_tab is not None:
+        frame = labels_tab.assign(
+            coding=labels_tab["coding"].astype(str).map(lambda c: SHORT.get(c, c)),
+            group=labels_tab["group"].astype(str).map(group_label),
+            est=[fmt_estimate_ci(100 * e, 100 * lo, 100 * hi, inp.fmt.pct_decimals) for e, lo, hi in
+                 zip(labels_tab["estimate"], labels_tab["lower"], labels_tab["upper"])])
+        items.append(TableItem("cif_landmarks", grid_table(
+            frame, [("coding", "Competing-risks model", text), ("cause_label", "Cause", text),
+                    ("group", "Group", text), ("month", "Month", decimals(0)),
+                    ("est", "Cumulative incidence, % (95% CI)", text)],
+            "Cumulative incidence at landmark times",
+            ("Aalen-Johansen estimates; variance as cmprsk::cuminc, log-log intervals. NRM, non-relapse "
+             "mortality; failure, no response or relapse.",))))
+    if gray_tab is not None:
+        frame = gray_tab.assign(coding=gray_tab["coding"].astype(str).map(lambda c: SHORT.get(c, c)))
+        items.append(TableItem("gray_tests", grid_table(
+            frame, [("coding", "Competing-risks model", text), ("cause_label", "Cause", text),
+                    ("statistic", "Statistic", decimals(2)), ("df", "df", integer), ("p_value", "p", inp.pval),
+                    ("note", "Note", text)],
+            "Gray's test of equal cumulative incidence across groups")))
+    return items
