@@ -16,6 +16,7 @@ from cartscope.clinical.endpoints import MONTH_DAYS
 from cartscope.report.labels import LabelRegistry, analyte_label, default_registry
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.tables.formatting import fmt_num
+from cartscope.report.toxicity_methods import toxicity_methods
 from cartscope.stats.cutoff_side import cutoff_rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -170,6 +171,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
                      + "; hazard ratios have Wald 95% intervals.")
     if "correlations" in ran:
         stats.append("Correlations are Pearson coefficients with Fisher-z 95% intervals.")
+    stats += toxicity_methods(results)
     if "exclusions" in ran:
         stats.append("Every patient left out of an analysis is listed with the reason.")
     if stats:
