@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cartscope.cohort.problems import CohortError, Problem
-
 if TYPE_CHECKING:  # pragma: no cover
+    from cartscope.cohort.problems import Problem
     from cartscope.analysis.protocol import Protocol
     from cartscope.cohort.model import Cohort
     from cartscope.cohort.summary import CohortSummary
@@ -26,6 +25,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _cohort_error() -> type[Exception]:
+    """The cohort layer's error class, imported when an exception is being matched: the
+    cohort package pulls in pandas, which ``cartscope --help`` should not wait for."""
+    from cartscope.cohort.problems import CohortError
+
+    return CohortError
+
+
 # printed data (paths, values, problem locations such as file:100:col) is never read as markup or emoji
 console = Console(highlight=False, markup=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
@@ -85,7 +94,7 @@ def import_(
     try:
         cohort = load_cohort(path, date_order=date_order, data_cutoff=data_cutoff)
         report = store_cohort(cohort, db, study=study or path.stem, source=str(path))
-    except CohortError as exc:
+    except _cohort_error() as exc:
         _fail_on(exc.problems)
         return
     console.print(report.describe())
@@ -126,7 +135,7 @@ def demo(
     write_cohort(synthesize("jin2023", seed=seed), cohort_dir, fmt="csv")
     try:
         cohort = load_cohort(cohort_dir)
-    except CohortError as exc:
+    except _cohort_error() as exc:
         _fail_on(exc.problems)
         return
     report = store_cohort(cohort, out / "study.duckdb", study="jin2023", source=str(cohort_dir))
@@ -185,6 +194,9 @@ def analyze(
     report: Annotated[bool, typer.Option("--report", help="also write the HTML/PDF report into OUT/report")] = False,
     date_order: DateOrderOption = None,
     data_cutoff: CutoffOption = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", envvar="CARTSCOPE_DASK_SCHEDULER",
+                                                  help="Dask scheduler address (tcp://host:8786): screens and resampling run there")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="start a local Dask cluster of N worker processes")] = None,
 ) -> None:
     """Run a study protocol over a cohort and write tables, exclusions and results.json."""
     from cartscope.analysis.protocol import ProtocolError, load_protocol
@@ -212,13 +224,20 @@ def analyze(
             from cartscope.cohort.load import load_cohort
 
             cohort = load_cohort(path, date_order=date_order, data_cutoff=data_cutoff)
-    except CohortError as exc:
+    except _cohort_error() as exc:
         _fail_on(exc.problems)
         return
     except KeyError as exc:
         err_console.print(f"{path}: {exc.args[0]}", style="red", markup=False)
         raise typer.Exit(1) from None
-    written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None)
+    from cartscope.analysis.distributed import ClusterError, cluster
+
+    try:
+        with cluster(scheduler, workers):
+            written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None)
+    except ClusterError as exc:
+        err_console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(1) from None
     console.print(f"results: {written}")
 
 
@@ -330,6 +349,46 @@ def serve(
                           style="yellow")
     console.print(f"cartscope on http://{host}:{port}  (store {db})")
     uvicorn.run(application, host=host, port=port, access_log=False, log_level="info")
+
+
+redcap_app = typer.Typer(help="REDCap exports: starter mappings and API downloads.", no_args_is_help=True)
+app.add_typer(redcap_app, name="redcap")
+
+
+@redcap_app.command("map")
+def redcap_map(
+    dictionary: Annotated[Path, typer.Option("--dictionary", help="REDCap data dictionary CSV")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the mapping here (default: print it)")] = None,
+) -> None:
+    """Write a starter mapping from REDCap forms and fields to cohort tables."""
+    from cartscope.cohort.redcap_map import redcap_map_command
+
+    text, problems = redcap_map_command(str(dictionary), str(out) if out else None)
+    _fail_on(problems)
+    if out is None:
+        console.print(text, end="")
+    else:
+        console.print(f"wrote {out}")
+
+
+@redcap_app.command("fetch")
+def redcap_fetch(
+    url: Annotated[str, typer.Option("--url", help="REDCap API address (https://.../api/)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for records.csv and dictionary.csv")] = Path("redcap"),
+    token_env: Annotated[str, typer.Option("--token-env", help="environment variable holding the token")] = "REDCAP_API_TOKEN",
+) -> None:
+    """Download records and the data dictionary through the REDCap API (token from the environment)."""
+    from cartscope.cohort.redcap_api import ApiError, fetch_export
+
+    try:
+        records, dictionary = fetch_export(url, token_env)
+    except ApiError as exc:
+        err_console.print(str(exc), style="red")
+        raise typer.Exit(1) from None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "records.csv").write_bytes(records)
+    (out / "dictionary.csv").write_bytes(dictionary)
+    console.print(f"wrote {out / 'records.csv'} and {out / 'dictionary.csv'}")
 
 
 user_app = typer.Typer(help="Accounts of the web application.", no_args_is_help=True)

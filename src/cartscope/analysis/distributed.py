@@ -49,13 +49,13 @@ def _import_distributed() -> Any:
 
 @contextlib.contextmanager
 def cluster(scheduler: str | None = None, workers: int | None = None, *,
-            processes: bool = True, threads_per_worker: int = 1) -> Iterator[Any | None]:
+            processes: bool = True, threads_per_worker: int = 1, timeout: float = 10.0) -> Iterator[Any | None]:
     """Send the chunked work inside the ``with`` block to a Dask cluster.
 
     ``scheduler``: address of a running scheduler (``tcp://host:8786``); None reads
     ``CARTSCOPE_DASK_SCHEDULER``. Without an address, ``workers=N`` starts a local cluster of
     N workers on loopback (processes, one thread each, unless ``processes=False``) for the
-    duration of the block. With neither, nothing changes: the work runs in process and the
+    duration of the block. ``timeout``: seconds to wait for a scheduler. With neither, nothing changes: the work runs in process and the
     context yields None.
     """
     address = scheduler or os.environ.get(ENV_SCHEDULER) or None
@@ -72,13 +72,14 @@ def cluster(scheduler: str | None = None, workers: int | None = None, *,
                 n_workers=int(workers),  # type: ignore[arg-type]
                 threads_per_worker=threads_per_worker,
                 processes=processes,
+                protocol="tcp://",  # loopback tcp, as a real cluster talks (not in-process comms)
                 host="127.0.0.1",
                 dashboard_address=None,
             )
             client = distributed.Client(local)
         else:
             try:
-                client = distributed.Client(address, timeout="10s")
+                client = distributed.Client(address, timeout=f"{timeout}s")
             except OSError as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     except Exception:
