@@ -89,14 +89,14 @@ def test_iec_hs_is_skipped_without_ferritin(study: StudyRun) -> None:
 def test_infection_windows_and_cif_match(study: StudyRun) -> None:
     c = study.cohort
     s = summarise_infections(c.events, patients=c.patients)
-    w = table(study, "infection_windows")
+    w = table(study, "infections_windows")
     allw = w[w["group"] == "all"].set_index("window")
     direct = s.table().set_index("window")
     assert allw["episodes"].tolist() == direct["episodes"].tolist()
     assert allw["patients_any"].tolist() == direct["patients_any"].tolist()
-    if "infection_cif" in study.tables:
-        cif = table(study, "infection_cif")
-        fs = pd.concat(study.tables["infection_patients"]).drop_duplicates("patient_id")
+    if "infections_cif" in study.tables:
+        cif = table(study, "infections_cif")
+        fs = pd.concat(study.tables["per_patient_infections"]).drop_duplicates("patient_id")
         assert set(cif["day"]) <= {30.0, 180.0}
         assert (cif["estimate"] >= 0).all() and (cif["estimate"] <= 1).all()
         assert len(fs) == len(c.patients)
@@ -104,13 +104,13 @@ def test_infection_windows_and_cif_match(study: StudyRun) -> None:
 
 
 def test_igg_cytopenia_and_treatment_tables(study: StudyRun) -> None:
-    igg = table(study, "hypogamma_summary").set_index("measure")
-    per = table(study, "hypogamma_patients")
+    igg = table(study, "hypogammaglobulinemia_summary").set_index("measure")
+    per = table(study, "per_patient_hypogammaglobulinemia")
     assert igg.loc["IgG < 400 mg/dL", "n"] == int(per["hypogammaglobulinemia"].sum())
-    cyt = table(study, "cytopenia_summary")
+    cyt = table(study, "prolonged_cytopenia_summary")
     assert {"any cytopenia, day 28", "neutropenia, day 90"} <= set(cyt["measure"])
-    tr = table(study, "treatment_exposure_summary").set_index("measure")
-    tp = table(study, "treatment_exposure_patients")
+    tr = table(study, "toxicity_treatment_summary").set_index("measure")
+    tp = table(study, "per_patient_toxicity_treatment")
     assert tr.loc["tocilizumab", "n"] == int((tp["tocilizumab_doses"] > 0).sum())
     assert tr.loc["tocilizumab", "evaluable"] == len(c_ids(study))
 

@@ -8,7 +8,7 @@ from cartscope.report.toxicity_methods import SENTENCES, toxicity_methods
 
 
 def test_one_sourced_sentence_per_analysis_that_ran() -> None:
-    res = SimpleNamespace(tables={"icaht_grades": None, "infection_windows": None, "survival": None})
+    res = SimpleNamespace(tables={"icaht_grades": None, "infections_windows": None, "survival": None})
     out = toxicity_methods(res)
     assert len(out) == 2
     assert "Rejeski et al., Blood 2023" in out[0] and "T-ICAHT" in out[0]

@@ -24,18 +24,18 @@ SENTENCES: tuple[tuple[str, str], ...] = (
      "baseline) after the peak of CRS, with at least one of transaminases above five times the upper limit, "
      "fibrinogen below 1.5 g/L, a new grade 3 or higher cytopenia or LDH above the upper limit, graded by the "
      "treatment and organ support recorded."),
-    ("infection_windows",
+    ("infections_windows",
      "Infections were counted by type (bacterial, viral, fungal) in the windows after infusion; the cumulative "
      "incidence of the first infection of CTCAE grade 3 or higher was estimated by the Aalen-Johansen method with "
      "death as the competing event (variance of R cmprsk::cuminc)."),
-    ("hypogamma_summary",
+    ("hypogammaglobulinemia_summary",
      "Hypogammaglobulinaemia was an IgG below the protocol threshold (default 400 mg/dL) after infusion; "
      "immunoglobulin replacement (IVIG) is reported."),
-    ("cytopenia_summary",
+    ("prolonged_cytopenia_summary",
      "Prolonged cytopenia was a CTCAE version 5.0 grade 3 or higher neutropenia, thrombocytopenia or anaemia on the "
      "count nearest the landmark days (default days 28 and 90, within 7 days); patients censored before a landmark "
      "were not evaluable there."),
-    ("treatment_exposure_summary",
+    ("toxicity_treatment_summary",
      "Toxicity treatment is reported as tocilizumab doses, the cumulative corticosteroid dose in dexamethasone "
      "equivalents (0.75 mg dexamethasone = 4 mg methylprednisolone = 5 mg prednisone = 20 mg hydrocortisone), "
      "anakinra use and days in intensive care."),

@@ -1,7 +1,7 @@
 """Kind ``prolonged_cytopenia``: CTCAE grade >= 3 cytopenia at landmark days (default 28 and 90).
 
 From :func:`cartscope.clinical.cytopenia.prolonged_cytopenia` (CTCAE v5.0 via
-``clinical/ctcae.py``). Tables: ``cytopenia_patients`` and ``cytopenia_summary`` (per group x
+``clinical/ctcae.py``). Tables: ``per_patient_prolonged_cytopenia`` and ``prolonged_cytopenia_summary`` (per group x
 landmark x lineage: n, evaluable, %).
 """
 
@@ -37,7 +37,7 @@ def run(rc: RunContext) -> None:
     per = res.patients.set_index("patient_id")
     if all(per[f"cytopenia_d{d}"].isna().all() for d in o.landmarks):
         rc.skip("no blood counts near the landmark days")
-    rc.add_table("cytopenia_patients", res.patients)
+    rc.add_table("per_patient_prolonged_cytopenia", res.patients)
     rows = []
     for d in o.landmarks:
         T.exclude_reasons(rc, per, per[f"cytopenia_d{d}"].isna(), f"day{d}", column=f"reason_d{d}")
@@ -49,7 +49,7 @@ def run(rc: RunContext) -> None:
                 grade = sub[f"{a}_grade_d{d}"]
                 rows.append(T.count_row(rc, g, f"{LINEAGE_LABEL[a]}, day {d}", (grade >= o.min_grade).where(grade.notna()),
                                         method, landmark=d))
-    rc.add_table("cytopenia_summary", pd.DataFrame(rows))
+    rc.add_table("prolonged_cytopenia_summary", pd.DataFrame(rows))
 
 
 def describe(spec: AnalysisSpec, o: CytopeniaOptions) -> str:
@@ -58,5 +58,5 @@ def describe(spec: AnalysisSpec, o: CytopeniaOptions) -> str:
             "censored before a landmark not evaluable there.")
 
 
-KINDS = (Kind("prolonged_cytopenia", CytopeniaOptions, run, describe, needs, section="toxicity",
+KINDS = (Kind("prolonged_cytopenia", CytopeniaOptions, run, describe, needs, section="prolonged_cytopenia",
               summary="CTCAE grade >= 3 cytopenias at day 28 and day 90"),)

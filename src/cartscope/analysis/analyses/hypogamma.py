@@ -1,7 +1,7 @@
 """Kind ``hypogammaglobulinemia``: IgG below a protocol threshold after infusion, and IVIG use.
 
 From :func:`cartscope.clinical.immunoglobulins.hypogammaglobulinemia`. Tables:
-``hypogamma_patients`` and ``hypogamma_summary`` (per group: IgG < threshold, IVIG, nadir IgG).
+``per_patient_hypogammaglobulinemia`` and ``hypogammaglobulinemia_summary`` (per group: IgG < threshold, IVIG, nadir IgG).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def run(rc: RunContext) -> None:
     per = res.patients.set_index("patient_id")
     if per["hypogammaglobulinemia"].isna().all():
         rc.skip("no IgG values after infusion")
-    rc.add_table("hypogamma_patients", res.patients)
+    rc.add_table("per_patient_hypogammaglobulinemia", res.patients)
     T.exclude_reasons(rc, per, per["hypogammaglobulinemia"].isna(), "igg")
     method = f"IgG < {o.threshold_mg_dl:g} mg/dL after infusion"
     rows = []
@@ -44,7 +44,7 @@ def run(rc: RunContext) -> None:
         rows.append(T.count_row(rc, g, "IgG low at baseline", sub["hypogamma_baseline"], "last IgG on or before day 0"))
         rows.append(T.count_row(rc, g, "IVIG given", sub["ivig"], "events of type ivig"))
         rows.append(T.continuous_row(rc, g, "nadir IgG (g/L)", sub["nadir_igg"], "lowest IgG after infusion"))
-    rc.add_table("hypogamma_summary", pd.DataFrame(rows))
+    rc.add_table("hypogammaglobulinemia_summary", pd.DataFrame(rows))
 
 
 def describe(spec: AnalysisSpec, o: HypogammaOptions) -> str:
@@ -52,5 +52,5 @@ def describe(spec: AnalysisSpec, o: HypogammaOptions) -> str:
             "baseline IgG, nadir IgG and IVIG replacement.")
 
 
-KINDS = (Kind("hypogammaglobulinemia", HypogammaOptions, run, describe, needs, section="toxicity",
+KINDS = (Kind("hypogammaglobulinemia", HypogammaOptions, run, describe, needs, section="hypogammaglobulinemia",
               summary="IgG below a threshold after infusion and IVIG use"),)

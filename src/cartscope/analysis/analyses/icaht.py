@@ -2,7 +2,7 @@
 
 Grades come from :func:`cartscope.clinical.icaht.grade_icaht` on labs and events counted in days
 from the window's infusion (default the index infusion; the window's end is not used, the
-consensus fixes day 0-30 for early and after day 30 for late ICAHT). Tables: ``icaht_patients``
+consensus fixes day 0-30 for early and after day 30 for late ICAHT). Tables: ``per_patient_icaht``
 (per patient: grades, days with ANC <= 500 and <= 100/uL, recovery days, G-CSF, transfusions,
 censoring) and ``icaht_grades`` (per group x measure x grade: n, evaluable, %), ``icaht_durations``
 (median days below each threshold and recovery day per group).
@@ -47,7 +47,7 @@ def run(rc: RunContext) -> None:
     per = res.patients.set_index("patient_id")
     if per["early_grade"].isna().all() and per["t_early_grade"].isna().all():
         rc.skip("no ANC or platelet counts after infusion")
-    rc.add_table("icaht_patients", res.patients)
+    rc.add_table("per_patient_icaht", res.patients)
     T.exclude_reasons(rc, per, per["early_grade"].isna(), "early")
     rows, durations = [], []
     for g in rc.groups():
@@ -74,5 +74,5 @@ def describe(spec: AnalysisSpec, o: IcahtOptions) -> str:
             "therapy or death; G-CSF and transfusions recorded.")
 
 
-KINDS = (Kind("icaht", IcahtOptions, run, describe, needs, section="toxicity",
+KINDS = (Kind("icaht", IcahtOptions, run, describe, needs, section="icaht",
               summary="ICAHT (neutropenia and thrombocytopenia) early and late grades per patient and group"),)

@@ -2,7 +2,7 @@
 
 Identification and grade from :func:`cartscope.clinical.iec_hs.identify_iec_hs` (criteria and
 their unverified parts in that module) on labs, the daily toxicity table and events, in days
-from the window's infusion. Tables: ``iec_hs_patients`` (flag, grade, onset day, criteria met)
+from the window's infusion. Tables: ``per_patient_iec_hs`` (flag, grade, onset day, criteria met)
 and ``iec_hs_summary`` (per group: patients with IEC-HS, grade 1-4, median onset day).
 """
 
@@ -44,7 +44,7 @@ def run(rc: RunContext) -> None:
     per = res.patients.set_index("patient_id")
     if per["iec_hs"].isna().all():
         rc.skip("no ferritin values after infusion")
-    rc.add_table("iec_hs_patients", res.patients)
+    rc.add_table("per_patient_iec_hs", res.patients)
     T.exclude_reasons(rc, per, per["iec_hs"].isna(), "ferritin")
     rows = []
     for g in rc.groups():
@@ -65,5 +65,5 @@ def describe(spec: AnalysisSpec, o: IecHsOptions) -> str:
             "or LDH > ULN; graded 1-4 from directed therapy, coagulopathy/ICU and vasopressors/ventilation.")
 
 
-KINDS = (Kind("iec_hs", IecHsOptions, run, describe, needs, section="toxicity",
+KINDS = (Kind("iec_hs", IecHsOptions, run, describe, needs, section="iec_hs",
               summary="IEC-HS identification, criteria met and grade per patient and group"),)

@@ -2,8 +2,8 @@
 first severe infection with death as competing event (Aalen-Johansen, ``stats.cumulative_incidence``,
 as R ``cmprsk::cuminc``).
 
-Tables: ``infection_windows`` (per group x window: episodes and patients by type, severe),
-``infection_patients`` (per patient x window counts), ``infection_cif`` (per group and time:
+Tables: ``infections_windows`` (per group x window: episodes and patients by type, severe),
+``per_patient_infections`` (per patient x window counts), ``infections_cif`` (per group and time:
 estimate, 95% CI of the first severe infection).
 """
 
@@ -47,7 +47,7 @@ def run(rc: RunContext) -> None:
     rules = InfectionRules(windows=tuple((float(a), None if b is None else float(b)) for a, b in o.windows),
                            severe_grade=o.severe_grade)
     res = summarise_infections(T.shifted(rc, "events", w), patients=ids, follow_up=follow, rules=rules)
-    rc.add_table("infection_patients", res.patients)
+    rc.add_table("per_patient_infections", res.patients)
     per_w = {lab: part.set_index("patient_id") for lab, part in res.patients.groupby("window", sort=False)}
     rows, cif_rows = [], []
     fs = res.first_severe.set_index("patient_id")
@@ -81,9 +81,9 @@ def run(rc: RunContext) -> None:
                          method="Aalen-Johansen, death as competing event (cmprsk::cuminc)")
         else:
             rc.note(f"cif:{g.label}", "no severe infection in this group: cumulative incidence not estimated")
-    rc.add_table("infection_windows", pd.DataFrame(rows))
+    rc.add_table("infections_windows", pd.DataFrame(rows))
     if cif_rows:
-        rc.add_table("infection_cif", pd.DataFrame(cif_rows))
+        rc.add_table("infections_cif", pd.DataFrame(cif_rows))
 
 
 def describe(spec: AnalysisSpec, o: InfectionOptions) -> str:
@@ -92,5 +92,5 @@ def describe(spec: AnalysisSpec, o: InfectionOptions) -> str:
             "competing event (Aalen-Johansen).")
 
 
-KINDS = (Kind("infections", InfectionOptions, run, describe, needs, section="toxicity",
+KINDS = (Kind("infections", InfectionOptions, run, describe, needs, section="infections",
               summary="infections by window and type; cumulative incidence of the first severe infection"),)

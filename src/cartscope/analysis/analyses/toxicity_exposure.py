@@ -2,8 +2,9 @@
 
 From :func:`cartscope.clinical.treatment_exposure.treatment_exposure`: tocilizumab doses,
 cumulative corticosteroid dose in dexamethasone equivalents (equivalence table and source in
-that module), anakinra, ICU admissions and days. Tables (named apart from the ``toxicity``
-kind's ``toxicity_treatment``): ``treatment_exposure_patients`` and ``treatment_exposure_summary``.
+that module), anakinra, ICU admissions and days. Tables: ``per_patient_toxicity_treatment`` and
+``toxicity_treatment_summary`` (the ``toxicity`` kind's own table ``toxicity_treatment`` is the
+share of patients with tocilizumab / steroid days; this kind counts doses and amounts).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def run(rc: RunContext) -> None:
     res = treatment_exposure(T.shifted(rc, "events", w), patients=pats, toxicity_daily=tox,
                              rules=ExposureRules(window=(o.start_day, o.end_day)))
     per = res.patients.set_index("patient_id")
-    rc.add_table("treatment_exposure_patients", res.patients)
+    rc.add_table("per_patient_toxicity_treatment", res.patients)
     for pid, why in per["reason"].items():
         if why:
             rc.note(f"dose:{pid}", why)
@@ -51,7 +52,7 @@ def run(rc: RunContext) -> None:
         rows.append(T.count_row(rc, g, "anakinra", sub["anakinra"], "events of type anakinra"))
         rows.append(T.count_row(rc, g, "ICU admission", sub["icu"], "events icu_admission / icu_discharge"))
         rows.append(T.continuous_row(rc, g, "ICU days (admitted)", sub.loc[sub["icu"], "icu_days"], "discharge - admission"))
-    rc.add_table("treatment_exposure_summary", pd.DataFrame(rows))
+    rc.add_table("toxicity_treatment_summary", pd.DataFrame(rows))
 
 
 def describe(spec: AnalysisSpec, o: ExposureOptions) -> str:
@@ -60,5 +61,5 @@ def describe(spec: AnalysisSpec, o: ExposureOptions) -> str:
             "corticosteroid dose in dexamethasone equivalents, anakinra, ICU admissions and days.")
 
 
-KINDS = (Kind("toxicity_treatment", ExposureOptions, run, describe, needs, section="toxicity",
+KINDS = (Kind("toxicity_treatment", ExposureOptions, run, describe, needs, section="toxicity_treatment",
               summary="tocilizumab, dexamethasone-equivalent steroids, anakinra and ICU days"),)
