@@ -144,3 +144,23 @@ def test_scores_as_variables(study: StudyRun) -> None:
     assert late.isna().all()  # the synthetic pre-lymphodepletion sample is on day -5
     with pytest.raises(ValueError, match="unknown score"):
         derive_score(study, SimpleNamespace(score="nope"))
+
+
+def test_score_variables_through_the_plan_schema(study: StudyRun) -> None:
+    from cartscope.analysis.plan.variables import variable_type
+
+    plan = Plan.model_validate(yaml.safe_load("""
+version: 1
+name: scores
+variables:
+  ht: {derive: score, score: hematotox_group}
+  ex: {derive: score, score: log2_easix, start_day: -10, end_day: -3}
+  ip: {derive: score, score: ipi_group}
+analyses: []
+"""))
+    run = StudyRun(cohort=study.cohort, plan=plan, endpoints=study.endpoints)
+    assert variable_type(run, "ht") == "categorical" and variable_type(run, "ex") == "continuous"
+    ex = run.variable("ex")
+    assert ex.notna().all() and (ex > 0).all()  # li2023: LDH, creatinine and platelets on day -5
+    with pytest.raises(Exception):
+        Plan.model_validate({"version": 1, "name": "x", "variables": {"a": {"derive": "score", "score": "easx"}}})

@@ -19,6 +19,12 @@ KIND_MODULES: tuple[str, ...] = (
     "infusions",
     "compare",
     "course",
+    "icaht",
+    "iec_hs",
+    "infections",
+    "hypogamma",
+    "cytopenia",
+    "toxicity_exposure",
 )
 """Modules under ``cartscope.analysis.analyses`` whose ``KINDS`` are registered (one per line)."""
 

@@ -166,10 +166,15 @@ class CutVar(_Var):
 
 
 class ScoreVar(_Var):
-    """A prognostic score from :mod:`cartscope.clinical.scores` over the patients table."""
+    """A prognostic or risk score from :mod:`cartscope.clinical.scores` (IPI/aaIPI over the
+    patients table; CAR-HEMATOTOX and the EASIX family from the last lab value in days
+    ``start_day``..``end_day`` from the index infusion, default before lymphodepletion)."""
 
     derive: Literal["score"]
-    score: Literal["ipi", "ipi_group", "aaipi", "aaipi_group"]
+    score: Literal["ipi", "ipi_group", "aaipi", "aaipi_group", "hematotox", "hematotox_group", "easix",
+                   "log2_easix", "m_easix", "log2_m_easix", "s_easix", "log2_s_easix"]
+    start_day: float = -30.0
+    end_day: float = -3.0
 
 
 class ExpanderVar(_Var):

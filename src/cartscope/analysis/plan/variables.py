@@ -311,12 +311,9 @@ def _cut(study: "StudyRun", spec: S.CutVar) -> pd.Series:
 
 
 def _score(study: "StudyRun", spec: S.ScoreVar) -> pd.Series:
-    from cartscope.clinical import scores
+    from cartscope.analysis.analyses._riskscores import derive_score
 
-    pats = _patients(study)
-    frame = scores.ipi(pats) if spec.score.startswith("ipi") else scores.aaipi(pats)
-    s = frame[spec.score]
-    return s.astype("Float64").astype(float) if not spec.score.endswith("_group") else s
+    return derive_score(study, spec)
 
 
 def _expander(study: "StudyRun", spec: S.ExpanderVar) -> pd.Series:
