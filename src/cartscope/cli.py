@@ -391,50 +391,6 @@ def redcap_fetch(
     console.print(f"wrote {out / 'records.csv'} and {out / 'dictionary.csv'}")
 
 
-redcap_app = typer.Typer(help="REDCap exports: starter mappings and API downloads.", no_args_is_help=True)
-app.add_typer(redcap_app, name="redcap")
-
-
-@redcap_app.command("map")
-def redcap_map(
-    dictionary: Annotated[Path, typer.Option("--dictionary", help="REDCap data dictionary CSV")],
-    out: Annotated[Path | None, typer.Option("--out", help="write the mapping here (default: print it)")] = None,
-) -> None:
-    """Write a starter mapping from REDCap forms and fields to cohort tables."""
-    from cartscope.cohort.redcap_map import redcap_map_command
-
-    text, problems = redcap_map_command(str(dictionary), str(out) if out else None)
-    _fail_on(problems)
-    if out is None:
-        console.print(text, end="")
-    else:
-        console.print(f"wrote {out}")
-
-
-@redcap_app.command("fetch")
-def redcap_fetch(
-    url: Annotated[str, typer.Option("--url", help="REDCap API address (https://.../api/)")],
-    out: Annotated[Path, typer.Option("--out", help="folder for records.csv and dictionary.csv")] = Path("redcap"),
-    token_env: Annotated[str, typer.Option("--token-env", help="environment variable holding the token")] = "REDCAP_API_TOKEN",
-) -> None:
-    """Download records and the data dictionary through the REDCap API (token from the environment)."""
-    from cartscope.cohort.redcap_api import ApiError, fetch_export
-
-    try:
-        records, dictionary = fetch_export(url, token_env)
-    except ApiError as exc:
-        err_console.print(str(exc), style="red")
-        raise typer.Exit(1) from None
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "records.csv").write_bytes(records)
-    (out / "dictionary.csv").write_bytes(dictionary)
-    console.print(f"wrote {out / 'records.csv'} and {out / 'dictionary.csv'}")
-
-
-from cartscope.cli_protocol import protocol_app  # noqa: E402
-
-app.add_typer(protocol_app, name="protocol")
-
 user_app = typer.Typer(help="Accounts of the web application.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
