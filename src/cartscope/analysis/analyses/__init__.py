@@ -25,6 +25,7 @@ KIND_MODULES: tuple[str, ...] = (
     "hypogamma",
     "cytopenia",
     "toxicity_exposure",
+    "logistic",
 )
 """Modules under ``cartscope.analysis.analyses`` whose ``KINDS`` are registered (one per line)."""
 
