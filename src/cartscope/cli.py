@@ -207,7 +207,7 @@ def analyze(
         for line in exc.problems:
             err_console.print(f"{exc.source}: {line}", style="red", markup=False, soft_wrap=True)
         err_console.print(f"{len(exc.problems)} protocol error(s); nothing was run.", style="bold red")
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     is_store = path.suffix.lower() in (".duckdb", ".db") or study is not None
     try:
         if is_store:
@@ -231,7 +231,9 @@ def analyze(
         err_console.print(f"{path}: {exc.args[0]}", style="red", markup=False)
         raise typer.Exit(1) from None
     from cartscope.analysis.distributed import ClusterError, cluster
+    from cartscope.cli_protocol import checked_plan
 
+    proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
     try:
         with cluster(scheduler, workers):
             written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None)
@@ -283,7 +285,7 @@ def _print_summary(summary: "CohortSummary") -> None:
 
 @app.command()
 def bench(
-    cases: Annotated[str, typer.Option("--cases", help="comma-separated: screen,km,cox,study")] = "screen,km,cox,study",
+    cases: Annotated[str, typer.Option("--cases", help="comma-separated: screen,screen_large,fisher,resampling,delong,km,cox,study,study_stages, or all")] = "all",
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="runs per measurement (median)")] = 5,
     quick: Annotated[bool, typer.Option("--quick", help="tiny sizes: a smoke run in seconds")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="write the Markdown report here")] = None,
@@ -390,6 +392,10 @@ def redcap_fetch(
     (out / "dictionary.csv").write_bytes(dictionary)
     console.print(f"wrote {out / 'records.csv'} and {out / 'dictionary.csv'}")
 
+
+from cartscope.cli_protocol import protocol_app  # noqa: E402
+
+app.add_typer(protocol_app, name="protocol")
 
 user_app = typer.Typer(help="Accounts of the web application.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -44,3 +44,28 @@ def test_render_has_one_table_per_preset(jin_rows):
     text = render({"jin2023": jin_rows}, seed=7)
     assert "## jin2023" in text and "seed 7" in text
     assert text.count("| quantity | published | cartscope | agrees | source |") == 1
+
+
+@pytest.mark.slow
+def test_committed_reproduction_record_is_current(tmp_path):
+    """Regenerates docs/reproduction.md (what `cartscope reproduce` writes) and fails on any
+    difference, so the record cannot go stale; the targets of the three presets hold."""
+    from pathlib import Path
+
+    from cartscope.analysis.reproduction import write_reproduction
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "reproduction.md"
+    fresh = write_reproduction(tmp_path / "reproduction.md", seed=2023).read_text(encoding="utf-8")
+    assert fresh == committed.read_text(encoding="utf-8"), "docs/reproduction.md is stale: run `cartscope reproduce`"
+    assert "26 of 27 figures agree" in fresh and "12 of 13 figures agree" in fresh and "8 of 8 figures agree" in fresh
+    for line in fresh.splitlines():
+        if line.startswith("| ") and "| no" in line:
+            assert "no: the generator" in line or "no: censoring the three children" in line, line
+
+
+def test_lu2021_listing_figures_at_printed_precision():
+    rows = {r.quantity: r for r in reproduce("lu2021", seed=2023)}
+    assert rows["2-year EFS, MRD-positive group"].cartscope == "61.2% +- 14.0%"
+    assert rows["CRS grade 1 after the first infusion (%)"].cartscope == "71.4"
+    assert rows["CRS grade 1 after the first infusion (%)"].agrees == "yes (equal at the printed precision)"
+    assert judge(Published("x", "q", "71.4", 0.714, "printed", "s"), "64.3", 0.643).startswith("no: 64.3")

@@ -101,6 +101,9 @@ def synthesize(seed: int = 2023) -> Cohort:
         tox.extend(S.crs_rows(rng, pid, p["crs"], onset=c2 + int(rng.integers(0, 2)), duration=int(rng.integers(7, 15)),
                               first_day=c2, last_day=c2 + 21, child=p["age2"] < 12, tocilizumab=p["crs"] == 2,
                               steroids=False, feature="hypotension"))
+    side = np.random.default_rng([seed, 10])  # its own stream: the calibrated draws above stay as they were
+    for pid in PATIENTS:
+        labs.extend(_il10_ifng(side, pid, _day(PATIENTS[pid]["gap"])))
     extra = ("age_at_diagnosis", "age_at_cart2", "cart2_transduction_pct", "cart1_relapse_site", "burden_before_cart2")
     return add_hematology(Cohort(patients=S.frame("patients", pat, extra), infusions=S.frame("infusions", inf),
                   assessments=S.frame("assessments", ass), events=S.frame("events", ev), labs=S.frame("labs", labs),
@@ -166,6 +169,26 @@ def _il6(rng: np.random.Generator, pid: str, c2: int) -> list[dict[str, Any]]:
             rows.append({"patient_id": pid, "day": start + int(off), "analyte": "IL-6", "value": round(v, 4),
                          "unit": "pg/mL", "qualifier": "=", "panel": "CBA Th1/Th2/Th17", "sample": "serum",
                          "role": "patient"})
+    return rows
+
+
+def _il10_ifng(rng: np.random.Generator, pid: str, c2: int) -> list[dict[str, Any]]:
+    """IL-10 and IFN-g courses after each infusion. The paper shows them only as curves (no
+    numbers): baseline a few pg/mL, a peak in the first week, higher after CART2 than CART1."""
+    rows = []
+    offsets = np.array([1, 2, 3, 4, 5, 7, 10, 14])
+    for analyte, base_range in (("IL-10", (2.0, 6.0)), ("IFN-g", (1.0, 4.0))):
+        for start, fold in ((0, float(rng.uniform(3, 8))), (c2, float(rng.uniform(10, 40)))):
+            base = float(rng.uniform(*base_range))
+            peak_day = int(rng.integers(2, 6))
+            values = S.cytokine_course(offsets, baseline=base, peak=base * fold, peak_day=peak_day, width=2.0)
+            rows.append({"patient_id": pid, "day": start - 1, "analyte": analyte, "value": round(base, 4),
+                         "unit": "pg/mL", "qualifier": "=", "panel": "CBA Th1/Th2/Th17", "timepoint": "baseline",
+                         "sample": "serum", "role": "patient"})
+            for off, v in zip(offsets, values):
+                rows.append({"patient_id": pid, "day": start + int(off), "analyte": analyte,
+                             "value": round(max(float(v), base), 4), "unit": "pg/mL", "qualifier": "=",
+                             "panel": "CBA Th1/Th2/Th17", "sample": "serum", "role": "patient"})
     return rows
 
 
