@@ -245,6 +245,9 @@ def add_hematology(cohort: Cohort, preset: str, seed: int) -> Cohort:
                                                                          (0.4, 0.55, 0.05)][w])
                     events.append(_ev(pid, d, "infection", infection_type=str(kind),
                                       grade=int(rng.choice([1, 2, 3, 4], p=[0.15, 0.5, 0.3, 0.05]))))
+    if "role" in cohort.labs and cohort.labs["role"].notna().any():  # a role column needs a role in every row
+        for row in labs:
+            row["role"] = "patient"
     new_labs = S.frame("labs", labs)
     new_events = S.frame("events", sorted(events, key=lambda r: (r["patient_id"], r["day"], r["type"])))
     lab_frame = pd.concat([cohort.labs, new_labs], ignore_index=True) if len(new_labs) else cohort.labs
