@@ -100,14 +100,15 @@ def test_separation_uses_firth_automatically(run: StudyRun) -> None:
     fit = _direct(run, ["cr_copy", "age"], firth=True)
     np.testing.assert_allclose(table.set_index("term")["odds_ratio"],
                                fit.to_frame().set_index("term")["odds_ratio"].drop("(Intercept)"), rtol=1e-10)
-    assert any("separation" in v for k, v in run.notes.items() if k.startswith("cr-separated:"))
+    assert table["note"].str.contains("separation").all()
+    assert not any(k.startswith("cr-separated:") for k in run.notes)  # Firth ran: nothing skipped
 
 
 def test_ml_under_separation_is_flagged_not_hidden(run: StudyRun) -> None:
     table = run.table("logistic", "cr-separated-ml")
     assert set(table["method"]) == {"ML"} and table["ci_lower"].isna().all()
     note = next(v for k, v in run.notes.items() if k.startswith("cr-separated-ml:"))
-    assert "infinite" in note and "use firth" in note
+    assert "not computed" in note and "infinite" in note and "use firth" in note
 
 
 def test_options_are_strict() -> None:

@@ -86,7 +86,7 @@ def _rows(fit: LogisticResult, model: str, group: str, outcome: str, event: str)
             "ci_upper": r["ci_upper"], "p_value": r["p_value"], "lr_p_value": r["lr_p_value"],
             "estimate": r["estimate"], "se": r["se"], "wald_ci_lower": r["wald_ci_lower"],
             "wald_ci_upper": r["wald_ci_upper"], "method": "Firth" if fit.method == "firth" else "ML",
-            "n": fit.n, "events": fit.n_events, "separation": status,
+            "n": fit.n, "events": fit.n_events, "separation": status, "note": "; ".join(fit.warnings),
         })
     return rows
 
@@ -138,8 +138,10 @@ def run(rc: RunContext) -> None:
             except LogisticModelError as exc:
                 rc.note(part, f"model not fitted: {exc}")
                 continue
-            for w in fit.warnings:
-                rc.note(part, w)
+            if fit.method == "ml" and fit.separation.detected:
+                # the MLE does not exist: R's estimates are shown, their limits and LR tests are not
+                rc.note(part, "confidence limits and likelihood-ratio tests not computed: "
+                        + "; ".join(fit.warnings))
             rc.add_object(f"logistic/{rc.id}/{g.label}/{model}", fit)
             new = _rows(fit, model, g.label, o.outcome, event)
             rows += new
