@@ -35,6 +35,9 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/admin/users", "admin"),
     ("POST", "/admin/users/{username}", "admin"),
     ("GET", "/admin/audit", "admin"),
+    ("GET", "/account/password", "signed_in"),
+    ("POST", "/account/password", "signed_in"),
+    ("POST", "/admin/users/{username}/password", "admin"),
     ("GET", "/api/audit", "admin"),
 ]
 PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login")}
@@ -178,7 +181,10 @@ def test_csrf_missing_wrong_or_foreign_token_is_rejected(web, login):
 
 
 def test_login_rate_limit(web):
+    from cartscope.web.ratelimit import LoginLimiter
+
     app, _ = web
+    app.state.web.limiter = LoginLimiter(3, 900.0, clock=lambda: 100.0)  # time stands still: no backoff expires
     with TestClient(app, base_url="http://testserver") as client:
         for _ in range(3):  # the fixture allows 3 failures
             assert sign_in(client, "ana", "wrong-password-1").status_code == 401
@@ -288,6 +294,10 @@ def test_passwords_are_argon2id_hashes_and_limiter_window_slides(web):
     limiter.failed("ana", "10.0.0.1")
     now[0] = 30.0
     limiter.failed("ana", "10.0.0.2")
-    assert limiter.retry_after("ana", "10.0.0.3") == pytest.approx(30.0)
-    now[0] = 60.5  # the first failure has left the window
+    assert limiter.retry_after("ana", "10.0.0.3") == pytest.approx(1.0)  # backoff, not lockout
+    now[0] = 31.5
+    assert limiter.retry_after("ana", "10.0.0.3") == 0.0
+    limiter.failed("ana", "10.0.0.3")
+    assert limiter.retry_after("ana", "10.0.0.4") == pytest.approx(2.0)
+    now[0] = 91.0  # every failure has left the window
     assert limiter.retry_after("ana", "10.0.0.3") == 0.0

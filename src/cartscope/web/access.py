@@ -55,7 +55,46 @@ class Principal:
 
 
 def client_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer, or (only when the peer is a configured trusted proxy)
+    the right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    web = getattr(request.app.state, "web", None)
+    proxies = getattr(getattr(web, "config", None), "trusted_proxies", ()) or ()
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    forwarded = [a.strip() for a in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if not _valid(address):
+            return peer  # a malformed header names nobody
+        if not _trusted(address, proxies):
+            return address
+    return peer
+
+
+def _valid(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:

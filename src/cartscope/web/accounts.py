@@ -6,6 +6,14 @@ Roles (fixed, ordered by power):
 - ``analyst``: as viewer, and creates studies, uploads cohorts and runs analyses in their studies;
 - ``admin``: everything in every study, plus accounts, membership and the audit log.
 
+Passwords follow NIST SP 800-63B 5.1.1.2: at least :data:`MIN_PASSWORD` characters (up to
+:data:`MAX_PASSWORD`, any characters), no composition rules, and refused when they are on the
+list of common passwords shipped with the package (``common_passwords.csv``), are such a word
+with digits or symbols around it, repeat or run through one character pattern
+(``aaaaaaaaaa``, ``1234567890``, ``qwertyuiop``), or contain the user name or the
+application's name. Users change their own password; admins reset anyone's (their sessions
+end); both are audited.
+
 Passwords are stored as argon2id hashes (argon2-cffi defaults, RFC 9106 recommendations);
 a hash made with other parameters is replaced on the next successful sign-in. (Tests pass a
 cheaper :class:`argon2.PasswordHasher`; production keeps the defaults.)
@@ -13,8 +21,10 @@ cheaper :class:`argon2.PasswordHasher`; production keeps the defaults.)
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from importlib import resources
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -26,6 +36,8 @@ from cartscope.web.db import Database
 Role = Literal["admin", "analyst", "viewer"]
 ROLES: tuple[Role, ...] = ("admin", "analyst", "viewer")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm", "1qaz2wsx3edc")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 STUDY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -33,6 +45,46 @@ STUDY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 class AccountError(ValueError):
     """A request about accounts or studies that cannot be honoured (message is for the user)."""
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lower case)."""
+    text = resources.files("cartscope.web").joinpath("common_passwords.csv").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines()[1:] if line.strip())
+
+
+def _patterned(word: str) -> bool:
+    """One short unit repeated, or a run along the alphabet, the digits or a keyboard row."""
+    for unit in range(1, 5):
+        if len(word) >= 2 * unit and word == (word[:unit] * (len(word) // unit + 1))[: len(word)]:
+            return True
+    for seq in _SEQUENCES:
+        for line in (seq, seq[::-1]):
+            if len(word) >= 6 and word in (line * 2):
+                return True
+    return False
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why ``password`` is refused (NIST SP 800-63B), or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD:
+        return f"passwords need at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"passwords have at most {MAX_PASSWORD} characters"
+    low = password.lower()
+    common = common_passwords()
+    core = re.sub(r"^[\W\d_]+|[\W\d_]+$", "", low)
+    if low in common or (core and core in common) or low.replace(" ", "") in common:
+        return "this password is too common (it is on the list of passwords attackers try first); choose another"
+    if _patterned(low) or (core and _patterned(core)) or len(set(low)) <= 2:
+        return "this password is a simple pattern (repeated or sequential characters); choose another"
+    name = (username or "").lower()
+    if len(name) >= 3 and name in low:
+        return "the password must not contain the user name"
+    if "cartscope" in low:
+        return "the password must not contain the application's name"
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,8 +127,9 @@ class Accounts:
             raise AccountError("user names are 2-64 letters, digits or . _ @ - (starting with a letter or digit)")
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
-        if len(password or "") < MIN_PASSWORD:
-            raise AccountError(f"passwords need at least {MIN_PASSWORD} characters")
+        problem = password_problem(password or "", username)
+        if problem:
+            raise AccountError(problem)
         with self.db.connect() as con:
             if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
                 raise AccountError(f"user {username!r} already exists")
@@ -101,6 +154,27 @@ class Accounts:
             with self.db.connect() as con:
                 con.execute("UPDATE users SET password_hash = ? WHERE id = ?", [self.hasher.hash(password), row["id"]])
         return _user(row)
+
+    def change_password(self, username: str, current: str, new: str) -> None:
+        """The user's own change: the current password must be right; other sessions end."""
+        if self.authenticate(username, current) is None:
+            raise AccountError("the current password is not right")
+        self._set_password(username, new)
+
+    def reset_password(self, username: str, new: str) -> None:
+        """An admin's reset: the user's sessions end."""
+        self._set_password(username, new)
+
+    def _set_password(self, username: str, new: str) -> None:
+        problem = password_problem(new or "", username)
+        if problem:
+            raise AccountError(problem)
+        with self.db.connect() as con:
+            found = con.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
+            if found is None:
+                raise AccountError(f"no user {username!r}")
+            con.execute("UPDATE users SET password_hash = ? WHERE id = ?", [self.hasher.hash(new), found["id"]])
+            con.execute("DELETE FROM sessions WHERE user_id = ?", [found["id"]])
 
     def user(self, user_id: int) -> User | None:
         with self.db.connect() as con:
@@ -144,7 +218,8 @@ class Accounts:
             raise AccountError("study names are 1-64 letters, digits or . _ - (starting with a letter or digit)")
         with self.db.connect() as con:
             if con.execute("SELECT 1 FROM studies WHERE name = ?", [name]).fetchone():
-                raise AccountError(f"study {name!r} already exists")
+                # the same words whether or not the caller may see that study: names do not leak
+                raise AccountError("this study name cannot be used; choose another")
             con.execute("INSERT INTO studies VALUES (?, ?, ?, ?)", [name, title.strip() or name, creator.username, now_iso()])
             con.execute("INSERT INTO members VALUES (?, ?)", [name, creator.id])
 

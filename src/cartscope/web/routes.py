@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import secrets
 import shutil
 import tempfile
@@ -107,16 +108,15 @@ def register(app: FastAPI, web: "WebState") -> None:
 
         if not expected or not secrets.compare_digest(expected, csrf_token or ""):
             return again(403, "The sign-in form was out of date. Please try again.")
-        wait = web.limiter.retry_after(username, client)
-        if wait > 0:
+        attempt, wait = web.limiter.begin(username, client)  # counted before the password is checked
+        if attempt is None:
             web.audit.record("login", username=username or None, outcome="rate_limited", client=client)
-            return again(429, f"Too many failed sign-ins. Try again in {int(wait // 60) + 1} minute(s).")
+            return again(429, f"Too many failed sign-ins. Try again in {math.ceil(wait)} s.")
         user = web.accounts.authenticate(username, password)
         if user is None:
-            web.limiter.failed(username, client)
             web.audit.record("login", username=username or None, outcome="failed", client=client)
             return again(401, "Unknown user name or wrong password.")
-        web.limiter.succeeded(username)
+        web.limiter.succeeded(username, attempt)
         web.audit.record("login", username=user.username, client=client)
         resp = RedirectResponse(_safe_next(next), status_code=303)
         resp.set_cookie(COOKIE, web.sessions.start(user), httponly=True, samesite="strict",
@@ -410,6 +410,36 @@ def register(app: FastAPI, web: "WebState") -> None:
                 audit(who, "user_active", target=f"{username} -> {'active' if active == '1' else 'inactive'}")
             web.sessions.flash(who.session, f"Account {username} updated.")
         except AccountError as exc:
+            web.sessions.flash(who.session, str(exc))
+        return RedirectResponse("/admin/users", status_code=303)
+
+    @app.get("/account/password", response_class=HTMLResponse)
+    def password_form(request: Request, who: Principal = Depends(require("signed_in"))) -> Response:
+        return page(request, who, "password.html.j2", error=None)
+
+    @app.post("/account/password")
+    def change_password(request: Request, current: str = Form(""), new: str = Form(""), again: str = Form(""),
+                        who: Principal = Depends(require("signed_in"))) -> Response:
+        try:
+            if new != again:
+                raise AccountError("the two new passwords differ")
+            web.accounts.change_password(who.user.username, current, new)
+        except AccountError as exc:
+            audit(who, "password_change", outcome="rejected")
+            return page(request, who, "password.html.j2", status=422, error=str(exc))
+        audit(who, "password_change")
+        resp = RedirectResponse("/login", status_code=303)  # every session of the account has ended
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    @app.post("/admin/users/{username}/password")
+    def reset_password(username: str, new: str = Form(""), who: Principal = Depends(require("admin"))) -> Response:
+        try:
+            web.accounts.reset_password(username, new)
+            audit(who, "password_reset", target=username)
+            web.sessions.flash(who.session, f"The password of {username} was reset; their sessions have ended.")
+        except AccountError as exc:
+            audit(who, "password_reset", target=username, outcome="rejected")
             web.sessions.flash(who.session, str(exc))
         return RedirectResponse("/admin/users", status_code=303)
 

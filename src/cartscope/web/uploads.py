@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -74,7 +75,11 @@ def _check_type(path: Path, filename: str) -> str:
 
 def _unpack_csvs(archive: Path, into: Path, max_bytes: int) -> None:
     """Extract the ``.csv`` members (flattened to their base names) after checking the archive."""
-    with zipfile.ZipFile(archive) as zf:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise UploadRejected(f"{archive.name}: the archive is damaged ({str(exc)[:80]})") from None
+    with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > MAX_MEMBERS:
             raise UploadRejected(f"{archive.name}: the archive has {len(infos)} files; at most {MAX_MEMBERS} are accepted")
@@ -95,15 +100,22 @@ def _unpack_csvs(archive: Path, into: Path, max_bytes: int) -> None:
             raise UploadRejected(f"{archive.name}: the archive has more than one {dup[0]}")
         if sum(i.file_size for i, _ in csvs) > max_bytes:
             raise UploadRejected(f"{archive.name}: the unpacked CSV files exceed {max_bytes // 2**20} MB")
-        into.mkdir()
+        into.mkdir(mode=0o700)
         written = 0
         for info, base in csvs:
-            with zf.open(info) as src, (into / base).open("wb") as dst:
-                while chunk := src.read(1 << 16):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise UploadRejected(f"{archive.name}: the unpacked CSV files exceed {max_bytes // 2**20} MB")
-                    dst.write(chunk)
+            try:
+                with zf.open(info) as src, (into / base).open("wb") as dst:
+                    while chunk := src.read(1 << 16):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise UploadRejected(f"{archive.name}: the unpacked CSV files exceed {max_bytes // 2**20} MB")
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+                raise UploadRejected(f"{archive.name}: the archive is damaged ({base} fails to unpack: "
+                                     f"{str(exc)[:80]}); create it again") from None
+            except (NotImplementedError, RuntimeError) as exc:  # an unknown compression, or encryption
+                raise UploadRejected(f"{archive.name}: {base} cannot be unpacked ({str(exc)[:80]}); "
+                                     "use a plain zip without a password") from None
 
 
 def receive_cohort(
