@@ -149,7 +149,8 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_results(results: Results, out_dir: Path | str) -> Path:
-    """Write ``tables/<name>.csv|.parquet``, ``endpoints.csv|.parquet``, ``exclusions.csv`` and
+    """Write ``tables/<name>.csv|.parquet``, ``endpoints.csv|.parquet``, ``exclusions.csv``,
+    the ARD as ``ard.csv|.parquet|.json``, the analysis status ``analyses.csv`` and
     ``results.json`` under ``out_dir`` (created); returns the folder.
 
     Folders are created ``0700`` and files ``0600`` (patient-level data, whatever the umask);
@@ -169,6 +170,17 @@ def write_results(results: Results, out_dir: Path | str) -> Path:
     neutralise_frame(ep).to_csv(out / "endpoints.csv", index=False, lineterminator="\n", float_format="%.12g")
     ep.to_parquet(out / "endpoints.parquet", index=False)
     neutralise_frame(_tidy(results.exclusions)).to_csv(out / "exclusions.csv", index=False, lineterminator="\n")
+    ard = _tidy(results.ard)
+    neutralise_frame(ard).to_csv(out / "ard.csv", index=False, lineterminator="\n", float_format="%.12g")
+    ard.to_parquet(out / "ard.parquet", index=False)
+    (out / "ard.json").write_text(ard_json(results.ard), encoding="utf-8")
+    neutralise_frame(_tidy(results.status)).to_csv(out / "analyses.csv", index=False, lineterminator="\n")
     (out / "results.json").write_text(results_json(results), encoding="utf-8")
     make_private(out)
     return out
+
+
+def ard_json(ard: pd.DataFrame) -> str:
+    """The ARD as a JSON list of row objects (floats at 12 significant digits, NaN as null)."""
+    rows = [{k: _clean(v) for k, v in rec.items()} for rec in ard.to_dict(orient="records")]
+    return json.dumps(rows, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
