@@ -397,6 +397,11 @@ from cartscope.cli_protocol import protocol_app  # noqa: E402
 
 app.add_typer(protocol_app, name="protocol")
 
+from cartscope.web.audit_cli import audit_app, configure_process  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+app.callback()(configure_process)  # input limits from CARTSCOPE_INPUT_LIMITS; fontTools' INFO lines off
+
 user_app = typer.Typer(help="Accounts of the web application.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 

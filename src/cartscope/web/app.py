@@ -95,6 +95,10 @@ def create_app(
     if data_dir is not None:
         options["data_dir"] = data_dir
     config = WebConfig.beside(db_path, secret_key=secret_key, **options)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    from cartscope.cohort import input_limits
+
+    input_limits.configure(input_limits.limits_from_env())  # the same bounds as the command line
     private_dir(config.data_dir)
     _remove_leftover_uploads(config.data_dir / "uploads")
     db = Database(config.accounts_db)

@@ -64,7 +64,9 @@ CREATE TABLE IF NOT EXISTS audit (
     study TEXT,
     target TEXT,
     outcome TEXT NOT NULL,
-    client TEXT
+    client TEXT,
+    prev_hash TEXT,
+    hash TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 """
@@ -81,6 +83,10 @@ class Database:
         with self.connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
+            audit_columns = {r[1] for r in con.execute("PRAGMA table_info(audit)").fetchall()}
+            for column in ("prev_hash", "hash"):  # databases made before the audit log was chained
+                if column not in audit_columns:
+                    con.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")
             columns = {r[1] for r in con.execute("PRAGMA table_info(jobs)").fetchall()}
             if "resumed" not in columns:  # databases made before jobs were resumed after a restart
                 con.execute("ALTER TABLE jobs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0")
