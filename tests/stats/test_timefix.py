@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from cartscope.stats._timefix import merge_near_ties
+from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
 from cartscope.stats.km import kaplan_meier
 from cartscope.stats.survival import logrank
 
@@ -43,6 +44,9 @@ def test_near_equal_times_merge_in_km_and_logrank(ref: Any) -> None:
     np.testing.assert_allclose(fit.std_err, num(k["std_err"]), rtol=1e-12)
     lr = logrank(t, e, g)
     np.testing.assert_allclose(lr.statistic, num(k["chisq"]), rtol=1e-10)
+    # the per-cut-off log-rank panel uses the same times
+    panel = logrank_at_cutoffs(t, e, g, 1.5)
+    np.testing.assert_allclose(panel.to_frame()["statistic"].iloc[0], num(k["chisq"]), rtol=1e-10)
 
 
 QUANT = ["aml_log", "aml_loglog", "band_at_one", "band_at_one_8", "plain_8"]

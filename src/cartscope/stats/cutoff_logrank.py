@@ -26,6 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_time_event
 from cartscope.stats._ranks import marker_chunks
 
@@ -62,9 +63,11 @@ def logrank_at_cutoffs(
 
     ``time`` and ``event`` (1 = event, 0 = censored) are per patient; ``values`` is 1-D
     (one marker) or (patients x markers); ``cutoffs`` has one entry per marker (a scalar is
-    used for all). Same numbers as ``survdiff`` on each marker separately.
+    used for all). Same numbers as ``survdiff`` on each marker separately (times equal up to
+    rounding are one time, as survdiff's ``timefix`` makes them).
     """
     t, e = as_time_event(time, event)
+    t = merge_near_ties(t)
     try:
         x = np.asarray(values, dtype=np.float64)
         cuts = np.asarray(cutoffs, dtype=np.float64)
