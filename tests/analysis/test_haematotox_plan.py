@@ -72,7 +72,7 @@ def test_icaht_groups_match_the_grading(study: StudyRun) -> None:
     sexes = set(g["group"]) - {"all"}
     assert sexes and sexes <= {"F", "M"}
     per_sex = g[(g["measure"] == "early N-ICAHT") & (g["grade"] == "0") & (g["group"] != "all")]
-    assert per_sex["evaluable"].sum() == allg.loc["0", "evaluable"]
+    assert per_sex["n_evaluable"].sum() == allg.loc["0", "n_evaluable"]
     ard = pd.DataFrame(study.ard_rows)
     row = ard[(ard["analysis"] == "icaht") & (ard["variable"] == "early N-ICAHT") & (ard["stat_name"] == "n")
               & (ard["group1"] == "") & (ard["variable_level"] == "2")]
@@ -92,13 +92,13 @@ def test_infection_windows_and_cif_match(study: StudyRun) -> None:
     w = table(study, "infections_windows")
     allw = w[w["group"] == "all"].set_index("window")
     direct = s.table().set_index("window")
-    assert allw["episodes"].tolist() == direct["episodes"].tolist()
-    assert allw["patients_any"].tolist() == direct["patients_any"].tolist()
+    assert allw["n_episodes"].tolist() == direct["episodes"].tolist()
+    assert allw["n_with_infection"].tolist() == direct["patients_any"].tolist()
     if "infections_cif" in study.tables:
         cif = table(study, "infections_cif")
         fs = pd.concat(study.tables["per_patient_infections"]).drop_duplicates("patient_id")
         assert set(cif["day"]) <= {30.0, 180.0}
-        assert (cif["estimate"] >= 0).all() and (cif["estimate"] <= 1).all()
+        assert (cif["cumulative_incidence"] >= 0).all() and (cif["cumulative_incidence"] <= 1).all()
         assert len(fs) == len(c.patients)
     assert cumulative_incidence is not None
 
@@ -112,7 +112,7 @@ def test_igg_cytopenia_and_treatment_tables(study: StudyRun) -> None:
     tr = table(study, "toxicity_treatment_summary").set_index("measure")
     tp = table(study, "per_patient_toxicity_treatment")
     assert tr.loc["tocilizumab", "n"] == int((tp["tocilizumab_doses"] > 0).sum())
-    assert tr.loc["tocilizumab", "evaluable"] == len(c_ids(study))
+    assert tr.loc["tocilizumab", "n_evaluable"] == len(c_ids(study))
 
 
 def c_ids(study: StudyRun) -> list[str]:

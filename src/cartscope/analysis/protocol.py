@@ -36,6 +36,7 @@ Section = Literal[
     "cohort", "response", "relapse_timing", "survival", "competing_risks", "toxicity",
     "kinetics", "biomarkers", "validation", "cox", "ae_table", "infusion_comparison",
     "correlations", "exclusions",
+    "icaht", "iec_hs", "infections", "hypogammaglobulinemia", "prolonged_cytopenia", "toxicity_treatment",
 ]
 
 

@@ -4,6 +4,8 @@ Tables are shifted to days from the analysis window's infusion (default the inde
 and cut at the next infusion when the window says so; per-patient results are summarised per
 group (``all`` and each level of ``by``) as counts with percentages of the evaluable patients,
 or medians with quartiles and range, each written both as a tidy table row and as ARD rows.
+Table columns: counts ``n`` / ``n_evaluable`` / ``percent``; continuous ``n_values``, ``median``,
+``q1``, ``q3``, ``min``, ``max`` (the report prints ``n_*`` as integers and ``percent`` as %).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def count_row(rc: RunContext, g: Group, measure: str, values: pd.Series, method:
     n, total = int(known.sum()), int(len(known))
     pct = 100.0 * n / total if total else np.nan
     rc.stats({"n": n, "N": total, "pct": pct}, group=g, variable=measure, method=method)
-    return {"group": g.label, "measure": measure, **extra, "n": n, "evaluable": total, "pct": pct}
+    return {"group": g.label, "measure": measure, **extra, "n": n, "n_evaluable": total, "percent": pct}
 
 
 def grade_rows(rc: RunContext, g: Group, measure: str, grades: pd.Series, method: str,
@@ -67,11 +69,12 @@ def grade_rows(rc: RunContext, g: Group, measure: str, grades: pd.Series, method
         c = int((graded == k).sum())
         pct = 100.0 * c / total if total else np.nan
         rc.stats({"n": c, "N": total, "pct": pct}, group=g, variable=measure, variable_level=k, method=method)
-        rows.append({"group": g.label, "measure": measure, "grade": str(k), "n": c, "evaluable": total, "pct": pct})
+        rows.append({"group": g.label, "measure": measure, "grade": str(k), "n": c, "n_evaluable": total,
+                     "percent": pct})
     c = int((graded >= 3).sum())
     pct = 100.0 * c / total if total else np.nan
     rc.stats({"n": c, "N": total, "pct": pct}, group=g, variable=measure, variable_level=">=3", method=method)
-    rows.append({"group": g.label, "measure": measure, "grade": ">=3", "n": c, "evaluable": total, "pct": pct})
+    rows.append({"group": g.label, "measure": measure, "grade": ">=3", "n": c, "n_evaluable": total, "percent": pct})
     return rows
 
 
@@ -87,7 +90,8 @@ def continuous_row(rc: RunContext, g: Group, measure: str, values: pd.Series, me
         q1 = med = q3 = lo = hi = np.nan
     stats = {"N": int(len(x)), "median": float(med), "q1": float(q1), "q3": float(q3), "min": lo, "max": hi}
     rc.stats(stats, group=g, variable=measure, method=method)
-    return {"group": g.label, "measure": measure, **extra, **stats}
+    return {"group": g.label, "measure": measure, **extra, "n_values": stats["N"],
+            **{k: v for k, v in stats.items() if k != "N"}}
 
 
 def exclude_reasons(rc: RunContext, per: pd.DataFrame, mask: pd.Series, part: str, column: str = "reason") -> None:

@@ -55,17 +55,17 @@ def run(rc: RunContext) -> None:
         for label, part in per_w.items():
             sub = T.members(rc, g, part)
             row = {"group": g.label, "window": label, "n_patients": int(len(sub)),
-                   "episodes": int(sub["n_infections"].sum())}
-            row.update({k: v for k, v in T.count_row(rc, g, f"any infection, {label}", sub["n_infections"] > 0,
-                        "patients with >= 1 infection event").items() if k in ("n", "pct")})
-            row["patients_any"], row["pct_any"] = row.pop("n"), row.pop("pct")
+                   "n_episodes": int(sub["n_infections"].sum())}
+            anyr = T.count_row(rc, g, f"any infection, {label}", sub["n_infections"] > 0,
+                               "patients with >= 1 infection event")
+            row["n_with_infection"], row["any_pct"] = anyr["n"], anyr["percent"]
             sev = T.count_row(rc, g, f"severe infection, {label}", sub["n_severe"] > 0,
                               f"patients with >= 1 infection of grade >= {o.severe_grade}")
-            row["patients_severe"], row["pct_severe"] = sev["n"], sev["pct"]
+            row["n_with_severe"], row["severe_pct"] = sev["n"], sev["percent"]
             for t in INFECTION_TYPES:
-                row[f"episodes_{t}"] = int(sub[f"n_{t}"].sum())
-                row[f"patients_{t}"] = int((sub[f"n_{t}"] > 0).sum())
-                rc.stats({"episodes": row[f"episodes_{t}"], "n": row[f"patients_{t}"]}, group=g,
+                row[f"n_episodes_{t}"] = int(sub[f"n_{t}"].sum())
+                row[f"n_patients_{t}"] = int((sub[f"n_{t}"] > 0).sum())
+                rc.stats({"episodes": row[f"n_episodes_{t}"], "n": row[f"n_patients_{t}"]}, group=g,
                          variable=f"{t} infection, {label}", method="infection events by infection_type")
             rows.append(row)
         sub = T.members(rc, g, fs)
@@ -74,7 +74,7 @@ def run(rc: RunContext) -> None:
             at = cif.at(np.asarray(o.cif_days, dtype=float)).to_frame()
             at = at[at["cause"] == 1]
             for rec in at.itertuples():
-                cif_rows.append({"group": g.label, "day": float(rec.time), "estimate": float(rec.estimate),
+                cif_rows.append({"group": g.label, "day": float(rec.time), "cumulative_incidence": float(rec.estimate),
                                  "lower": float(rec.lower), "upper": float(rec.upper), "n": int(len(sub))})
                 rc.stats({"cif": float(rec.estimate), "cif_lower": float(rec.lower), "cif_upper": float(rec.upper)},
                          group=g, variable="first severe infection", variable_level=f"day {rec.time:g}",

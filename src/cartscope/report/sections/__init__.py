@@ -55,6 +55,12 @@ SECTION_TITLES: dict[str, str] = {
     "infusion_comparison": "Comparison of infusions",
     "correlations": "Correlations",
     "exclusions": "Patients left out of each analysis",
+    "icaht": "Haematotoxicity (ICAHT)",
+    "iec_hs": "IEC-associated HLH-like syndrome (IEC-HS)",
+    "infections": "Infections",
+    "hypogammaglobulinemia": "Hypogammaglobulinaemia and IVIG",
+    "prolonged_cytopenia": "Prolonged cytopenia",
+    "toxicity_treatment": "Toxicity treatment exposure",
 }
 
 BUILDERS: dict[str, Callable[[SectionInput], list[Item]]] = {
