@@ -23,7 +23,7 @@ from cartscope.analysis.analyses._context import rebase
 from cartscope.analysis.plan import AnalysisSkipped, Plan, RunContext, StudyRun, ard_frame, kinds
 from cartscope.analysis.protocol import Protocol
 from cartscope.analysis.results import EXCLUSION_COLUMNS, STATUS_COLUMNS, Results
-from cartscope.clinical.crs import grade_crs
+from cartscope.clinical.recorded_grades import has_toxicity_grades, patient_toxicity_grades
 from cartscope.clinical.endpoints import derive_endpoints
 from cartscope.clinical.scores import disease_burden
 from cartscope.cohort.model import Cohort
@@ -79,12 +79,13 @@ def study_endpoints(cohort: Cohort, protocol: Plan | Protocol) -> pd.DataFrame:
     ep.insert(3, "cohort_role", ep["patient_id"].map(role).astype(object).where(lambda s: s.notna(), None))
     k = protocol.crs_high_grade
     low, high = (f"0-{k - 1}", f"{k}-5")
-    if "toxicity_daily" in cohort.present and not cohort.toxicity_daily.empty:
+    daily = cohort.toxicity_daily if "toxicity_daily" in cohort.present and not cohort.toxicity_daily.empty else None
+    if has_toxicity_grades(cohort.patients, daily):  # daily-graded, else recorded (clinical.recorded_grades)
         index_day = ep.set_index("patient_id")["index_day"]
-        tox = rebase(cohort.toxicity_daily, index_day)
+        tox = rebase(daily, index_day) if daily is not None else None
         events = rebase(cohort.events, index_day)
-        crs = grade_crs(tox, events, patients=ep[["patient_id"]]).set_index("patient_id")
-        grade = ep["patient_id"].map(crs["crs_grade"]).astype("Int64")
+        crs = patient_toxicity_grades(pats.reindex(ep["patient_id"]).reset_index(), tox, events).table
+        grade = ep["patient_id"].map(crs.set_index("patient_id")["crs_grade"]).astype("Int64")
         ep["crs_grade"] = grade
         ep["crs_group"] = np.where(grade.isna(), None, np.where(grade.fillna(0) >= k, high, low)).astype(object)
     else:

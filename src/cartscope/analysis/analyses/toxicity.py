@@ -1,7 +1,10 @@
 """Toxicity: ASTCT CRS / ICANS grades and supportive care (kind ``toxicity``) and the CTCAE
 adverse-event table (kind ``ae_table``), each in a window relative to any infusion.
 
-Grades come from :func:`cartscope.clinical.grade_crs` / :func:`grade_icans` (Lee et al. 2019)
+Grades come from :func:`cartscope.clinical.recorded_grades.patient_toxicity_grades`: ASTCT
+grading of ``toxicity_daily`` (:func:`cartscope.clinical.grade_crs` / :func:`grade_icans`, Lee et
+al. 2019) where a patient has daily rows, else the grade the centre recorded (``crs_source`` /
+``icans_source`` say which; a disagreement is a note). Daily grades are
 on the days of the analysis' window (default: the whole follow-up after the index infusion;
 lu2021's "after the first infusion" is ``{infusion: 1, until_next_infusion: true}``), and
 :func:`cartscope.clinical.grade_labs` (CTCAE v5.0, default days 0-28 after the index) with
@@ -20,15 +23,16 @@ import pandas as pd
 from pydantic import Field
 
 from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext, WindowSpec
-from cartscope.clinical.crs import CrsRules, grade_crs
+from cartscope.clinical.crs import CrsRules
 from cartscope.clinical.ctcae import CtcaeRules, grade_labs
-from cartscope.clinical.icans import IcansRules, grade_icans
+from cartscope.clinical.icans import IcansRules
+from cartscope.clinical.recorded_grades import has_toxicity_grades, patient_toxicity_grades
 
 if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.plan.context import StudyRun, Window
 
 GRADE_COLUMNS = ["patient_id", "crs_grade", "onset_day", "duration_days", "tocilizumab", "steroids", "reason",
-                 "icans_grade"]
+                 "icans_grade", "crs_source", "icans_source"]
 
 
 def _window_rules(w: "Window") -> tuple[float, float | None]:
@@ -52,19 +56,19 @@ def patient_grades(study: "StudyRun", window: str | WindowSpec | None) -> pd.Dat
     ids = [p for p in study.patient_ids if np.isfinite(w.day0.get(p, np.nan))]
     pats = pd.DataFrame({"patient_id": ids})
     tox = w.rebase(study.cohort.toxicity_daily) if "toxicity_daily" in study.cohort.present else None
-    if tox is None or study.cohort.toxicity_daily.empty:
-        out = pd.DataFrame({c: [] for c in GRADE_COLUMNS})
-    else:
-        events = _events(study, w)
-        win = _window_rules(w)
-        crs = grade_crs(tox, events, patients=pats, rules=CrsRules(window=win))
-        p = study.cohort.patients.assign(patient_id=study.cohort.patients["patient_id"].astype(str))
-        p = p.drop_duplicates("patient_id").set_index("patient_id").reindex(ids).reset_index()
-        icans = grade_icans(tox, p, events, rules=IcansRules(window=win))
-        out = crs[[c for c in GRADE_COLUMNS if c != "icans_grade"]].merge(
-            icans[["patient_id", "icans_grade"]], on="patient_id", how="left")
-        out = out[out["patient_id"].isin(ids)].reset_index(drop=True)
+    if tox is not None and tox.empty:
+        tox = None
+    # graded from daily data where there are daily rows, else the grades the centre recorded
+    # (clinical.recorded_grades); provenance per patient in crs_source / icans_source
+    p = study.cohort.patients.assign(patient_id=study.cohort.patients["patient_id"].astype(str))
+    p = p.drop_duplicates("patient_id").set_index("patient_id").reindex(ids).reset_index()
+    win = _window_rules(w)
+    graded = patient_toxicity_grades(p, tox, _events(study, w), crs_rules=CrsRules(window=win),
+                                     icans_rules=IcansRules(window=win))
+    out = graded.table.rename(columns={"crs_onset_day": "onset_day", "crs_duration_days": "duration_days"})
+    out = out[GRADE_COLUMNS]
     study.cache[key] = out
+    study.cache[("grade-warnings", key[1])] = graded.warnings
     return out
 
 
@@ -74,8 +78,9 @@ class ToxicityOptions(Options):
 
 
 def needs(rc: RunContext) -> str:
-    if not rc.has("toxicity_daily"):
-        return "no toxicity_daily table"
+    daily = rc.cohort.toxicity_daily if rc.has("toxicity_daily") else None
+    if not has_toxicity_grades(rc.cohort.patients, daily):
+        return "no toxicity_daily table"  # nor a recorded crs_grade / icans_grade
     return ""
 
 
@@ -83,6 +88,9 @@ def run(rc: RunContext) -> None:
     o: ToxicityOptions = rc.options
     k = o.high_grade or rc.plan.crs_high_grade
     grades = patient_grades(rc.study, rc.spec.window).set_index("patient_id")
+    window_key = rc.spec.window if not isinstance(rc.spec.window, WindowSpec) else rc.spec.window.model_dump_json()
+    for i, warning in enumerate(rc.study.cache.get(("grade-warnings", window_key), ())):
+        rc.note(f"grades-{i + 1}", warning)  # graded and recorded grade disagree for a patient
     ids = rc.endpoints["patient_id"].astype(str)
     in_window = ids.isin(grades.index).to_numpy()
     rc.exclude(rc.ids(~in_window), "no infusion of this window")
