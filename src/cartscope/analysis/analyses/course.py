@@ -37,7 +37,8 @@ def run_swimmer(rc: RunContext) -> None:
     later = (inf["d"] - inf["patient_id"].map(idx))
     inf = inf.assign(rel=later)[later > 0]
     days = inf.groupby("patient_id")["rel"].apply(lambda s: ";".join(f"{x:g}" for x in sorted(s)))
-    out["later_infusion_days"] = out["patient_id"].astype(str).map(days).fillna("")
+    out["later_infusion_days"] = out["patient_id"].astype(str).map(days).astype(object).where(
+        lambda x: x.notna(), "")
     rc.add_table("swimmer", out)
     for g in rc.groups():
         fu = pd.to_numeric(ep.loc[g.mask, "last_contact_day"], errors="coerce").to_numpy(dtype=float)

@@ -2,7 +2,8 @@
 
 Per group (the whole population and each level of ``by``): the number of patients; for each
 continuous variable n, median, min, max (and the quartiles); for each categorical or binary
-variable the count of each level over the group size ('missing' counted as its own level).
+variable, and each integer variable with at most 6 values (grades, prior lines), the count of
+each level over the group size ('missing' counted as its own level).
 Descriptive only; the formatted Table 1 is rendered by the report layer.
 """
 
@@ -32,10 +33,20 @@ def _variables(rc: RunContext) -> list[str]:
     return [v for v in DEFAULT_VARIABLES if v in pats]
 
 
+def _describe_type(s: pd.Series) -> str:
+    """Continuous, unless categorical, binary or a grade-like integer with at most 6 values."""
+    if data_type(s) != "continuous":
+        return "categorical"
+    x = pd.to_numeric(s, errors="coerce").dropna()
+    if len(x) and (x == x.round()).all() and x.nunique() <= 6:
+        return "categorical"
+    return "continuous"
+
+
 def run(rc: RunContext) -> None:
     rows = []
     values = {v: rc.variable(v) for v in _variables(rc)}
-    types = {v: ("continuous" if data_type(s) == "continuous" else "categorical") for v, s in values.items()}
+    types = {v: _describe_type(s) for v, s in values.items()}
     for g in rc.groups():
         n = g.n
         rows.append({"group": g.label, "variable": "patients", "level": "", "n": n, "value": float(n),
