@@ -15,10 +15,11 @@ Ties (for a group with d deaths, D its deaths):
 * ``efron``: d terms k = 0..d-1 with S0 - (k/d) S0_D (Efron 1977), the same for S1, S2;
 * ``exact``: the exact (discrete, conditional-logistic) partial likelihood of Kalbfleisch
   and Prentice / Cox (1972): the term is exp(sum_D eta) / B_d, where B_d sums
-  prod r over every subset of size d of the risk set. B_d and its first and second
-  derivatives come from the recursion of Gail, Lubin and Rubinstein (1981),
-  B_k(m) = B_k(m-1) + r_m B_(k-1)(m-1), as R's ``coxexact`` / ``agexact``. A group with one
-  death needs no recursion (B_1 = S0).
+  prod r over every subset of size d of the risk set: the z^d coefficient of
+  prod_i (1 + r_i z), whose recursion B_k(m) = B_k(m-1) + r_m B_(k-1)(m-1) is Gail, Lubin
+  and Rubinstein's (1981) and R's ``coxexact`` / ``agexact``; here the product is formed
+  pairwise in a balanced tree with the derivatives carried along. A group with one death
+  needs none of it (B_1 = S0).
 
 The Newton-Raphson loop starts at zero and stops when the relative change of the log
 likelihood is at most ``eps`` and no step is being halved (R ``agfit4``/``coxexact``).
@@ -164,33 +165,59 @@ def likelihood_terms(sets: CountingSets, ties: str) -> Terms:
     return Terms(tg, k / np.repeat(d, counts), np.ones(tg.shape[0]))
 
 
-def _exact_group(z: FloatArray, risk: FloatArray, rows: IntArray, d: int) -> tuple[float, FloatArray, FloatArray]:
-    """log B_d, B_d'/B_d and B_d''/B_d over the risk set ``rows`` (Gail et al. recursion).
+def _truncated_product(
+    f1: FloatArray, g1: FloatArray, h1: FloatArray, f2: FloatArray, g2: FloatArray, h2: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(F, G, H) of the product of two polynomials in z with their gradients and Hessians in
+    beta, coefficients up to the degree kept (F: (m, d+1), G: (m, d+1, p), H: (m, d+1, p, p)).
 
-    Scores are divided by their largest value first (B_d scales by c^d, the ratios not).
+    F = F1 F2, G = F1 G2 + G1 F2, H = F1 H2 + H1 F2 + G1 G2' + G2 G1'.
+    """
+    d1 = f1.shape[1]
+    f = np.zeros_like(f1)
+    g = np.zeros_like(g1)
+    h = np.zeros_like(h1)
+    for a in range(d1):
+        n = d1 - a
+        fa, ga, ha = f1[:, a], g1[:, a], h1[:, a]
+        f[:, a:] += fa[:, None] * f2[:, :n]
+        g[:, a:] += fa[:, None, None] * g2[:, :n] + ga[:, None, :] * f2[:, :n, None]
+        cross = ga[:, None, :, None] * g2[:, :n, None, :]
+        h[:, a:] += (fa[:, None, None, None] * h2[:, :n] + ha[:, None] * f2[:, :n, None, None]
+                     + cross + np.swapaxes(cross, 2, 3))
+    return f, g, h
+
+
+def _exact_group(z: FloatArray, risk: FloatArray, rows: IntArray, d: int) -> tuple[float, FloatArray, FloatArray]:
+    """log B_d, B_d'/B_d and B_d''/B_d over the risk set ``rows``.
+
+    B(z) = prod_i (1 + r_i z) and B_d its coefficient of z^d (the sum over subsets of size d
+    of prod r, the recursion of Gail et al. 1981 unrolled); its derivatives in beta travel
+    with it as (value, gradient, Hessian) triples, multiplied pairwise in a balanced tree, so
+    that the work is vectorised over the risk set. Scores are divided by their geometric
+    mean first (B_d scales by c^d, the ratios not).
     """
     p = z.shape[1]
     r = risk[rows]
-    c = float(np.max(r))
+    c = float(np.exp(np.mean(np.log(r))))
     r = r / c
     x = z[rows]
-    b0 = np.zeros(d + 1)
-    b0[0] = 1.0
-    b1 = np.zeros((d + 1, p))
-    b2 = np.zeros((d + 1, p, p))
-    for m in range(rows.shape[0]):
-        xm = x[m]
-        rm = r[m]
-        # update from the top so that index k-1 still holds the previous member's values
-        prev0 = b0[:-1].copy()
-        prev1 = b1[:-1].copy()
-        prev2 = b2[:-1].copy()
-        xp1 = prev1[:, :, None] * xm[None, None, :]
-        b2[1:] += rm * (prev2 + xp1 + np.transpose(xp1, (0, 2, 1))
-                        + prev0[:, None, None] * np.outer(xm, xm)[None])
-        b1[1:] += rm * (prev1 + prev0[:, None] * xm[None, :])
-        b0[1:] += rm * prev0
-    return float(np.log(b0[d]) + d * np.log(c)), b1[d] / b0[d], b2[d] / b0[d]
+    m = rows.shape[0]
+    f = np.zeros((m, d + 1))
+    f[:, 0] = 1.0
+    f[:, 1] = r
+    g = np.zeros((m, d + 1, p))
+    g[:, 1] = r[:, None] * x
+    h = np.zeros((m, d + 1, p, p))
+    h[:, 1] = r[:, None, None] * x[:, :, None] * x[:, None, :]
+    while f.shape[0] > 1:
+        if f.shape[0] % 2:
+            f = np.concatenate([f, np.eye(1, d + 1)])
+            g = np.concatenate([g, np.zeros((1, d + 1, p))])
+            h = np.concatenate([h, np.zeros((1, d + 1, p, p))])
+        f, g, h = _truncated_product(f[0::2], g[0::2], h[0::2], f[1::2], g[1::2], h[1::2])
+    b = f[0, d]
+    return float(np.log(b) + d * np.log(c)), g[0, d] / b, h[0, d] / b
 
 
 @dataclass(frozen=True)
