@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartscope.stats.cox import CoxModelError, cox
-from cartscope.stats.firth_cox import firth_cox, penalized_partial_loglik
+from cartscope.stats.firth_cox import cox_or_firth, firth_cox, penalized_partial_loglik
 
 from r_json import num
 
@@ -142,3 +142,13 @@ def test_near_tied_times_are_merged_and_bad_input() -> None:
     with pytest.raises(ValueError, match="ties"):
         firth_cox([1.0, 2.0], [1, 1], {"x": [1.0, 0.0]}, ties="exact")
     assert "Firth-penalised Cox" in repr(a) and len(a.to_frame()) == 1
+
+
+def test_cox_or_firth_switches_only_on_monotone_likelihood() -> None:
+    d = pd.read_csv(BREAST)
+    fit, why = cox_or_firth(d["TIME"], d["CENS"], d[["T", "N", "CD"]], ties="breslow")
+    assert why == "" and type(fit).__name__ == "CoxResult"
+    fit, why = cox_or_firth(d["TIME"], d["CENS"], d[["T", "N", "G", "CD"]], ties="breslow")
+    assert "monotone likelihood" in why and fit.method == "firth" and fit.ties == "breslow"
+    with pytest.raises(CoxModelError, match="collinear"):
+        cox_or_firth(d["TIME"], d["CENS"], d[["T"]].assign(T2=2 * d["T"]))

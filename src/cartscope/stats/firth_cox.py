@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
@@ -38,7 +39,7 @@ from cartscope.stats._design import collinear_columns, design_matrix
 from cartscope.stats._profile import profile_limit
 from cartscope.stats._timefix import merge_near_ties
 
-__all__ = ["FirthCoxResult", "firth_cox"]
+__all__ = ["FirthCoxResult", "cox_or_firth", "firth_cox"]
 
 FloatArray = NDArray[np.float64]
 
@@ -351,6 +352,34 @@ def firth_cox(
         n=n, n_events=int(ev.sum()), iterations=iterations, converged=bool(converged), ties=ties,
         level=lvl, terms=design.terms, x=x,
     )
+
+
+def cox_or_firth(
+    time: ArrayLike,
+    event: ArrayLike,
+    covariates: ArrayLike | pd.DataFrame | Mapping[str, ArrayLike],
+    ties: str = "efron",
+    level: float = 0.95,
+    **kwargs: Any,
+) -> tuple[Any, str]:
+    """The ordinary Cox fit (:func:`cartscope.stats.cox`), or Firth's when it has monotone likelihood.
+
+    Returns ``(result, reason)``: a ``CoxResult`` and "" when the ordinary fit converges to
+    finite estimates, else a :class:`FirthCoxResult` (same ties) and the ordinary fit's message
+    (a coefficient diverging: monotone likelihood). Other errors (collinearity, no events, bad
+    input) are raised as they are.
+    """
+    from cartscope.stats.cox import CoxModelError, cox
+
+    try:
+        return cox(time, event, covariates, ties=ties, level=level, **kwargs), ""
+    except CoxModelError as exc:
+        message = str(exc)
+        if "monotone likelihood" not in message:
+            raise
+    strata = kwargs.get("strata")
+    names = kwargs.get("names")
+    return firth_cox(time, event, covariates, ties=ties, strata=strata, names=names, level=level), message
 
 
 def penalized_partial_loglik(
