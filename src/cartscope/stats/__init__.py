@@ -17,7 +17,7 @@ from cartscope.stats.cox_predict import adjusted_survival, predict_survival
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
 from cartscope.stats.km import kaplan_meier, median_followup
 from cartscope.stats.km_counting import kaplan_meier_counting, simon_makuch
-from cartscope.stats.firth_cox import firth_cox
+from cartscope.stats.firth_cox import cox_or_firth, firth_cox
 from cartscope.stats.logistic import LogisticModelError, logistic
 from cartscope.stats.maxstat import maxstat_test, maxstat_test_binary
 from cartscope.stats.paired import friedman, mcnemar, paired_t, wilcoxon_signed_rank
@@ -41,6 +41,6 @@ __all__ = [
     "kaplan_meier", "kruskal_wallis", "logrank", "logrank_at_cutoffs", "logrank_trend",
     "mann_whitney", "maxstat_test", "maxstat_test_binary", "median_followup", "proportion_ci", "roc",
     "friedman", "mcnemar", "paired_t", "wilcoxon_signed_rank", "LogisticModelError", "logistic",
-    "firth_cox", "cox_counting", "predict_survival", "adjusted_survival", "kaplan_meier_counting",
+    "firth_cox", "cox_or_firth", "cox_counting", "predict_survival", "adjusted_survival", "kaplan_meier_counting",
     "simon_makuch", "rmst", "rmst_compare", "td_auc",
 ]
