@@ -85,4 +85,17 @@ def test_all_errors_are_reported_at_once() -> None:
     data = {"name": "x", "survival": {"conf_type": "bad", "levels": 0.9}, "extra": 1}
     with pytest.raises(ProtocolError) as info:
         parse_protocol(data)
-    assert len(info.value.problems) == 3
+    # the old section form: a lead line saying so, then each of the three wrong keys
+    assert len(info.value.problems) == 4 and "no 'version' key" in info.value.problems[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PRESET_PROTOCOLS)
+def test_presets_are_plans_that_check_cleanly_on_their_cohorts(name: str) -> None:
+    from cartscope.analysis.plan.check import check_plan
+    from cartscope.analysis.presets import synthesize
+
+    plan = load_protocol(name)
+    assert plan.version == 1 and plan.analyses
+    findings = check_plan(plan, synthesize(name, seed=2023), f"{name}.yaml")
+    assert [str(f) for f in findings if f.is_error] == []
