@@ -172,7 +172,7 @@ def register(app: FastAPI, web: "WebState") -> None:
         return study_page(request, who)
 
     @app.post("/studies/{study}/upload")
-    def upload(request: Request, cohort: UploadFile | None = File(None),
+    def upload(request: Request, cohort: UploadFile | None = File(None), date_order: str = Form(""),
                who: Principal = Depends(require("write"))) -> Response:
         if cohort is None or not cohort.filename:
             return study_page(request, who, status=422, upload_error="Choose a file to upload first.")
@@ -193,7 +193,8 @@ def register(app: FastAPI, web: "WebState") -> None:
                     out.write(chunk)
             try:
                 outcome = receive_cohort(tmp, cohort.filename, study=who.study, store=web.store,
-                                         work_dir=work, max_unzipped_bytes=cfg.max_unzipped_bytes)
+                                         work_dir=work, max_unzipped_bytes=cfg.max_unzipped_bytes,
+                                         date_order=date_order.strip() or None)
             except UploadRejected as exc:
                 audit(who, "upload", outcome="rejected: file type or layout")
                 return study_page(request, who, status=415, upload_error=str(exc))

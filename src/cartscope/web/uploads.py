@@ -119,7 +119,8 @@ def _unpack_csvs(archive: Path, into: Path, max_bytes: int) -> None:
 
 
 def receive_cohort(
-    data_path: Path, filename: str, *, study: str, store: StudyStore, work_dir: Path, max_unzipped_bytes: int
+    data_path: Path, filename: str, *, study: str, store: StudyStore, work_dir: Path, max_unzipped_bytes: int,
+    date_order: str | None = None,
 ) -> UploadOutcome:
     """Check the uploaded file at ``data_path`` and store it as a new snapshot of ``study`` if clean.
 
@@ -138,7 +139,7 @@ def receive_cohort(
             source = tmp / Path(name).stem
             _unpack_csvs(data_path, source, max_unzipped_bytes)
         try:
-            cohort, warnings = load_cohort_with_problems(source)
+            cohort, warnings = load_cohort_with_problems(source, date_order=date_order or None)
         except CohortError as exc:
             return UploadOutcome(name, problems=list(exc.problems))
         report = store.save(cohort, study, source=name)
