@@ -255,6 +255,12 @@ def register(app: FastAPI, web: "WebState") -> None:
                               analysis_errors=[f"{exc.source}: {p}" for p in exc.problems])
         if web.store.snapshots(who.study).query("snapshot == @snap").empty:
             return study_page(request, who, status=422, analysis_errors=[f"There is no snapshot {snap}."])
+        from cartscope.analysis.plan.check import check_plan  # the same strict check as the command line
+
+        findings = check_plan(protocol, web.store.load(who.study, snap), name)
+        if any(f.is_error for f in findings):
+            audit(who, "analyse", outcome="rejected: protocol names")
+            return study_page(request, who, status=422, analysis_errors=[str(f) for f in findings if f.is_error])
         job_id = web.jobs.submit(study=who.study, snapshot=snap, protocol=protocol, protocol_name=name,
                                  username=who.user.username)
         audit(who, "analyse", target=f"job {job_id}: {name} on snapshot {snap}")
