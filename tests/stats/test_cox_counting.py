@@ -135,3 +135,34 @@ def test_bad_counting_input_is_an_error() -> None:
         cox([5, 3, 4], [1, 0, 1], [1.0, 2.0, 3.0], ties="efronn", start=[0, 0, 0])
     with pytest.raises(CoxModelError, match="cluster has 2 values"):
         cox([5, 3, 4], [1, 0, 1], [1.0, 2.0, 3.0], cluster=["a", "b"])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(derandomize=True, max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(2, 40), st.booleans(), st.floats(-2, 2), st.integers(1, 39)),
+                min_size=8, max_size=30),
+       st.sampled_from(["efron", "breslow", "exact"]))
+def test_any_split_of_constant_covariates_is_the_same_model(
+    rows: list[tuple[int, bool, float, int]], ties: str
+) -> None:
+    t = np.array([r[0] for r in rows], float)
+    e = np.array([r[1] for r in rows], float)
+    x = np.array([r[2] for r in rows], float)
+    if e.sum() < 2 or np.ptp(x) == 0:
+        return
+    cut = np.minimum(np.array([r[3] for r in rows], float), t - 1)
+    try:
+        whole = cox(t, e, x, ties=ties)
+    except CoxModelError:
+        return
+    start = np.concatenate([np.zeros(t.shape[0]), cut])
+    stop = np.concatenate([cut, t])
+    keep = stop > start
+    split = cox(stop[keep], np.concatenate([np.zeros(t.shape[0]), e])[keep],
+                np.concatenate([x, x])[keep], start=start[keep], ties=ties)
+    np.testing.assert_allclose(split.coef, whole.coef, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(split.var, whole.var, rtol=1e-9, atol=1e-14)
+    assert split.loglik == pytest.approx(whole.loglik, rel=1e-12)
