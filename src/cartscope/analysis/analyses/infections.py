@@ -63,9 +63,10 @@ def run(rc: RunContext) -> None:
                               f"patients with >= 1 infection of grade >= {o.severe_grade}")
             row["n_with_severe"], row["severe_pct"] = sev["n"], sev["percent"]
             for t in INFECTION_TYPES:
-                row[f"n_episodes_{t}"] = int(sub[f"n_{t}"].sum())
-                row[f"n_patients_{t}"] = int((sub[f"n_{t}"] > 0).sum())
-                rc.stats({"episodes": row[f"n_episodes_{t}"], "n": row[f"n_patients_{t}"]}, group=g,
+                episodes, patients = int(sub[f"n_{t}"].sum()), int((sub[f"n_{t}"] > 0).sum())
+                if t in ("bacterial", "viral", "fungal") or episodes:
+                    row[f"n_{t}"] = episodes  # episodes; patients per type are in the ARD
+                rc.stats({"episodes": episodes, "n": patients}, group=g,
                          variable=f"{t} infection, {label}", method="infection events by infection_type")
             rows.append(row)
         sub = T.members(rc, g, fs)
