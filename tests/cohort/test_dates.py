@@ -4,7 +4,6 @@ workbook's 1900/1904 epoch, the --date-order option, the data cut-off, and colum
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import openpyxl
