@@ -2,8 +2,9 @@
 
 Firth's penalised-likelihood-ratio limits (logistf's method) have no R package in Debian
 (logistf is not packaged): they are checked against a direct numerical profiling of the
-penalised likelihood written here independently (scipy.optimize on l + 1/2 log det I), and the
-Firth estimates against brglm2::brglmFit(type = "AS_mean") live.
+penalised likelihood, in R (optim inside uniroot, r/logistic.R) and written here independently
+(scipy.optimize on l + 1/2 log det I); the Firth estimates against
+brglm2::brglmFit(type = "AS_mean") live.
 """
 
 from __future__ import annotations
@@ -147,6 +148,8 @@ def test_separation_detected_and_firth_finite(ref: Any) -> None:
     np.testing.assert_allclose(auto.estimate, num(s["firth_estimate"]), rtol=RTOL)
     np.testing.assert_allclose(auto.se, num(s["firth_se"]), rtol=RTOL)
     assert np.isfinite(auto.ci_lower).all() and np.isfinite(auto.ci_upper).all()
+    # penalised-likelihood-ratio limits against R's direct profile (optim inside uniroot)
+    np.testing.assert_allclose([auto.ci_lower[1], auto.ci_upper[1]], num(s["pl_tp53wt"]), rtol=1e-8)
 
 
 @pytest.mark.r_reference
@@ -157,6 +160,9 @@ def test_firth_endometrial_matches_brglm2(ref: Any) -> None:
     np.testing.assert_allclose(res.estimate, num(e["firth_estimate"]), rtol=RTOL)
     np.testing.assert_allclose(res.se, num(e["firth_se"]), rtol=RTOL)
     assert logistic(d["HG"], d[["NV", "PI", "EH"]]).separation.direction == (0, 1, 0, 0)
+    # NV's penalised-likelihood-ratio limits against R's direct profile of the penalised
+    # likelihood (0.61 to 7.85, the interval logistf reports for these data)
+    np.testing.assert_allclose([res.ci_lower[1], res.ci_upper[1]], num(e["pl_nv"]), rtol=1e-8)
     # penalised-likelihood limits against direct numerical profiling
     x = res.x
     y = d["HG"].to_numpy(dtype=float)

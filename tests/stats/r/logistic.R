@@ -2,6 +2,8 @@
 # binomial) with summary, confint (MASS profile method), drop1 and anova from R's stats/MASS,
 # exact profile-likelihood limits by uniroot on offset fits, brglm2::brglmFit(type = "AS_mean")
 # (Firth) and brglm2::check_infinite_estimates under separation.
+# Firth's penalised-likelihood-ratio limits are checked against a direct numerical profile of
+# the penalised likelihood written out here (logistf is not packaged in Debian).
 # Usage: Rscript --vanilla logistic.R out.json
 # Every case carries its data; doubles are written with 17 significant digits.
 suppressPackageStartupMessages({library(jsonlite); library(MASS); library(brglm2)})
@@ -106,6 +108,35 @@ efr <- glm(HG ~ NV + PI + EH, data = endometrial, family = binomial(), method = 
            type = "AS_mean", control = brglmControl(epsilon = 1e-14, maxit = 1000))
 endo <- list(data = as.list(endometrial), names = names(coef(efr)),
   firth_estimate = unname(coef(efr)), firth_se = unname(sqrt(diag(vcov(efr)))))
+
+# Firth's penalised-likelihood-ratio limits (logistf's method; logistf is not in Debian): the
+# penalised log likelihood written out, profiled by optim over the other coefficients, the
+# limit found by uniroot
+pl_limits <- function(X, y, beta, j, level = 0.95) {
+  pl <- function(b) {
+    eta <- drop(X %*% b); p <- plogis(eta)
+    sum(y * plogis(eta, log.p = TRUE) + (1 - y) * plogis(-eta, log.p = TRUE)) +
+      0.5 * as.numeric(determinant(crossprod(X * sqrt(p * (1 - p))), logarithm = TRUE)$modulus)
+  }
+  top <- pl(beta); q <- qchisq(level, 1)
+  pr <- plogis(drop(X %*% beta))
+  ses <- sqrt(diag(solve(crossprod(X * sqrt(pr * (1 - pr))))))
+  se <- ses[j]
+  prof <- function(v) {
+    f <- function(bf) { b <- beta; b[-j] <- bf; b[j] <- v; -pl(b) }
+    # parscale: the coefficients live on very different scales (LDH in U/L)
+    o <- optim(beta[-j], f, method = "BFGS",
+               control = list(reltol = 1e-15, maxit = 1000, parscale = ses[-j]))
+    -o$value
+  }
+  g <- function(v) 2 * (top - prof(v)) - q
+  c(uniroot(g, c(beta[j] - 8 * se, beta[j]), tol = 1e-10)$root,
+    uniroot(g, c(beta[j], beta[j] + 8 * se), tol = 1e-10)$root)
+}
+Xe <- model.matrix(efr); ye <- endometrial$HG
+endo$pl_nv <- pl_limits(Xe, ye, coef(efr), 2)
+Xs <- model.matrix(sfr); ys <- sep$cr
+separation$pl_tp53wt <- pl_limits(Xs, ys, coef(sfr), 2)
 
 res <- list(cases = cases, separation = separation, endometrial = endo)
 writeLines(toJSON(as17(res), auto_unbox = TRUE, matrix = "rowmajor", digits = NA), out)
