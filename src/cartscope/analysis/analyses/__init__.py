@@ -26,6 +26,9 @@ KIND_MODULES: tuple[str, ...] = (
     "cytopenia",
     "toxicity_exposure",
     "logistic",
+    "landmark",
+    "rmst",
+    "td_roc",
 )
 """Modules under ``cartscope.analysis.analyses`` whose ``KINDS`` are registered (one per line)."""
 

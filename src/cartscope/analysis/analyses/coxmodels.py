@@ -1,27 +1,31 @@
 """Multivariable Cox model of one endpoint (kind ``cox``).
 
 Fits ``coxph(Surv(<endpoint>_time, <endpoint>_event) ~ covariates)`` through
-:func:`cartscope.stats.cox` (ties ``efron`` or ``breslow``); covariates are any plan
+:func:`cartscope.stats.cox` (ties ``efron``, ``breslow`` or ``exact``); covariates are any plan
 variables (categorical ones treatment-coded by the stats layer, binary as 0/1). Patients with a
 missing covariate or outside the endpoint are excluded with the reason (complete-case
 analysis, as R's default ``na.omit``). With ``within`` the model is fitted once per level.
+Time-varying covariates, robust SE, exact ties and predicted or adjusted curves are the
+options of :mod:`cartscope.analysis.analyses.cox_extended`, which then fits the model.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
-from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext
+from cartscope.analysis.analyses import cox_extended
+from cartscope.analysis.analyses.cox_extended import CoxExtensions, extended
+from cartscope.analysis.plan import AnalysisSpec, Kind, RunContext
 from cartscope.stats.cox import CoxModelError, cox
 
 
-class CoxOptions(Options):
+class CoxOptions(CoxExtensions):
+    """``ties`` (efron, breslow, exact) and the time-varying, robust and prediction keys come
+    from :class:`~cartscope.analysis.analyses.cox_extended.CoxExtensions`."""
+
     endpoint: str = "pfs"
     covariates: tuple[str, ...]
-    ties: Literal["efron", "breslow"] = "efron"
 
 
 def needs(rc: RunContext) -> str:
@@ -50,6 +54,8 @@ def model_number(rc: RunContext) -> int:
 
 def run(rc: RunContext) -> None:
     o: CoxOptions = rc.options
+    if extended(o):  # time-varying covariates, robust SE, exact ties or predictions
+        return cox_extended.run(rc, model_number(rc))
     ep = rc.endpoints
     i = model_number(rc)
     ok = ep[f"{o.endpoint}_event"].notna().to_numpy()
@@ -96,5 +102,6 @@ def describe(spec: AnalysisSpec, o: CoxOptions) -> str:
             "ratios with 95% CIs and Wald p-values.")
 
 
-KINDS = (Kind("cox", CoxOptions, run, describe, needs, names={"endpoint": "endpoint", "covariates": "variable"},
+KINDS = (Kind("cox", CoxOptions, run, describe, needs, names={"endpoint": "endpoint", "covariates": "variable",
+                                                         "adjusted": "variable"},
               section="cox", summary="multivariable Cox model of one endpoint"),)
