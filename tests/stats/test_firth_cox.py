@@ -36,11 +36,14 @@ def ref(r_reference: Any) -> Any:
 
 
 @pytest.mark.r_reference
-@pytest.mark.parametrize("name", ["coxphf_example", "no_event_arm_breslow", "no_event_arm_efron"])
+@pytest.mark.parametrize(
+    "name", ["coxphf_example", "no_event_arm_breslow", "no_event_arm_efron", "no_event_arm_strata"]
+)
 def test_one_covariate_matches_direct_maximisation(ref: Any, name: str) -> None:
     c = next(c for c in ref["cases"] if c["name"] == name)
     time, event, x = num(c["time"]), num(c["event"]), num(c["x"])
-    res = firth_cox(time, event, {"x": x}, ties=c["ties"])
+    strata = None if c["strata"] == "none" else np.asarray(c["strata"])
+    res = firth_cox(time, event, {"x": x}, ties=c["ties"], strata=strata)
     # maximising a function value (R's optimize) locates the maximiser to about sqrt(eps)
     np.testing.assert_allclose(res.coef[0], num(c["estimate"]), rtol=1e-7)
     np.testing.assert_allclose(res.penalized_loglik, num(c["penalized_loglik"]), rtol=1e-12)

@@ -23,10 +23,10 @@ as17 <- function(x) {
   x
 }
 
-penal <- function(X, y, ties) {
+penal <- function(X, y, ties, strata = NULL) {
   storage.mode(X) <- "double"
   function(beta) {
-    f <- suppressWarnings(coxph.fit(X, y, strata = NULL, offset = NULL, init = beta,
+    f <- suppressWarnings(coxph.fit(X, y, strata = strata, offset = NULL, init = beta,
       control = coxph.control(iter.max = 0), weights = NULL, method = ties, rownames = NULL))
     info <- tryCatch(solve(f$var), error = function(e) NULL)  # singular far out: no information
     if (is.null(info)) return(-1e10)
@@ -35,15 +35,16 @@ penal <- function(X, y, ties) {
 }
 q <- qchisq(0.95, 1)
 
-one_covariate <- function(name, time, event, x, ties) {
+one_covariate <- function(name, time, event, x, ties, strata = NULL) {
   y <- Surv(time, event); X <- matrix(x, ncol = 1)
-  pl <- penal(X, y, ties)
+  pl <- penal(X, y, ties, strata)
   opt <- optimize(pl, c(-20, 20), maximum = TRUE, tol = 1e-12)
   b <- opt$maximum; top <- opt$objective
   g <- function(v) 2 * (top - pl(v)) - q
   lo <- uniroot(g, c(b - 30, b), tol = 1e-12)$root
   hi <- uniroot(g, c(b, b + 30), tol = 1e-12)$root
-  list(name = name, time = time, event = event, x = x, ties = ties, estimate = b,
+  list(name = name, time = time, event = event, x = x, ties = ties,
+       strata = if (is.null(strata)) "none" else strata, estimate = b,
        penalized_loglik = top, ci = c(lo, hi), pl_test = 2 * (top - pl(0)))
 }
 
@@ -55,6 +56,9 @@ tt <- round(rexp(30, 1 / 200)); arm <- rep(c(0, 1), each = 15)
 ev <- c(rbinom(15, 1, 0.7), rep(0, 15)); tt[1:3] <- tt[4]
 cases[[2]] <- one_covariate("no_event_arm_breslow", tt, ev, arm, "breslow")
 cases[[3]] <- one_covariate("no_event_arm_efron", tt, ev, arm, "efron")
+# two strata (separate baseline hazards)
+stt <- rep(c(1L, 2L), 15)
+cases[[4]] <- one_covariate("no_event_arm_strata", tt, ev, arm, "efron", stt)
 
 # two covariates (the arm and age), Efron: optim for the estimate, nested optimize for the
 # profile of the arm coefficient
