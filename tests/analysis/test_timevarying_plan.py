@@ -178,7 +178,7 @@ def test_responders_compared_from_the_day_28_landmark(run: Run) -> None:
     ex = run.exclusions("os-landmark-28")
     excluded = set(ex.loc[ex["reason"].str.contains("landmark"), "patient_id"].astype(str))
     assert excluded == set(ep["patient_id"].astype(str)[(t <= 28) & np.isfinite(t)])
-    sm = run.table("simon_makuch_curves", "os-landmark-28")
+    sm = run.table("curves_simon_makuch", "os-landmark-28")
     assert set(sm["level"]) == {"no", "yes"}
     cox_rows = run.table("landmark_cox", "os-landmark-28")
     assert list(cox_rows["term"]) == ["cr_by_28yes"]
@@ -189,6 +189,23 @@ def test_rmst_and_td_roc_kinds(run: Run) -> None:
     r = run.table("rmst", "os-rmst")
     assert list(r["measure"]) == ["rmst", "rmst", "rmst", "rmst_difference", "rmst_ratio", "rmtl_ratio"]
     assert (r.loc[r["measure"] == "rmst", "estimate"] <= 365).all()
-    auc = run.table("td_auc", "os-tdroc")
+    auc = run.table("td_roc", "os-tdroc")
     assert list(auc["time"]) == [180.0, 365.0]
     assert ((auc["lower"] <= auc["auc"]) & (auc["auc"] <= auc["upper"])).all()
+
+
+@pytest.mark.slow
+def test_the_report_shows_the_model_sections(run: Run) -> None:
+    from cartscope.report.methods import methods_paragraphs
+    from cartscope.report.sections import build_sections
+
+    sections = {s.key: s for s in build_sections(run.results, run.cohort)}
+    for key in ("landmark", "rmst", "td_roc"):
+        assert key in sections and not sections[key].skipped, key
+    landmark_items = [getattr(i, "key", "") for i in sections["landmark"].items]
+    assert "landmark_km" in landmark_items and "landmark_os-landmark-28" in landmark_items
+    assert "simon_makuch_os-landmark-28" in landmark_items
+    assert "curves_landmark" not in landmark_items  # curve data are exported, not printed
+    text = " ".join(methods_paragraphs(run.results))
+    assert "landmark method" in text and "hsct entered as time-dependent" in text
+    assert "riskRegression" in text and "survRM2" in text

@@ -174,6 +174,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
     stats += toxicity_methods(results)
     if "exclusions" in ran:
         stats.append("Every patient left out of an analysis is listed with the reason.")
+    stats.extend(_model_methods(results))
     if stats:
         paras.append("Statistical analysis. " + " ".join(stats) + " All tests are two-sided.")
 
@@ -187,6 +188,18 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         "The same data and protocol reproduce this report byte for byte."
     )
     return paras
+
+
+def _model_methods(results: Results) -> list[str]:
+    """Sentences of the model kinds that ran (:func:`cartscope.report.models.model_methods`)."""
+    from cartscope.report.models import model_methods
+
+    plan = getattr(results, "plan", None)
+    status = getattr(results, "status", None)
+    if plan is None or status is None or "status" not in status:
+        return []
+    ran = status.loc[status["status"] == "ran", "analysis"].astype(str).tolist()
+    return model_methods(plan.analyses, ran=ran)
 
 
 def _method(results: Results, table: str) -> str:

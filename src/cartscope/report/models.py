@@ -99,3 +99,37 @@ def model_methods(analyses: Iterable[Any], ran: Iterable[str] | None = None) -> 
                 "probability of censoring weights from the Kaplan-Meier censoring distribution (Uno 2007; "
                 "Blanche et al. 2013); AUC(t) has influence-function 95% intervals (R riskRegression::Score).")
     return out
+
+
+SECTIONS: dict[str, str] = {
+    "landmark": "Landmark analysis",
+    "rmst": "Restricted mean survival time",
+    "td_roc": "Time-dependent ROC",
+}
+"""Report sections of the model kinds and their titles."""
+
+_FIGURE_PREFIXES = {"landmark": ("landmark/", "simon_makuch/"), "rmst": (), "td_roc": ()}
+
+
+def model_section(inp: Any, key: str) -> list[Any]:
+    """A model kind's section: its result tables (generic renderer) and its figures."""
+    from cartscope.report.sections.generic import generic_section
+
+    items = list(generic_section(inp, key))
+    objects = getattr(inp.results, "objects", {}) or {}
+    prefixes = _FIGURE_PREFIXES.get(key, ())
+    items.extend(model_figures({k: v for k, v in objects.items() if k.startswith(prefixes)})
+                 if prefixes else [])
+    return items
+
+
+def landmark_section(inp: Any) -> list[Any]:
+    return model_section(inp, "landmark")
+
+
+def rmst_section(inp: Any) -> list[Any]:
+    return model_section(inp, "rmst")
+
+
+def td_roc_section(inp: Any) -> list[Any]:
+    return model_section(inp, "td_roc")

@@ -107,7 +107,7 @@ def run(rc: RunContext) -> None:
         curve = km.to_frame()
         curve.insert(0, "level", lev)
         curve["time"] = curve["time"] + lm
-        rc.add_table("landmark_curves", curve.assign(endpoint=o.endpoint, landmark=lm))
+        rc.add_table("curves_landmark", curve.assign(endpoint=o.endpoint, landmark=lm))
     rc.add_table("landmark_km", pd.DataFrame(rows))
     test = {"endpoint": o.endpoint, "landmark": lm, "status": o.status, "n": int(use.sum()),
             "events": int(e.sum())}
@@ -155,7 +155,7 @@ def _simon_makuch(rc: RunContext, o: LandmarkOptions, known: np.ndarray, time: n
     for lev, km in curves.items():
         f = km.to_frame()
         f.insert(0, "level", lev)
-        rc.add_table("simon_makuch_curves", f.assign(endpoint=o.endpoint, status=o.simon_makuch))
+        rc.add_table("curves_simon_makuch", f.assign(endpoint=o.endpoint, status=o.simon_makuch))
         rc.stats({"rows": int(np.sum(rows["status"] == (lev == "yes"))), "events": km.n_events},
                  variable=o.simon_makuch, variable_level=lev, method="Simon-Makuch")
 
@@ -168,4 +168,4 @@ def describe(spec: AnalysisSpec, o: LandmarkOptions) -> str:
 
 KINDS = (Kind("landmark", LandmarkOptions, run, describe, needs,
               names={"endpoint": "endpoint", "status": "variable", "covariates": "variable"},
-              section="survival", summary="landmark analysis of an early status (KM, log-rank, Cox from day L)"),)
+              section="landmark", summary="landmark analysis of an early status (KM, log-rank, Cox from day L)"),)

@@ -84,4 +84,4 @@ def describe(spec: AnalysisSpec, o: RmstOptions) -> str:
 
 
 KINDS = (Kind("rmst", RmstOptions, run, describe, needs, names={"endpoint": "endpoint"},
-              section="survival", summary="restricted mean survival time with survRM2 contrasts"),)
+              section="rmst", summary="restricted mean survival time with survRM2 contrasts"),)

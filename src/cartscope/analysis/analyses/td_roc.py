@@ -57,7 +57,7 @@ def run(rc: RunContext) -> None:
                 rc.stats({"auc": a, "lower": lo, "upper": hi}, group=g, variable=name,
                          variable_level=f"day {t:g}", method=method)
     if frames:
-        rc.add_table("td_auc", pd.concat(frames, ignore_index=True))
+        rc.add_table("td_roc", pd.concat(frames, ignore_index=True))
 
 
 def describe(spec: AnalysisSpec, o: TdRocOptions) -> str:
@@ -66,5 +66,5 @@ def describe(spec: AnalysisSpec, o: TdRocOptions) -> str:
 
 
 KINDS = (Kind("td_roc", TdRocOptions, run, describe, needs, names={"endpoint": "endpoint"},
-              variables="continuous", section="survival",
+              variables="continuous", section="td_roc",
               summary="time-dependent ROC / AUC(t) of markers for an endpoint"),)

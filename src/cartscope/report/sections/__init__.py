@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cartscope.report.items import Item, Section
+from cartscope.report.models import SECTIONS as MODEL_SECTIONS
+from cartscope.report.models import landmark_section, rmst_section, td_roc_section
 from cartscope.report.labels import LabelRegistry, registry_for
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.sections._base import SectionInput, grid_table
@@ -61,6 +63,7 @@ SECTION_TITLES: dict[str, str] = {
     "hypogammaglobulinemia": "Hypogammaglobulinaemia and IVIG",
     "prolonged_cytopenia": "Prolonged cytopenia",
     "toxicity_treatment": "Toxicity treatment exposure",
+    **MODEL_SECTIONS,
 }
 
 BUILDERS: dict[str, Callable[[SectionInput], list[Item]]] = {
@@ -79,6 +82,9 @@ BUILDERS: dict[str, Callable[[SectionInput], list[Item]]] = {
     "infusion_comparison": infusion_section,
     "correlations": correlations_section,
     "exclusions": exclusions_section,
+    "landmark": landmark_section,
+    "rmst": rmst_section,
+    "td_roc": td_roc_section,
 }
 
 
