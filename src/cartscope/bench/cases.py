@@ -25,7 +25,8 @@ from cartscope.bench.timing import StagedTiming, StageTiming, peak_memory, time_
 
 Progress = Callable[[str], None]
 
-R_SCREEN = "R loop (pROC + survival)"
+R_SCREEN = "R loop without coxph (wilcox + pROC DeLong + Youden + survdiff)"
+R_SCREEN_COX = "R loop with coxph (wilcox + pROC DeLong + Youden + survdiff + coxph)"
 PY_SCREEN = "Python loop (scipy + scikit-learn + lifelines)"
 R_KM = "R survival (survfit + survdiff)"
 PY_KM = "lifelines (KaplanMeierFitter + multivariate_logrank_test)"
@@ -44,6 +45,20 @@ class Sizes:
     km_groups: int = 4
     cox_patients: int = 100_000
     cox_covariates: int = 10
+    large_patients: int = 3_000
+    large_markers: int = 5_000
+    large_peer_markers: int = 10
+    resample_patients: int = 39
+    perm_markers: int = 70
+    optimism_boot: int = 200
+    youden_boot: int = 2_000
+    perm_n: int = 10_000
+    perm_peer_n: int = 20
+    delong_patients: int = 1_000_000
+    study_repeats: int = 1
+    study_tenfold: bool = True
+    study_report: bool = True
+    fisher_tables: int = 6
 
 
 FULL = Sizes()
@@ -55,6 +70,20 @@ QUICK = Sizes(
     km_groups=4,
     cox_patients=3_000,
     cox_covariates=10,
+    large_patients=200,
+    large_markers=60,
+    large_peer_markers=4,
+    resample_patients=39,
+    perm_markers=6,
+    optimism_boot=40,
+    youden_boot=60,
+    perm_n=100,
+    perm_peer_n=5,
+    delong_patients=2_000,
+    study_repeats=1,
+    study_tenfold=False,
+    study_report=False,
+    fisher_tables=3,
 )
 LANDMARKS = (180.0, 365.0, 730.0)
 
@@ -117,70 +146,51 @@ def _target(
 
 
 def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> CaseResult:
-    """Per marker: Mann-Whitney p, AUC with DeLong CI, Youden cut-off, log-rank p at it."""
-    from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
-    from cartscope.stats.ranktests import mann_whitney
-    from cartscope.stats.roc import roc
+    """The public ``screen`` as a user calls it: defaults (Mann-Whitney, AUC + DeLong CI,
+    Youden cut-off, log-rank at it, univariable Cox) and with ``cox_per="none"``."""
+    from cartscope.analysis.biomarkers import screen
 
     n, m = sizes.screen_patients, sizes.screen_markers
     k = min(sizes.screen_peer_markers, m)
     d = screen_data(n, m, seed)
     state: dict[str, Any] = {}
 
-    def mw() -> None:
-        state["mw"] = mann_whitney(d.x[d.label], d.x[~d.label])
+    def default() -> None:
+        state["res"] = screen(d.x, d.label, time=d.time, event=d.event)
 
-    def auc() -> None:
-        state["roc"] = roc(d.x, d.label)
-        state["ci"] = state["roc"].auc_ci("delong")
+    def no_cox() -> None:
+        state["none"] = screen(d.x, d.label, time=d.time, event=d.event, cox_per="none")
 
-    def youden() -> None:
-        state["youden"] = state["roc"].youden()
-
-    def logrank() -> None:
-        state["lr"] = logrank_at_cutoffs(d.time, d.event, d.x, state["youden"].threshold)
-
-    stages = [
-        ("Mann-Whitney", mw),
-        ("AUC + DeLong CI", auc),
-        ("Youden cut-off", youden),
-        ("log-rank at cut-off", logrank),
-    ]
-
-    def run_all() -> None:
-        for _, fn in stages:
-            fn()
-
-    progress(f"screen: cartscope on {m} markers x {n} patients")
-    staged = time_stages(stages, repeats)
-    peak = peak_memory(run_all)
+    progress(f"screen: cartscope on {m} markers x {n} patients (defaults, then cox_per='none')")
+    staged = time_stages([("screen() with its defaults", default)], repeats)
+    none_t, _ = time_call(no_cox, repeats)
+    peak = peak_memory(default)
     floor, _ = time_call(lambda: np.argsort(d.x, axis=0), repeats)
     ms = [
-        _measure(
-            "cartscope",
-            "cartscope",
-            staged.total.seconds,
-            m,
-            m,
-            "peak memory (tracemalloc) measured on a separate run",
-        ),
+        _measure("cartscope screen() (defaults)", "cartscope", staged.total.seconds, m, m,
+                 "peak memory (tracemalloc) measured on a separate run"),
+        _measure("cartscope screen(cox_per='none')", "cartscope-variant", none_t.seconds, m, m),
         _measure("floor: np.argsort along patients", "floor", floor.seconds, m, m),
     ]
     agreements: list[Agreement] = []
     notes: list[str] = []
+    table = state["res"].table
 
-    progress(f"screen: R loop on {k} markers")
+    progress(f"screen: R loop on {k} markers (without, then with coxph)")
     arrays = {"x": d.x[:, :k], "label": d.label, "time": d.time, "event": d.event}
     r = run_r("screen", arrays, {"n_patients": n, "n_markers": k, "repeats": repeats})
     if r.ok:
-        ms.append(_measure(R_SCREEN, "peer", tuple(np.atleast_1d(r.output["seconds"])), k, m))
+        ms.append(_measure(R_SCREEN_COX, "peer", tuple(np.atleast_1d(r.output["seconds_cox"])), k, m))
+        ms.append(_measure(R_SCREEN, "peer-variant", tuple(np.atleast_1d(r.output["seconds"])), k, m))
         ours = {
-            "AUC": state["roc"].auc[:k],
-            "AUC CI lower": state["ci"].lower[:k],
-            "AUC CI upper": state["ci"].upper[:k],
-            "Mann-Whitney p": state["mw"].p_value[:k],
-            "Youden threshold": state["youden"].threshold[:k],
-            "log-rank p at cut-off": state["lr"].p_value[:k],
+            "AUC": table["auc"].to_numpy()[:k],
+            "AUC CI lower": table["auc_lower"].to_numpy()[:k],
+            "AUC CI upper": table["auc_upper"].to_numpy()[:k],
+            "Mann-Whitney p": table["p_value"].to_numpy()[:k],
+            "Youden threshold": table["youden_cutoff"].to_numpy()[:k],
+            "log-rank p at cut-off": table["logrank_p"].to_numpy()[:k],
+            "Cox coefficient": np.log(table["cox_hr"].to_numpy()[:k]),
+            "Cox Wald p": table["cox_p"].to_numpy()[:k],
         }
         theirs = {
             "AUC": r.output["auc"],
@@ -189,12 +199,14 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
             "Mann-Whitney p": r.output["mw_p"],
             "Youden threshold": r.output["threshold"],
             "log-rank p at cut-off": r.output["logrank_p"],
+            "Cox coefficient": r.output["cox_coef"],
+            "Cox Wald p": r.output["cox_p"],
         }
         for q, ours_q in ours.items():
             diff, cnt = max_difference(ours_q, np.atleast_1d(theirs[q]), "relative")
             agreements.append(Agreement(q, "R", cnt, diff, "relative", 1e-8))
     else:
-        ms.append(_skipped(R_SCREEN, r.note, m))
+        ms.append(_skipped(R_SCREEN_COX, r.note, m))
         notes.append(r.note)
 
     if _python_peer_available(PY_SCREEN, ("scipy", "scikit-learn", "lifelines"), m, ms, notes):
@@ -205,86 +217,60 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         ms.append(
             _measure(
                 PY_SCREEN,
-                "peer",
+                "peer-variant",
                 timing.seconds,
                 k,
                 m,
-                f"timed on {k} of {m} markers, extrapolated linearly; "
-                "no AUC CI (none in scipy or scikit-learn)",
+                f"timed on {k} of {m} markers, extrapolated linearly; no AUC CI (none in scipy or "
+                "scikit-learn) and no Cox model: the peer of cox_per='none'",
             )
         )
-        diff, cnt = max_difference(state["mw"].p_value[:k], out["mw_p"], "relative")
+        diff, cnt = max_difference(table["p_value"].to_numpy()[:k], out["mw_p"], "relative")
         agreements.append(Agreement("Mann-Whitney p", "scipy", cnt, diff, "relative", 1e-8))
-        lt = np.asarray(state["roc"].direction[:k]) == "<"
-        auc_lt = np.where(lt, state["roc"].auc[:k], 1.0 - state["roc"].auc[:k])
-        diff, cnt = max_difference(auc_lt, out["auc"], "relative")
+        lt = table["direction"].to_numpy()[:k] == "<"
+        auc = table["auc"].to_numpy()[:k]
+        diff, cnt = max_difference(np.where(lt, auc, 1.0 - auc), out["auc"], "relative")
         agreements.append(Agreement("AUC (direction <)", "scikit-learn", cnt, diff, "relative", 1e-8))
-    if any(x.role == "peer" and x.seconds is not None and x.extrapolated for x in ms):
+    if any(x.role.startswith("peer") and x.seconds is not None and x.extrapolated for x in ms):
         notes.append(
             f"the loop peers ran on the first {k} of {m} markers; "
             f"their times are extrapolated linearly to {m}"
         )
 
     ours_s = ms[0].seconds
-    facts: dict[str, float] = {}
+    none_s = ms[1].seconds
+    r_cox = _peer_seconds(ms, R_SCREEN_COX)
     r_s = _peer_seconds(ms, R_SCREEN)
-    if r_s is not None and ms[1].seconds:
+    facts: dict[str, float] = {}
+    if r_cox is not None and ms[2].seconds:
         facts = {
-            "r_ms": 1000.0 * r_s / m,
-            "need_ms": 10.0 * r_s / m,
-            "floor_ms": 1000.0 * ms[1].seconds / m,
-            "need_floor": r_s / 100.0 / ms[1].seconds,
+            "r_ms": 1000.0 * r_cox / m,
+            "need_ms": 10.0 * r_cox / m,
+            "floor_ms": 1000.0 * ms[2].seconds / m,
+            "need_floor": r_cox / 100.0 / ms[2].seconds,
         }
     said: set[str] = set()
     targets = [
-        _target(
-            "screen_vs_r",
-            "R loop / cartscope >= 100x",
-            _over(r_s, ours_s),
-            100.0,
-            True,
-            staged,
-            facts,
-            said,
-        ),
-        _target(
-            "screen_vs_python",
-            "Python loop / cartscope >= 100x",
-            _over(_peer_seconds(ms, PY_SCREEN), ours_s),
-            100.0,
-            True,
-            staged,
-            facts,
-            said,
-        ),
-        _target(
-            "screen_vs_floor",
-            "cartscope / argsort floor <= 10x",
-            _over(ours_s, ms[1].seconds),
-            10.0,
-            False,
-            staged,
-            facts,
-            said,
-        ),
-        _target(
-            "screen_memory",
-            "cartscope peak memory / input matrix <= 3x",
-            peak / d.x.nbytes,
-            3.0,
-            False,
-            staged,
-        ),
+        _target("screen_vs_r", "R loop with coxph / screen() defaults >= 100x", _over(r_cox, ours_s), 100.0,
+                True, staged, facts, said),
+        _target("screen_none_vs_r", "R loop without coxph / screen(cox_per='none') >= 150x",
+                _over(r_s, none_s), 150.0, True, None),
+        _target("screen_vs_python", "Python loop / screen(cox_per='none') >= 100x",
+                _over(_peer_seconds(ms, PY_SCREEN), none_s), 100.0, True, staged, facts, said),
+        _target("screen_vs_floor", "screen() defaults / argsort floor <= 10x", _over(ours_s, ms[2].seconds),
+                10.0, False, staged, facts, said),
+        _target("screen_memory", "screen() peak memory / input matrix <= 1.5x", peak / d.x.nbytes, 1.5,
+                False, staged),
     ]
     return CaseResult(
         name="screen",
-        title="Biomarker screen: Mann-Whitney, AUC + DeLong CI, Youden cut-off, log-rank at the cut-off",
+        title="Biomarker screen as called: screen(values, outcome, time=, event=), defaults and cox_per='none'",
         available=True,
         sizes=(("patients", n), ("markers", m), ("peer markers", k)),
         measurements=tuple(ms),
         targets=tuple(targets),
         agreements=tuple(agreements),
-        breakdown=staged.stages,
+        breakdown=(),
         peak_bytes=peak,
         input_bytes=int(d.x.nbytes),
         notes=tuple(notes),
@@ -583,7 +569,7 @@ def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Cas
             "not available: no study runner in cartscope.analysis yet; the case runs as soon as "
             "cartscope.analysis.study.run_study(cohort, protocol, progress=...) exists"
         )
-        return CaseResult(name="study", title=title, available=False, notes=(note,))
+        return CaseResult(name="study_stages", title=title, available=False, notes=(note,))
     progress(f"study: {STUDY_PRESET} end to end")
     from cartscope.analysis.presets import synthesize
 
@@ -593,7 +579,7 @@ def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Cas
         staged = time_stages(study_stages(STUDY_PRESET, seed, Path(tmp), runner, clock), repeats)
     ms = [_measure("cartscope", "cartscope", staged.total.seconds, 1, 1)]
     return CaseResult(
-        name="study",
+        name="study_stages",
         title=title,
         available=True,
         sizes=(("patients", n_patients),),
@@ -604,10 +590,21 @@ def study_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Cas
     )
 
 
+from cartscope.bench import cases_more  # noqa: E402  (it imports names defined above)
+
 CASES: dict[str, Callable[[Sizes, int, int, Progress], CaseResult]] = {
     "screen": screen_case,
+    "screen_large": cases_more.screen_large_case,
+    "fisher": cases_more.fisher_case,
+    "resampling": cases_more.resampling_case,
+    "delong": cases_more.delong_case,
     "km": km_case,
     "cox": cox_case,
-    "study": study_case,
+    "study": cases_more.study_e2e_case,
+    "study_stages": study_case,
 }
 """Case name -> case function ``(sizes, repeats, seed, progress) -> CaseResult``."""
+
+DEFAULT_CASES = tuple(name for name in CASES if name != "study_stages")
+"""What ``cartscope bench`` runs by default (``study_stages``, the in-process breakdown of the
+study by stage and section, on request)."""

@@ -13,28 +13,30 @@ from collections.abc import Mapping
 from cartscope.bench.timing import StagedTiming
 
 _SCREEN_KERNEL = (
-    "Where the time goes (cProfile of the full screen, 2,000 markers x 1,000 patients): "
-    "mann_whitney and roc each rank every marker once through the shared rank pass "
-    "(stats._ranks.rank_pass: one argsort and one sort of each marker's contiguous row on a "
-    "markers x patients layout, int32 running counts, then sums over tie blocks). The two "
-    "argsorts and two sorts are about 40% of the time (each argsort alone costs as much as the "
-    "floor, which is one argsort), the rank pass's tie-block bookkeeping about 17%, the ROC "
-    "kernel (DeLong sums and Youden choice per block) about 8%, and the log-rank at the "
-    "cut-off (int32 at-risk counts per event time) about 20%. Every marker is still ranked "
-    "twice because the benchmark calls the two public functions separately, as a user does; "
-    "a result that remembered the ranks between calls would be hidden state."
+    "Where the time goes (cProfile of screen() with its defaults, 2,000 markers x 1,000 "
+    "patients): the univariable Cox pass is about 55-60% (stats._cox_univariable: some four "
+    "evaluations of the log likelihood, score and information per marker, each an exp per "
+    "patient and marker -- float64 exp and log have no SIMD path on this CPU, about 12 ns "
+    "each -- plus the risk-set sums as one vector add per patient row); the shared rank pass "
+    "(one argsort and one sort per marker) with the Mann-Whitney and ROC kernels about 25%; "
+    "the log-rank at the cut-off about 15%."
 )
 
 EXPLANATIONS: dict[str, str] = {
     "screen_vs_r": (
-        "The R loop takes {r_ms:.1f} ms per marker (pROC's curve and DeLong variance are "
-        "compiled code); 100x asks cartscope for {need_ms:.3f} ms per marker, {need_floor:.1f}x "
-        "the cost of np.argsort alone ({floor_ms:.3f} ms per marker). "
+        "The R loop takes {r_ms:.1f} ms per marker (pROC's curve and DeLong variance and "
+        "coxph are compiled code); 100x asks cartscope for {need_ms:.3f} ms per marker, "
+        "{need_floor:.1f}x the cost of np.argsort alone ({floor_ms:.3f} ms per marker). "
         + _SCREEN_KERNEL
-        + " What would close it: one rank pass shared by the Mann-Whitney test and the ROC (the "
-        "rank pass already gives both W and the DeLong sums; an entry point returning both "
-        "would save one argsort and one sort per marker, about a third of the time), then "
-        "the log-rank's at-risk counts taken from the same sorted layout."
+        + " What would close it: fewer exponentials in the Cox pass (Newton from a start "
+        "nearer the optimum changes R's iteration path, so the stopping point would differ "
+        "from coxph's at the 1e-10 level) or a compiled kernel for the exp/log and the "
+        "cumulative sums."
+    ),
+    "screen_none_vs_r": (
+        "Without the Cox pass the screen is the shared rank pass (about 60%: an argsort and "
+        "a sort per marker) and the log-rank at the cut-off (about 30%); a miss means those "
+        "sorts, not per-marker Python, dominate on this machine."
     ),
     "screen_vs_python": (
         "The Python loop's cost is mostly lifelines' logrank_test (pandas on every call) and "
@@ -42,9 +44,10 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "screen_vs_floor": _SCREEN_KERNEL,
     "screen_memory": (
-        "The peak is the chunked rank pass's per-block arrays (some 150 bytes per element of a "
-        "chunk, chunks of about 65,000 elements) plus the case and control copies the caller "
-        "passes to mann_whitney; smaller chunks would lower it at some cost in speed."
+        "The peak is one block of markers (a tenth of the panel, at most 512 markers) in the "
+        "Cox pass: the block's copy in time order and its (patients x 3 x markers) risk-set "
+        "sums, about 40 bytes per element of the block; narrower blocks lower it at some cost "
+        "in speed (the per-row adds get shorter)."
     ),
     "km_vs_r": (
         "cartscope's log-rank is np.unique over the (stratum, time) keys and bincounts, its "

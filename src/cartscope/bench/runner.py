@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cartscope.bench.cases import CASES, FULL, QUICK, Sizes
+from cartscope.bench.cases import CASES, DEFAULT_CASES, FULL, QUICK, Sizes
 from cartscope.bench.machine import describe_machine
 from cartscope.bench.report import BenchReport
 
@@ -13,9 +13,10 @@ DEFAULT_SEED = 2024
 
 
 def parse_cases(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Case names from ``"screen,km"`` or a list; None means all cases, in the standard order."""
-    if text is None:
-        return tuple(CASES)
+    """Case names from ``"screen,km"`` or a list; None or ``"all"`` means the default cases, in
+    the standard order."""
+    if text is None or text == "all":
+        return DEFAULT_CASES
     names = [s.strip() for s in (text.split(",") if isinstance(text, str) else text)]
     names = [s for s in names if s]
     unknown = [s for s in names if s not in CASES]
