@@ -135,3 +135,29 @@ def test_exposure_per_patient() -> None:
     assert (r.loc["a", "icu_days"], r.loc["b", "icu_days"]) == (4.0, 5.0)
     assert "without discharge" in r.loc["b", "reason"]
     assert not r.loc["c", "icu"] and r.loc["c", "dexamethasone_equivalent_mg"] == 0.0
+
+
+# --- against R: the competing-risks coding and cmprsk::cuminc ------------------------------------
+
+R_SCRIPT = __import__("pathlib").Path(__file__).parent / "r" / "infections_cuminc.R"
+
+
+@pytest.mark.r_reference
+def test_first_severe_infection_cif_matches_r(r_reference) -> None:
+    from r_json import num
+
+    ref = r_reference(R_SCRIPT)
+    pats = pd.DataFrame(ref["patients"])
+    inf = pd.DataFrame(ref["infections"])
+    rows = [ev(p, float(d), "infection", infection_type="bacterial", grade=int(g))
+            for p, d, g in zip(inf["patient_id"], inf["day"], inf["grade"])]
+    rows += [ev(p, float(f), "death" if d else "last_contact") for p, f, d in zip(pats["patient_id"], pats["fu"],
+                                                                                  pats["dead"])]
+    fs = summarise_infections(pd.DataFrame(rows), patients=pats["patient_id"].tolist()).first_severe
+    assert fs["cause"].tolist() == [int(c) for c in ref["cause"]]
+    assert fs["time"].to_numpy() == pytest.approx(num(ref["time"]), rel=0, abs=0)
+    at = cumulative_incidence(fs["time"].to_numpy(), fs["cause"].to_numpy()).at(num(ref["times"])).to_frame()
+    one, two = at[at["cause"] == 1], at[at["cause"] == 2]
+    assert one["estimate"].to_numpy() == pytest.approx(num(ref["est1"]), rel=1e-8)
+    assert one["variance"].to_numpy() == pytest.approx(num(ref["var1"]), rel=1e-8)
+    assert two["estimate"].to_numpy() == pytest.approx(num(ref["est2"]), rel=1e-8)
