@@ -6,7 +6,10 @@ them. The public entry points:
 - :func:`derive_endpoints` with :class:`EndpointRules` / :class:`TimeToEventRule`;
 - :func:`grade_crs`, :func:`grade_icans` (ASTCT 2019) and :func:`grade_labs` (CTCAE v5.0);
 - :func:`car_kinetics`, :func:`cytokine_kinetics`, :func:`cd4_cd8_course`, :func:`b_cell_aplasia`;
-- prognostic scores in :mod:`cartscope.clinical.scores`.
+- :func:`grade_icaht` (EHA/EBMT ICAHT, T-ICAHT), :func:`identify_iec_hs` (ASTCT IEC-HS),
+  :func:`summarise_infections`, :func:`hypogammaglobulinemia`, :func:`prolonged_cytopenia`,
+  :func:`treatment_exposure` (sources in docs/toxicity-reference.md);
+- prognostic scores in :mod:`cartscope.clinical.scores` (:func:`risk_scores` from labs).
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ _EXPORTS = {
     "cytokine_kinetics": "kinetics",
     "cd4_cd8_course": "kinetics",
     "b_cell_aplasia": "aplasia",
+    "grade_icaht": "icaht",
+    "identify_iec_hs": "iec_hs",
+    "summarise_infections": "infections",
+    "hypogammaglobulinemia": "immunoglobulins",
+    "prolonged_cytopenia": "cytopenia",
+    "treatment_exposure": "treatment_exposure",
+    "risk_scores": "scores",
 }
 
 __all__ = sorted(_EXPORTS)
