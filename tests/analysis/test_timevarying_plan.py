@@ -206,6 +206,12 @@ def test_the_report_shows_the_model_sections(run: Run) -> None:
     assert "landmark_km" in landmark_items and "landmark_os-landmark-28" in landmark_items
     assert "simon_makuch_os-landmark-28" in landmark_items
     assert "curves_landmark" not in landmark_items  # curve data are exported, not printed
+    cox_items = sections["cox"].items
+    table = next(i for i in cox_items if getattr(i, "key", "").startswith("cox_os"))
+    notes = " ".join(table.table.footnotes)
+    assert "Robust (sandwich)" in notes and "Time-dependent covariate(s): hsct" in notes
+    assert "concordance" in notes and "95% CI" in notes
+    assert any(getattr(i, "key", "").startswith("cox_predicted_os-hsct") for i in cox_items)
     text = " ".join(methods_paragraphs(run.results))
     assert "landmark method" in text and "hsct entered as time-dependent" in text
     assert "riskRegression" in text and "survRM2" in text

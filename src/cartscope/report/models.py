@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from cartscope.report.items import FigureItem, recipe
 
 
@@ -133,3 +135,16 @@ def rmst_section(inp: Any) -> list[Any]:
 
 def td_roc_section(inp: Any) -> list[Any]:
     return model_section(inp, "td_roc")
+
+
+def model_table_notes(model_row: Any) -> list[str]:
+    """Footnotes of a Cox table for the options of its model (a row of ``cox_models``)."""
+    notes = []
+    tv = model_row.get("time_varying", "") if hasattr(model_row, "get") else ""
+    if isinstance(tv, str) and tv:
+        notes.append(f"Time-dependent covariate(s): {tv} (0 before the day it happened, 1 after; "
+                     f"{int(model_row['rows'])} counting-process rows).")
+    robust = model_row.get("robust", False) if hasattr(model_row, "get") else False
+    if isinstance(robust, (bool, np.bool_)) and robust:
+        notes.append("Robust (sandwich) standard errors clustered on the patient.")
+    return notes
