@@ -160,8 +160,8 @@ def test_firth_endometrial_matches_brglm2(ref: Any) -> None:
     np.testing.assert_allclose(res.estimate, num(e["firth_estimate"]), rtol=RTOL)
     np.testing.assert_allclose(res.se, num(e["firth_se"]), rtol=RTOL)
     assert logistic(d["HG"], d[["NV", "PI", "EH"]]).separation.direction == (0, 1, 0, 0)
-    # NV's penalised-likelihood-ratio limits against R's direct profile of the penalised
-    # likelihood (0.61 to 7.85, the interval logistf reports for these data)
+    # NV's penalised-likelihood-ratio limits (0.61 to 7.85) against R's direct profile of the
+    # penalised likelihood
     np.testing.assert_allclose([res.ci_lower[1], res.ci_upper[1]], num(e["pl_nv"]), rtol=1e-8)
     # penalised-likelihood limits against direct numerical profiling
     x = res.x
