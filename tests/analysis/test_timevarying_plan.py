@@ -7,7 +7,9 @@ The plan is read and checked as the command line does (``read_plan``, ``check_pl
 by ``run_study`` through the kind registry. The numbers are
 checked against the same model fitted directly from the stats layer on the (start, stop] rows
 of the clinical layer, and against R: ``coxph(Surv(tstart, tstop, event) ~ age + hsct,
-cluster = patient_id)`` on the rows the plan used (script r/timevarying_plan.R).
+cluster = patient_id)`` on the rows the plan used (script r/timevarying_plan.R), and R
+``survdiff`` / ``coxph`` / ``survfit`` on ``subset(time > 28)`` with ``time - 28`` for the
+landmark (script r/landmark_plan.R).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ analyses:
 """
 
 R_SCRIPT = Path(__file__).parent / "r" / "timevarying_plan.R"
+LANDMARK_R = Path(__file__).parent / "r" / "landmark_plan.R"
 
 class Run:
     """The results of the plan with the accessors the checks below use."""
@@ -139,7 +142,12 @@ def _cr_by_28(run: Run) -> dict[str, float]:
 
 
 def _r_fit(rows: pd.DataFrame) -> dict[str, Any]:
-    """R coxph on the rows, run live (a missing Rscript fails under CARTSCOPE_REQUIRE_R=1)."""
+    """R coxph on the rows (see :func:`_r_json`)."""
+    return _r_json(R_SCRIPT, rows)
+
+
+def _r_json(script: Path, rows: pd.DataFrame) -> dict[str, Any]:
+    """Run ``script data.csv out.json`` live (a missing Rscript fails under CARTSCOPE_REQUIRE_R=1)."""
     import os
     import tempfile
 
@@ -152,7 +160,7 @@ def _r_fit(rows: pd.DataFrame) -> dict[str, Any]:
         data = Path(tmp) / "rows.csv"
         out = Path(tmp) / "fit.json"
         rows.to_csv(data, index=False)
-        proc = subprocess.run([rscript, "--vanilla", str(R_SCRIPT), str(data), str(out)],
+        proc = subprocess.run([rscript, "--vanilla", str(script), str(data), str(out)],
                               capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             pytest.fail(f"R script failed:\n{proc.stderr[-3000:]}")
@@ -182,6 +190,17 @@ def test_responders_compared_from_the_day_28_landmark(run: Run) -> None:
     assert set(sm["level"]) == {"no", "yes"}
     cox_rows = run.table("landmark_cox", "os-landmark-28")
     assert list(cox_rows["term"]) == ["cr_by_28yes"]
+    # R on the same patients: subset(time > 28), time - 28
+    data = pd.DataFrame({"time": t[np.isfinite(status)], "event": ep["os_event"].to_numpy(float)[np.isfinite(status)],
+                         "status": np.where(status[np.isfinite(status)] == 1, "yes", "no")})
+    r = _r_json(LANDMARK_R, data)
+    assert tests["n"] == r["n"]
+    np.testing.assert_allclose([tests["logrank_chisq"], tests["logrank_p"]], [r["chisq"], r["p"]], rtol=1e-8)
+    np.testing.assert_allclose([cox_rows["coef"].iloc[0], cox_rows["se"].iloc[0]], [r["coef"], r["se"]], rtol=1e-8)
+    by_level = km.set_index("level")
+    np.testing.assert_array_equal(by_level.loc[["no", "yes"], "events"], r["events"])
+    np.testing.assert_allclose(by_level.loc[["no", "yes"], "median"].astype(float),
+                               [np.nan if v is None else v for v in r["median"]], rtol=1e-12)
 
 
 @pytest.mark.slow
