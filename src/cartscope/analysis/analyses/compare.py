@@ -85,10 +85,11 @@ def _unpaired(rc: RunContext, var: str, rows: list[dict]) -> None:
         else:
             lab = s.astype(object).map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                                        else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+            lab = lab.where(s.notna().to_numpy(), None)
             if isinstance(s.dtype, pd.CategoricalDtype):
                 levels = [str(c) for c in s.cat.categories if (lab == str(c)).any()]
             else:
-                levels = sorted({v for v in lab if v is not None})
+                levels = sorted({v for v in lab if isinstance(v, str)})
             table = np.array([[int(((lab == lv).to_numpy() & g.mask).sum()) for lv in levels] for g in gs])
             for g, counts in zip(gs, table):
                 total = int(counts.sum())
