@@ -15,6 +15,7 @@ KIND_MODULES: tuple[str, ...] = (
     "toxicity",
     "kinetics",
     "biomarkers",
+    "biomarker_resampling",
     "correlations",
     "infusions",
     "compare",
