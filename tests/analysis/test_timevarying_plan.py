@@ -234,3 +234,15 @@ def test_the_report_shows_the_model_sections(run: Run) -> None:
     text = " ".join(methods_paragraphs(run.results))
     assert "landmark method" in text and "hsct entered as time-dependent" in text
     assert "riskRegression" in text and "survRM2" in text
+
+
+@pytest.mark.slow
+def test_unknown_names_and_values_are_problems_before_anything_runs(run: Run) -> None:
+    from cartscope.analysis.plan.check import PlanError
+
+    bad = PLAN.replace("status: cr_by_28", "status: cr_by_82")
+    plan, _ = read_plan(bad)
+    problems = [str(p) for p in check_plan(plan, run.cohort)]
+    assert any("cr_by_82" in p and "cr_by_28" in p for p in problems), problems
+    with pytest.raises(PlanError, match="time_varying"):
+        read_plan(PLAN.replace("time_varying: [hsct]", "time_varying: [hsc]"))
