@@ -161,3 +161,20 @@ def test_kernels_match_the_table() -> None:
     assert early_thrombocytopenia_grade(3, 1) == 3
     with pytest.raises(ValueError):
         IcahtRules(late_anc=(100.0, 500.0, 1000.0, 1500.0))
+
+
+@pytest.mark.parametrize(("late", "grade", "days20"), [
+    ({40: 150000, 50: 150000}, 0, 0),
+    ({40: 99000, 50: 99000}, 1, 0),
+    ({40: 99000, 50: 150000}, 0, 0),                      # one test below 100k: not enough
+    ({40: 49000, 50: 49000}, 2, 0),
+    ({40: 50000, 50: 50000}, 1, 0),                       # 50k exactly is not < 50k
+    ({40: 19000, 45: 19000, 52: 60000}, 3, 12),           # days 40-51 below 20k
+    ({40: 19000, 47: 19000, 54: 19000, 60: 60000}, 4, 20),
+    ({40: 19000, 60: 60000}, 1, 8),                       # one test < 20k and < 50k: only two < 100k -> 1
+])
+def test_late_thrombocytopenia_edges(late: dict[int, float], grade: int, days20: int) -> None:
+    values = {d: 150000.0 for d in range(31)} | {k: float(v) for k, v in late.items()} | {100: 150000.0}
+    g = grades(course("p", values, "platelets"))
+    assert g.loc["p", "late_days_plt_lt20k"] == days20
+    assert g.loc["p", "t_late_grade"] == grade
