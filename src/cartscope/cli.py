@@ -331,6 +331,10 @@ def serve(
         "--secret-key-file", help="file with the session secret (default: <db>.web.key, created if missing)")] = None,
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="largest upload accepted")] = 50,
     job_workers: Annotated[int, typer.Option("--job-workers", min=1, help="analyses run at the same time")] = 2,
+    job_time_s: Annotated[float, typer.Option("--job-time-s", min=10, help="time limit of one analysis")] = 1800.0,
+    job_memory_mb: Annotated[int, typer.Option("--job-memory-mb", min=512, help="memory limit of one analysis")] = 4096,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="address or network of a reverse proxy whose X-Forwarded-For is believed")] = None,
 ) -> None:
     """Start the web application (sign in, upload, analyse, read reports and patient pages)."""
     import logging
@@ -345,7 +349,8 @@ def serve(
     key_file = secret_key_file or db.with_name(db.stem + ".web.key")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     application = create_app(db, secret_key=load_or_create_secret(key_file), secure_cookies=secure_cookies,
-                             max_upload_bytes=max_upload_mb * 2**20, job_workers=job_workers)
+                             max_upload_bytes=max_upload_mb * 2**20, job_workers=job_workers, job_time_s=job_time_s,
+                             job_memory_mb=job_memory_mb, trusted_proxies=tuple(trusted_proxy or ()))
     if not Accounts(Database(default_accounts_db(db))).users():
         err_console.print(f"no accounts yet: create the first with  cartscope user add NAME --admin --db {db}",
                           style="yellow")

@@ -106,6 +106,9 @@ def _worker_main(conn: Any, memory_bytes: int | None, parent: int) -> None:
             message = conn.recv()
         except (EOFError, OSError):
             return
+        except Exception as exc:  # the task could not be unpickled here (a function of __main__?)
+            conn.send(("error", f"the task could not be started in the worker ({_short(exc)})", False))
+            continue
         if message is None:
             return
         fn, args, kwargs = message
