@@ -223,6 +223,13 @@ class BenchReport:
             "alike, runs on one core.",
             "- A peer timed on a subset (the per-marker loops) is extrapolated linearly to the full "
             "size; its note says so.",
+            "- What is timed is the public call a user makes (`screen(...)` with its defaults, "
+            "`fisher_exact(table)`, `optimism_corrected_auc(...)`, ...); `screen_large` and `study` "
+            "run in fresh processes (`study` is the `cartscope analyze` command line end to end, "
+            "start-up included), so their peak resident memory and start-up are what a user sees.",
+            "- The machine is shared: the load average at the start is printed above; on a loaded "
+            "machine every time, R's included, is longer, and the ratios of one run are comparable "
+            "because every tool ran under the same load.",
             "",
             "## Summary",
             "",
