@@ -138,3 +138,23 @@ def test_manifest_names_are_checked(tmp_path: Path) -> None:
     got = [(p.file, p.column, p.code) for p in validate(folder)]
     assert ("cohort.yaml", None, "missing-file") in got
     assert ("cohort.yaml", "tables.events.columns.Datum", "manifest-no-header") in got
+
+
+def test_manifest_options_and_analytes(tmp_path: Path) -> None:
+    folder = tmp_path / "opts"
+    shutil.copytree(GOOD_DATES, folder)
+    labs = pd.read_csv(folder / "labs.csv", dtype=str, keep_default_na=False)
+    labs.loc[len(labs)] = ["P01", "2023-01-20", "sIL-6R", "BLQ", "ng/mL", "", "serum", "patient"]
+    labs.to_csv(folder / "labs.csv", index=False)
+    (folder / "cohort.yaml").write_text(
+        "data_cutoff: 2023-08-01\n"
+        "analytes:\n  - {name: sil6r, unit: ng/mL, aliases: [sIL-6R], lloq: 2}\n", encoding="utf-8")
+    cohort, problems = load_cohort_with_problems(folder)
+    assert {p.code for p in problems} == {"after-data-cutoff"}
+    row = cohort.labs[cohort.labs["analyte"] == "sil6r"]
+    assert row[["value", "qualifier", "unit"]].values.tolist() == [[2.0, "<", "ng/mL"]]
+    # an explicit option wins over the manifest's
+    assert not [p for p in validate(folder, data_cutoff="2030-01-01") if p.code == "after-data-cutoff"]
+    (folder / "cohort.yaml").write_text("analytes:\n  - {name: x, unit: AU, range: [5, 1]}\n", encoding="utf-8")
+    got = [(p.file, p.code) for p in validate(folder) if p.is_error]
+    assert ("cohort.yaml", "bad-analyte") in got

@@ -185,7 +185,8 @@ def normalise_lab_units(
         _check_range(table, out, dictionary)
         return []
     names = f["analyte"].astype(object)
-    canonical = names.map(lambda a: dictionary.canonical(a) if isinstance(a, str) else None)
+    distinct = {a: dictionary.canonical(a) for a in pd.unique(names.dropna())}  # one lookup per spelling
+    canonical = names.map(distinct)
     subject = canonical.where(canonical.notna(), names)
     targets = dictionary.targets()
     factor, target, applied = _convert(table, subject, table.raw[table.source_columns["unit"]], targets,
@@ -223,10 +224,11 @@ def _fill_limits(table: Table, out: list[Problem], dictionary: AnalyteDictionary
     emit(out, table, lacking, "value", "assay-limit-unknown", messages)
     f["value"] = values
     exact = (f["qualifier"].astype(object).to_numpy() == "=")
-    lloq = f["analyte"].map(lambda a: dictionary.get(a).lloq if isinstance(a, str) and dictionary.get(a) else None)
-    uloq = f["analyte"].map(lambda a: dictionary.get(a).uloq if isinstance(a, str) and dictionary.get(a) else None)
-    lo = pd.to_numeric(lloq, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    hi = pd.to_numeric(uloq, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    info = {a: dictionary.get(a) for a in pd.unique(f["analyte"].dropna())}
+    lo = f["analyte"].map({a: (i.lloq if i and i.lloq is not None else np.nan) for a, i in info.items()})
+    hi = f["analyte"].map({a: (i.uloq if i and i.uloq is not None else np.nan) for a, i in info.items()})
+    lo = pd.to_numeric(lo, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    hi = pd.to_numeric(hi, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     below = exact & ~np.isnan(lo) & (values < lo)
     above = exact & ~np.isnan(hi) & (values > hi)
     emit(out, table, below, "value", "below-lloq",
@@ -244,14 +246,17 @@ def _check_range(table: Table, out: list[Problem], dictionary: AnalyteDictionary
     values = f["value"].to_numpy(dtype=float)
     analytes = f["analyte"].astype(object).to_numpy() if "analyte" in f else np.full(len(f), None, dtype=object)
     units = f["unit"].astype(object).to_numpy() if "unit" in f else np.full(len(f), None, dtype=object)
-    keys = list(zip(analytes, units))
-    bounds = {k: (dictionary.minimum(k[0] if isinstance(k[0], str) else None, k[1] if isinstance(k[1], str) else None),
-                  dictionary.maximum(k[0] if isinstance(k[0], str) else None, k[1] if isinstance(k[1], str) else None))
-              for k in set(keys)}
-    low = np.array([bounds[k][0] if bounds[k][0] is not None else -np.inf for k in keys], dtype=float)
-    high = np.array([bounds[k][1] if bounds[k][1] is not None else np.inf for k in keys], dtype=float)
     if not len(values):
         return
+    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([pd.Series(analytes, dtype=object).fillna("\0"),
+                                                             pd.Series(units, dtype=object).fillna("\0")]))
+    low_u, high_u = np.full(len(uniques), -np.inf), np.full(len(uniques), np.inf)
+    for i, (a, u) in enumerate(uniques):  # bounds once per (analyte, unit) pair
+        a, u = (None if a == "\0" else a), (None if u == "\0" else u)
+        lo, hi = dictionary.minimum(a, u), dictionary.maximum(a, u)
+        low_u[i] = -np.inf if lo is None else lo
+        high_u[i] = np.inf if hi is None else hi
+    low, high = low_u[codes], high_u[codes]
     under = ~np.isnan(values) & (values < low)
     over = ~np.isnan(values) & (values > high)
     emit(out, table, under, "value", "out-of-range",

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from cartscope.cohort import input_limits
 from cartscope.cohort.csvtext import normalise_csv_bytes
 from cartscope.cohort.dates import DATE_ORDERS, normalise_order
 from cartscope.cohort.model import UnitConversion
@@ -206,7 +207,9 @@ class _Workbooks:
         import openpyxl
 
         if path not in self.open:
-            data = path.read_bytes()
+            data, refused = input_limits.read_bounded(path, path.name, input_limits.limits().max_workbook_bytes)
+            if data is None:
+                raise ValueError(refused.message)
             src.file_hashes[path.name] = _sha256(data)
             self.open[path] = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         return self.open[path]
@@ -224,12 +227,17 @@ def read_table_file(
     from cartscope.cohort.readers import _read_sheet
 
     suffix = path.suffix.lower()
-    if not path.is_file():
+    if not path.exists():
         src.problems.append(Problem(where or path.name, None, None, "missing-file",
                                     f"{path.name} (table {name}) does not exist"))
         return None
+    limit = input_limits.limits().max_workbook_bytes if suffix == ".xlsx" else input_limits.limits().max_table_bytes
+    checked, refused = input_limits.read_bounded(path, path.name, limit)  # regular files of bounded size only
+    if checked is None:
+        src.problems.append(refused)
+        return None
     if suffix in (".csv", ".txt", ".tsv"):
-        data = path.read_bytes()
+        data = checked
         src.file_hashes[path.name] = _sha256(data)
         opts = csv_options or {}
         if suffix == ".tsv" and not opts.get("separator"):
@@ -264,7 +272,7 @@ def read_table_file(
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        data = path.read_bytes()
+        data = checked
         src.file_hashes[path.name] = _sha256(data)
         try:
             frame = pq.read_table(io.BytesIO(data)).to_pandas()
@@ -274,7 +282,7 @@ def read_table_file(
         frame.columns = [str(c).strip() for c in frame.columns]
         return RawTable(name, path.name, frame.reset_index(drop=True), np.arange(2, len(frame) + 2, dtype=np.int64))
     if suffix in STAT_SUFFIXES:
-        src.file_hashes[path.name] = _sha256(path.read_bytes())
+        src.file_hashes[path.name] = _sha256(checked)
         return read_stat_table(path, name, path.name, src.problems)
     src.problems.append(Problem(where or path.name, None, None, "unsupported-format",
                                 f"{path.name}: tables are read from .csv, .xlsx, .parquet, .sav, .dta, "

@@ -320,15 +320,15 @@ def _special_source(path: Path) -> RawSource | None:
 def read_source(path: Path | str) -> RawSource:
     """Read the cohort at ``path`` (CSV folder, XLSX workbook or Parquet folder) without coercion."""
     path = Path(path)
-    special = _special_source(path)
-    if special is not None:
-        return special
     src = RawSource(fmt="", source=str(path))
     refused = input_limits.check_source_path(path)
     if refused is not None:
         src.problems.append(refused)
         src.unreadable.update(TABLE_ORDER)
         return src
+    special = _special_source(path)
+    if special is not None:
+        return special
     if not path.exists():
         src.problems.append(Problem(path.name or str(path), None, None, "no-such-path",
                                     f"{path} does not exist"))

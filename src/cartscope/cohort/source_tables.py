@@ -67,9 +67,10 @@ def analyte_dictionary(
     for where, entry in entries or []:
         try:
             dictionary = dictionary.extend([(where, entry)])
-        except DictionaryError as exc:
-            file, row = (entry_location or {}).get(where, (where, None))
-            out.append(Problem(file, row, None, "bad-analyte", f"{where}: {exc}"))
+        except DictionaryError as exc:  # where is "cohort.yaml: analytes[0]": file and key path
+            file, _, key = where.partition(": ")
+            row = (entry_location or {}).get(where, (file, None))[1]
+            out.append(Problem(file, row, key or None, "bad-analyte", str(exc)))
     raw = src.tables.get("analytes")
     if raw is None:
         return dictionary
