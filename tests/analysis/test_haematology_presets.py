@@ -26,6 +26,7 @@ def _with_and_without(name: str, monkeypatch: pytest.MonkeyPatch):
     return bare, full
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["li2023", "lu2021"])
 def test_existing_rows_are_unchanged(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     bare, full = _with_and_without(name, monkeypatch)
@@ -46,6 +47,7 @@ def test_existing_rows_are_unchanged(name: str, monkeypatch: pytest.MonkeyPatch)
         assert (pd.to_numeric(frame["day"]).to_numpy() <= frame["patient_id"].map(last).to_numpy()).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["li2023", "lu2021"])
 def test_extended_cohort_validates(name: str, tmp_path: Path) -> None:
     from cartscope.analysis.presets import synthesize
