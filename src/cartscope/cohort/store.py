@@ -230,6 +230,8 @@ def _ensure_layout(con: duckdb.DuckDBPyConnection) -> None:
             f" study VARCHAR NOT NULL, snapshot INTEGER NOT NULL, row_no INTEGER NOT NULL,"
             f" {columns}{extra})"
         )
+        for c in schema.columns:  # a store written before a column joined the schema gains it (NULL in old rows)
+            con.execute(f'ALTER TABLE t_{schema.name} ADD COLUMN IF NOT EXISTS "{c.name}" {_SQL_TYPE[c.kind]}')
 
 
 def _next_snapshot(con: duckdb.DuckDBPyConnection, study: str) -> int:
@@ -342,7 +344,7 @@ def _insert_table(
         con.executemany("INSERT INTO snapshot_columns VALUES (?, ?, ?, ?, ?, ?)", types)
     con.register("incoming", out)
     try:
-        con.execute(f"INSERT INTO t_{schema.name} SELECT * FROM incoming")
+        con.execute(f"INSERT INTO t_{schema.name} BY NAME SELECT * FROM incoming")  # by name: added columns sit last
     finally:
         con.unregister("incoming")
 
