@@ -176,7 +176,10 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     if report_dir is not None:
         from cartscope.report.html import write_report
 
-        files = write_report(results, report_dir, cohort=cohort)
+        with Progress(*columns, console=err_console, transient=True) as bar:  # figures drawn in worker processes
+            task = bar.add_task("report", total=1.0)
+            files = write_report(results, report_dir, cohort=cohort,
+                                 progress=lambda label, done: bar.update(task, completed=done, description=label))
         console.print(f"report: {files.html}")
         if files.pdf is not None:
             console.print(f"report PDF: {files.pdf}")
