@@ -35,6 +35,7 @@ from pydantic import Field
 from cartscope.analysis.biomarkers import optimism_corrected_auc, screen
 from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext
 from cartscope.analysis.plan.variables import analyte_key, cytokine_frame
+from cartscope.stats.cutoff_side import is_test_positive, positive_side
 from cartscope.stats.maxstat import maxstat_test
 from cartscope.stats.roc import roc
 from cartscope.stats.survival import kaplan_meier, logrank
@@ -215,11 +216,14 @@ def _km_by_cut(rc: RunContext, rows: pd.DataFrame, values: np.ndarray, cutoff: f
     time = rows[f"{endpoint}_time"].to_numpy(dtype=float)
     event = rows[f"{endpoint}_event"]
     ok = np.isfinite(values) & event.notna().to_numpy() & np.isfinite(time)
-    side = np.where(values >= cutoff, "above", "below").astype(object)
+    # the test-positive side (value on the cut-off included) from the shared rule
+    positive = is_test_positive(values, cutoff, direction)
+    high = positive_side(direction) == "high"
+    side = np.where(positive == high, "above", "below").astype(object)
     ev = event.fillna(0).to_numpy(dtype=int)
     out = {"n": int(ok.sum()), "n_above": int((ok & (side == "above")).sum()),
            "n_below": int((ok & (side == "below")).sum()), "logrank_p": np.nan, "note": "",
-           "nr_er_side": "above" if direction == "<" else "below"}
+           "nr_er_side": "above" if high else "below"}
     for level in ("above", "below"):
         m = ok & (side == level)
         if m.any():
