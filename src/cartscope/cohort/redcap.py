@@ -428,12 +428,20 @@ def read_redcap_into(manifest: Any, spec: dict, src: RawSource) -> None:
             return
         records_name, dict_name = "records.csv", "dictionary.csv"
     else:
-        try:
-            records = (root / str(spec.get("records", "records.csv"))).read_bytes()
-            dictionary = (root / str(spec.get("dictionary", "dictionary.csv"))).read_bytes()
-        except OSError as exc:
-            src.problems.append(Problem(where, None, "redcap", "missing-file", f"cannot read the REDCap export: {exc}"))
-            return
+        from cartscope.cohort import input_limits
+
+        read: list[bytes] = []
+        for key, default in (("records", "records.csv"), ("dictionary", "dictionary.csv")):
+            path = root / str(spec.get(key, default))
+            if not path.exists():
+                src.problems.append(Problem(where, None, f"redcap.{key}", "missing-file", f"{path.name} does not exist"))
+                return
+            data, refused = input_limits.read_bounded(path, path.name, input_limits.limits().max_table_bytes)
+            if data is None:
+                src.problems.append(refused)
+                return
+            read.append(data)
+        records, dictionary = read
         records_name = Path(str(spec.get("records", "records.csv"))).name
         dict_name = Path(str(spec.get("dictionary", "dictionary.csv"))).name
     src.file_hashes[records_name] = hashlib.sha256(records).hexdigest()
