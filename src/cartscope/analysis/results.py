@@ -80,6 +80,17 @@ class Results:
     ard: pd.DataFrame = field(default_factory=empty_ard)
     status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STATUS_COLUMNS)))
 
+    def __repr__(self) -> str:
+        """A few lines: protocol, patients, sections run and skipped, tables and objects."""
+        from cartscope.stats._repr import results_repr
+
+        return results_repr(self)
+
+    def _repr_html_(self) -> str:
+        from cartscope.stats._repr import results_repr_html
+
+        return results_repr_html(self)
+
     def table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
             raise KeyError(f"no result table {name!r}; tables are {', '.join(sorted(self.tables))}")

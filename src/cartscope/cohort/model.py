@@ -42,6 +42,17 @@ class Cohort:
     conversions: tuple[UnitConversion, ...] = ()
     file_hashes: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """A few lines: patients and rows per table (the tables themselves are not printed)."""
+        from cartscope.stats._repr import cohort_repr
+
+        return cohort_repr(self)
+
+    def _repr_html_(self) -> str:
+        from cartscope.stats._repr import cohort_repr_html
+
+        return cohort_repr_html(self)
+
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:
             raise KeyError(f"unknown cohort table {name!r}; tables are {', '.join(TABLE_ORDER)}")

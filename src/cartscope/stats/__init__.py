@@ -44,3 +44,7 @@ __all__ = [
     "firth_cox", "cox_or_firth", "cox_counting", "predict_survival", "adjusted_survival", "kaplan_meier_counting",
     "simon_makuch", "rmst", "rmst_compare", "td_auc",
 ]
+
+from cartscope.stats._repr import install_package as _install_reprs  # noqa: E402
+
+_install_reprs()  # short R-like repr and _repr_html_ for every result class (stats/_repr.py)

@@ -234,6 +234,24 @@ class KaplanMeier:
     conf_type: str
     level: float
 
+    def __repr__(self) -> str:
+        """As R ``print(survfit)``: n, events, median and its confidence limits."""
+        from cartscope.stats._repr import _fmt
+
+        lvl = f"{self.level:g}"
+        lo, hi = self.median_ci
+        head = ("n", "events", "median", f"{lvl}LCL", f"{lvl}UCL")
+        vals = (str(self.n), str(self.n_events), _fmt(self.median), _fmt(lo), _fmt(hi))
+        w = [max(len(a), len(b)) for a, b in zip(head, vals)]
+        return (f"<KaplanMeier> {len(self.time)} times, conf_type {self.conf_type}\n"
+                + "  ".join(h.rjust(k) for h, k in zip(head, w)) + "\n"
+                + "  ".join(v.rjust(k) for v, k in zip(vals, w)))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(repr(self)) + "</pre>"
+
     @property
     def n(self) -> int:
         """Number of patients."""
