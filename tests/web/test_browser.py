@@ -138,6 +138,7 @@ def test_new_user_goes_from_sign_in_to_report_and_patient_page(server, browser, 
         report_link.click()
         page.wait_for_load_state()
         assert "/report/" in page.url
+        assert page.locator("nav.app-nav a:has-text('Studies')").count() == 1  # the app navigation stays
     else:
         assert "report" in page.inner_text("main").lower()
     shot("08-report")

@@ -107,10 +107,11 @@ def create_app(
     store = StudyStore(config.store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True  # templates are *.html.j2: escape every one, whatever its suffix
-    from cartscope.web.patient import show
+    from cartscope.web.patient import show, when
 
     templates.env.filters["show"] = show
     templates.env.filters["urlpart"] = lambda value: quote(str(value), safe="")  # '/' too: one path segment
+    templates.env.filters["when"] = when
     state = WebState(
         config=config, db=db, accounts=accounts,
         sessions=Sessions(db, accounts, secret_key, config.session_hours), audit=audit,

@@ -148,6 +148,22 @@ def _risk(cohort: Cohort, protocol: Protocol, endpoints: pd.DataFrame, tables_di
     return out, [f"Biomarker values are taken at the {bm.timepoint} sample, {unit}."]
 
 
+def when(value: object) -> str:
+    """A timestamp as a reader wants it: "2026-12-01 10:18 UTC" (no seconds, no microseconds);
+    text that is not a timestamp is shown as given."""
+    import datetime as _dt
+
+    if value is None or value == "":
+        return ""
+    try:
+        stamp = value if isinstance(value, _dt.datetime) else _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(_dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%d %H:%M") + " UTC"
+
+
 def patient_figures(ep_one: pd.DataFrame, infusions: pd.DataFrame, kin: pd.DataFrame,
                     labs: pd.DataFrame) -> dict[str, str]:
     """SVG timeline, CAR kinetics and cytokine courses of one patient (those it has data for).

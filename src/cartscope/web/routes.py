@@ -346,6 +346,18 @@ def register(app: FastAPI, web: "WebState") -> None:
             raise NotFound("There is no such report file.")
         if path == job["report"]:
             audit(who, "view_report", target=f"job {job_id}")
+            if target.suffix.lower() == ".html":  # the report page keeps the application's navigation
+                import html as _html
+
+                study = quote(who.study)
+                nav = (f'<nav class="app-nav" style="font: 14px sans-serif; padding: .5rem 1rem; background: #1f3a5f;">'
+                       f'<a style="color:#fff" href="/studies">cartscope · Studies</a> › '
+                       f'<a style="color:#fff" href="/studies/{study}">{_html.escape(who.study)}</a> › '
+                       f'<a style="color:#fff" href="/studies/{study}/jobs/{job_id}">Analysis {job_id}</a> › '
+                       f'<span style="color:#fff">Report</span></nav>')
+                page_text = target.read_text("utf-8")
+                head, sep, rest = page_text.partition("<body>")
+                return HTMLResponse(head + sep + nav + rest if sep else nav + page_text)
         return FileResponse(target)
 
     @app.get("/studies/{study}/jobs/{job_id}/patients/{patient_id:path}", response_class=HTMLResponse)
