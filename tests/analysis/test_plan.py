@@ -220,3 +220,26 @@ def test_every_kind_declares_its_contract():
         assert k.options.model_config.get("extra") == "forbid", name
         for key in k.names:
             assert key in k.options.model_fields, (name, key)
+
+
+@pytest.mark.slow
+def test_jin2023_table1_follow_up_and_cohort_table_from_the_plan(jin):
+    """Table 1 of jin2023 (presets.md): doses, IL-6 max and its day, ferritin max; follow-up as a
+    simple median (range) and by reverse KM; the training vs validation baseline table."""
+    r = run_study(jin, load_protocol("jin2023"))
+    t = r.tables["cohort_description"]
+    t1 = t[t["analysis"] == "table1"].set_index(["group", "variable"])
+    expect = {("B-ALL", "car19_dose"): (3.04, 1.0, 10.0), ("B-NHL", "car19_dose"): (4.55, 1.35, 10.0),
+              ("B-ALL", "car22_dose"): (3.41, 1.0, 10.0), ("B-NHL", "car22_dose"): (5.77, 1.9, 11.35),
+              ("B-ALL", "il6_max"): (269.8, 15.73, 5000.0), ("B-NHL", "il6_max"): (214.8, 9.71, 5000.0),
+              ("B-ALL", "il6_max_day"): (5.0, 2.0, 9.0), ("B-NHL", "il6_max_day"): (5.0, 2.0, 10.0),
+              ("B-ALL", "ferritin_max"): (1083.5, 77.4, 50000.0), ("B-NHL", "ferritin_max"): (845.1, 174.7, 50000.0)}
+    for key, (med, lo, hi) in expect.items():
+        row = t1.loc[key]
+        assert (round(row["median"], 2), row["min"], row["max"]) == (med, lo, hi), key
+    fu = r.tables["followup"].set_index("group")
+    assert tuple(fu.loc["B-ALL", ["simple_median", "simple_min", "simple_max"]]) == (265, 9, 988)
+    assert tuple(fu.loc["B-NHL", ["simple_median", "simple_min", "simple_max"]]) == (192, 25, 1005)
+    assert np.isfinite(fu.loc["all", "median"])  # reverse Kaplan-Meier
+    roles = t[(t["analysis"] == "baseline_by_cohort") & (t["variable"] == "patients")]
+    assert set(roles["group"]) >= {"all", "training", "validation"}

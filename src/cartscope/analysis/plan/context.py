@@ -109,6 +109,7 @@ class StudyRun:
     warnings: list[str] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)
     cache: dict[Any, Any] = field(default_factory=dict)
+    object_owner: dict[str, str] = field(default_factory=dict)
     _vars: dict[str, pd.Series] = field(default_factory=dict)
     _windows: dict[str, Window] = field(default_factory=dict)
 
@@ -250,7 +251,10 @@ class RunContext:
         return self.study.table(name, analysis)
 
     def add_object(self, key: str, obj: Any) -> None:
-        self.study.objects[key] = obj
+        """A stats result object under ``key`` (e.g. ``km/os/all``). The first analysis that
+        writes a key keeps it; another analysis writing the same key stores ``<id>:<key>``."""
+        owner = self.study.object_owner.setdefault(key, self.id)
+        self.study.objects[key if owner == self.id else f"{self.id}:{key}"] = obj
 
     @property
     def objects(self) -> dict[str, Any]:
