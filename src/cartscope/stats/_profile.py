@@ -6,7 +6,15 @@ limits are the two values v with 2 (L(b) - max_{other coefficients} L | beta_j =
 ``MASS::confint.glm`` finds the same points by interpolating a profile grid, logistf and coxphf
 by root finding as here). The profile is bracketed by stepping out from b in doubling multiples
 of the standard error; a profile that levels off below q (an infinite estimate, separation,
-monotone likelihood) gives an infinite limit.
+monotone likelihood) gives an infinite limit, as R reports a bound that is not reached
+(``MASS::confint.glm`` NA with a warning, ``logistf`` the last point with "nonconvergence in
+confidence limit"); the caller states it in the result's warnings.
+
+The profile is evaluated once per point: each value is kept, so the bracket handed to the
+root finder has the signs that were seen while stepping out. A constrained fit warm-started
+along the path can land on a different local maximum when the (penalised) likelihood is not
+concave (Firth's penalty under separation); re-evaluating an end point could then flip its
+sign and the root finder would fail.
 """
 
 from __future__ import annotations
@@ -33,8 +41,14 @@ def profile_limit(
     """
     scale = se if np.isfinite(se) and se > 0 else 1.0
 
+    seen: dict[float, float] = {}
+
     def g(v: float) -> float:
-        return 2.0 * (objective_max - constrained(v)) - cutoff
+        if v not in seen:
+            seen[v] = 2.0 * (objective_max - constrained(v)) - cutoff
+        return seen[v]
+
+    seen[estimate] = -cutoff
 
     prev_v, prev_g = estimate, -cutoff
     step = scale

@@ -363,6 +363,14 @@ def _finish(
             ci_lo[j], ci_hi[j] = model.profile(j, objective, float(se[j]), cutoff)
             obj0, _ = model.constrained([j], [0.0])
             lr_stat[j] = max(0.0, 2.0 * (objective - obj0))
+        unreached = [f"{'lower' if np.isinf(lim) and lim < 0 else 'upper'} limit of {design.names[j]!r}"
+                     for j in range(p) for lim in (ci_lo[j], ci_hi[j]) if np.isinf(lim)]
+        if unreached:
+            warnings.append(
+                "profile-likelihood " + ", ".join(unreached) + " is infinite: the "
+                + ("penalised " if use_firth else "") + "likelihood does not fall to the chi-squared"
+                " cutoff however far the coefficient goes"
+            )
     lr_p = np.array([_chisq_p(s, 1) for s in lr_stat])
     tests = []
     for term, cols in design.terms:
