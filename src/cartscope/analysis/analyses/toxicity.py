@@ -4,7 +4,10 @@ adverse-event table (kind ``ae_table``), each in a window relative to any infusi
 Grades come from :func:`cartscope.clinical.recorded_grades.patient_toxicity_grades`: ASTCT
 grading of ``toxicity_daily`` (:func:`cartscope.clinical.grade_crs` / :func:`grade_icans`, Lee et
 al. 2019) where a patient has daily rows, else the grade the centre recorded (``crs_source`` /
-``icans_source`` say which; a disagreement is a note). Daily grades are
+``icans_source`` say which; a disagreement is a note). Tocilizumab / steroid use comes from the
+daily flags or the ``tocilizumab`` / ``corticosteroid`` events
+(:func:`cartscope.clinical.supportive_care.supportive_care`); a patient no source covers is
+"not recorded", listed and left out of the share's denominator. Daily grades are
 on the days of the analysis' window (default: the whole follow-up after the index infusion;
 lu2021's "after the first infusion" is ``{infusion: 1, until_next_infusion: true}``), and
 :func:`cartscope.clinical.grade_labs` (CTCAE v5.0, default days 0-28 after the index) with
@@ -27,12 +30,13 @@ from cartscope.clinical.crs import CrsRules
 from cartscope.clinical.ctcae import CtcaeRules, grade_labs
 from cartscope.clinical.icans import IcansRules
 from cartscope.clinical.recorded_grades import has_toxicity_grades, patient_toxicity_grades
+from cartscope.clinical.supportive_care import NOT_RECORDED, supportive_care
 
 if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.plan.context import StudyRun, Window
 
 GRADE_COLUMNS = ["patient_id", "crs_grade", "onset_day", "duration_days", "tocilizumab", "steroids", "reason",
-                 "icans_grade", "crs_source", "icans_source"]
+                 "icans_grade", "crs_source", "icans_source", "tocilizumab_source", "steroids_source"]
 
 
 def _window_rules(w: "Window") -> tuple[float, float | None]:
@@ -63,9 +67,14 @@ def patient_grades(study: "StudyRun", window: str | WindowSpec | None) -> pd.Dat
     p = study.cohort.patients.assign(patient_id=study.cohort.patients["patient_id"].astype(str))
     p = p.drop_duplicates("patient_id").set_index("patient_id").reindex(ids).reset_index()
     win = _window_rules(w)
-    graded = patient_toxicity_grades(p, tox, _events(study, w), crs_rules=CrsRules(window=win),
+    events = _events(study, w)
+    graded = patient_toxicity_grades(p, tox, events, crs_rules=CrsRules(window=win),
                                      icans_rules=IcansRules(window=win))
     out = graded.table.rename(columns={"crs_onset_day": "onset_day", "crs_duration_days": "duration_days"})
+    # tocilizumab / steroids from the daily flags or the treatment events; NA = not recorded
+    recorded = set(study.cohort.events["type"].astype(str)) if len(study.cohort.events) else set()
+    care = supportive_care(ids, tox, events, window=win, recorded_types=recorded)
+    out = out.drop(columns=["tocilizumab", "steroids"]).merge(care, on="patient_id", how="left")
     out = out[GRADE_COLUMNS]
     study.cache[key] = out
     study.cache[("grade-warnings", key[1])] = graded.warnings
@@ -120,12 +129,17 @@ def run(rc: RunContext) -> None:
         rc.stats({"n": int((graded >= k).sum()), "N": int(len(graded))}, group=g, variable="crs_grade",
                  variable_level=f">={k}", method="ASTCT 2019 maximum grade")
         for what in ("tocilizumab", "steroids"):
-            used = sub[what].fillna(False).astype(bool)
-            pct = 100.0 * used.sum() / len(sub) if len(sub) else np.nan
-            care.append({"group": g.label, "treatment": what, "n": int(used.sum()), "patients": int(len(sub)),
-                         "pct": pct})
-            rc.stats({"n": int(used.sum()), "N": int(len(sub)), "pct": pct}, group=g, variable=what,
-                     method="count of patients treated")
+            known = sub[what].astype("boolean").dropna().astype(bool)
+            pct = 100.0 * known.sum() / len(known) if len(known) else np.nan
+            sources = sorted(set(sub[f"{what}_source"].dropna().astype(str)))
+            care.append({"group": g.label, "treatment": what, "n": int(known.sum()), "patients": int(len(known)),
+                         "pct": pct, "not_recorded": int(len(sub) - len(known)), "source": "; ".join(sources)})
+            rc.stats({"n": int(known.sum()), "N": int(len(known)), "pct": pct}, group=g, variable=what,
+                     method="count of patients treated (daily flag or treatment event), of the patients recorded")
+    for what in ("tocilizumab", "steroids"):
+        missing = per[what].astype("boolean").isna().to_numpy()
+        rc.exclude(per.loc[missing, "patient_id"], f"{what} {NOT_RECORDED} (no daily flag, no treatment events)",
+                   part=what)
     rc.add_table("toxicity_grades", pd.DataFrame(rows))
     rc.add_table("toxicity_treatment", pd.DataFrame(care))
     durations = pd.to_numeric(per["duration_days"], errors="coerce").to_numpy(dtype=float)

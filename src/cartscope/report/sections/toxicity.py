@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from cartscope.report.items import Item, TableItem
 from cartscope.report.sections._base import SectionInput, group_label, group_order
 from cartscope.report.tables.base import INDENT, Table, string_grid
@@ -37,10 +39,35 @@ def toxicity_section(inp: SectionInput) -> list[Item]:
             row = [t[:1].upper() + t[1:]]
             for g in groups:
                 hit = treat[(treat["group"].astype(str) == g) & (treat["treatment"].astype(str) == t)]
-                row.append(inp.fmt.n_pct(int(hit["n"].iloc[0]), int(hit["patients"].iloc[0])) if len(hit) else "")
+                row.append(_treated_cell(inp, hit.iloc[0]) if len(hit) else "")
             grid.append(row)
-        totals = {g: int(treat.loc[treat["group"].astype(str) == g, "patients"].max()) for g in groups}
+        size = treat["patients"] + (treat["not_recorded"] if "not_recorded" in treat else 0)
+        totals = {g: int(size[treat["group"].astype(str) == g].max()) for g in groups}
         header = ["Treatment"] + [f"{group_label(g)} (n={totals[g]})" for g in groups]
         items.append(TableItem("toxicity_treatment", Table(treat, string_grid(grid, header),
-                                                           "Treatment of CRS and ICANS", ("n (%) of patients.",))))
+                                                           "Treatment of CRS and ICANS", _treatment_notes(treat))))
     return items
+
+
+def _treated_cell(inp: SectionInput, r: pd.Series) -> str:
+    """"n (%)" over the patients whose use is recorded; "not recorded" when nobody's is."""
+    if int(r["patients"]) == 0 and int(r.get("not_recorded", 0) or 0) > 0:
+        return "not recorded"
+    cell = inp.fmt.n_pct(int(r["n"]), int(r["patients"]))
+    missing = int(r.get("not_recorded", 0) or 0)
+    return f"{cell}; {missing} not recorded" if missing else cell
+
+
+def _treatment_notes(treat: pd.DataFrame) -> tuple[str, ...]:
+    """Footnote: the denominator and the sources the use was read from."""
+    if "source" not in treat:
+        return ("n (%) of patients.",)
+    alls = treat[treat["group"].astype(str) == "all"] if (treat["group"].astype(str) == "all").any() else treat
+    said = []
+    for t in dict.fromkeys(alls["treatment"].astype(str)):
+        src = ", ".join(dict.fromkeys(x for v in alls.loc[alls["treatment"].astype(str) == t, "source"]
+                                      if isinstance(v, str) for x in v.split("; ") if x))
+        said.append(f"{t}: {src or 'none'}")
+    return ("n (%) of the patients whose treatment is recorded (a daily flag or a treatment event); "
+            "not recorded: neither source covers the patient (listed under exclusions). Sources: "
+            + "; ".join(said) + ".",)

@@ -1,0 +1,81 @@
+"""The toxicity kind's tocilizumab / steroid shares read the daily flags and the treatment
+events; a patient no source covers is "not recorded" (listed, out of the denominator)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from cartscope.analysis.presets import synthesize
+from cartscope.analysis.protocol import load_protocol
+from cartscope.analysis.study import run_study
+from cartscope.clinical.supportive_care import supportive_care
+
+
+def test_supportive_care_merges_daily_flags_and_events() -> None:
+    daily = pd.DataFrame({"patient_id": ["a", "a", "b", "c"], "day": [1, 2, 1, 40],
+                          "tocilizumab": [False, True, None, True], "steroids": [None, None, False, None]})
+    events = pd.DataFrame({"patient_id": ["b", "d", "d"], "day": [3.0, 2.0, 50.0],
+                           "type": ["tocilizumab", "tocilizumab", "corticosteroid"]})
+    out = supportive_care(["a", "b", "c", "d", "e"], daily, events, window=(0.0, 28.0)).set_index("patient_id")
+    # tocilizumab: the cohort records tocilizumab events, so every patient is covered
+    assert out["tocilizumab"].tolist() == [True, True, False, True, False]
+    # b's flag is missing and c's lies outside the window: events alone cover them
+    assert out["tocilizumab_source"].tolist() == ["daily data and events", "events", "events", "events", "events"]
+    # steroids: the cohort records corticosteroid events (d, day 50: outside the window) -> covered
+    assert out["steroids"].tolist() == [False, False, False, False, False]
+    assert out["steroids_source"].tolist() == ["events", "daily data and events", "events", "events", "events"]
+    # without any corticosteroid event type, only b's non-missing daily flag records steroids
+    out2 = supportive_care(["a", "b", "c", "d", "e"], daily, events.iloc[:2], window=(0.0, 28.0))
+    s = out2.set_index("patient_id")["steroids"]
+    assert s.isna().tolist() == [True, False, True, True, True] and not bool(s["b"])
+    src = out2.set_index("patient_id")["steroids_source"]
+    assert [None if pd.isna(v) else v for v in src] == [None, "daily data", None, None, None]
+
+
+@pytest.fixture(scope="module")
+def recorded_only():
+    """li2023 with the daily table removed, recorded grades kept and tocilizumab as events only."""
+    cohort = synthesize("li2023", seed=2023)
+    res = run_study(cohort, load_protocol("li2023"))
+    per = res.tables["toxicity_patients"].set_index("patient_id")
+    patients = cohort.patients.copy()
+    ids = patients["patient_id"].astype(str)
+    patients["crs_grade"] = pd.array(ids.map(per["crs_grade"]).tolist(), dtype="Int64")
+    patients["icans_grade"] = pd.array(ids.map(per["icans_grade"]).tolist(), dtype="Int64")
+    ev = cohort.events[cohort.events["type"].astype(str) != "tocilizumab"]
+    treated = [str(p) for p in ids.iloc[:2]]
+    index_day = res.endpoints.set_index(res.endpoints["patient_id"].astype(str))["index_day"]
+    toci = pd.DataFrame({"patient_id": treated, "type": ["tocilizumab"] * 2,
+                         "day": pd.array([int(index_day[p]) + 2 for p in treated], dtype="Int64")})
+    events = pd.concat([ev, toci], ignore_index=True)
+    recorded = dataclasses.replace(cohort, patients=patients, toxicity_daily=cohort.toxicity_daily.iloc[0:0],
+                                   events=events, present=cohort.present - {"toxicity_daily"})
+    return treated, run_study(recorded, load_protocol("li2023"))
+
+
+@pytest.mark.slow
+def test_tocilizumab_events_count_without_daily_flags(recorded_only) -> None:
+    treated, res = recorded_only
+    t = res.tables["toxicity_treatment"]
+    row = t[(t["group"] == "all") & (t["treatment"] == "tocilizumab")].iloc[0]
+    n_all = int(res.tables["toxicity_patients"]["patient_id"].nunique())
+    assert (int(row["n"]), int(row["patients"]), int(row["not_recorded"])) == (2, n_all, 0)
+    assert row["pct"] == pytest.approx(100.0 * 2 / n_all, rel=1e-12)
+    per = res.tables["toxicity_patients"].set_index("patient_id")
+    assert sorted(per.index[per["tocilizumab"].astype("boolean").fillna(False)]) == sorted(treated)
+
+
+@pytest.mark.slow
+def test_steroids_without_any_source_are_not_recorded_and_listed(recorded_only) -> None:
+    _, res = recorded_only
+    t = res.tables["toxicity_treatment"]
+    row = t[(t["group"] == "all") & (t["treatment"] == "steroids")].iloc[0]
+    n_all = int(res.tables["toxicity_patients"]["patient_id"].nunique())
+    assert (int(row["n"]), int(row["patients"]), int(row["not_recorded"])) == (0, 0, n_all)
+    assert pd.isna(row["pct"])
+    ex = res.exclusions
+    listed = ex[ex["analysis"].astype(str).str.endswith(":steroids")]
+    assert len(listed) == n_all and listed["reason"].str.contains("not recorded").all()
