@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from cartscope.stats.competing import cumulative_incidence, fine_gray, gray_test
 from cartscope.stats.cox import CoxModelError, cox, cox_zph
+from cartscope.stats._cox_univariable import UnivariableCox, cox_univariable
 from cartscope.stats.cox_counting import cox_counting
 from cartscope.stats.cox_predict import adjusted_survival, predict_survival
 from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
@@ -36,7 +37,7 @@ from cartscope.stats.tests import (
 )
 
 __all__ = [
-    "CoxModelError", "adjust_pvalues", "chi_square", "correlation", "cox", "cox_zph",
+    "CoxModelError", "UnivariableCox", "adjust_pvalues", "chi_square", "correlation", "cox", "cox_univariable", "cox_zph",
     "cumulative_incidence", "delong_test", "fine_gray", "fisher_exact", "gray_test",
     "kaplan_meier", "kruskal_wallis", "logrank", "logrank_at_cutoffs", "logrank_trend",
     "mann_whitney", "maxstat_test", "maxstat_test_binary", "median_followup", "proportion_ci", "roc",

@@ -51,7 +51,6 @@ from cartscope.analysis.biomarkers._screen_chunk import (
     ScreenPlan,
     chunk_slices,
     run_chunks,
-    subgroup_levels,
 )
 from cartscope.stats.km import KaplanMeier, kaplan_meier
 from cartscope.stats.multiplicity import adjust_pvalues
