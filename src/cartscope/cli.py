@@ -169,8 +169,12 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
             err_console.print(f"analysis failed: {exc}", style="red", markup=False)
             raise typer.Exit(1) from None
     console.print(f"sections run: {', '.join(results.sections)}")
+    failed = results.status[results.status["status"] == "failed"]
+    for aid, why in zip(failed["analysis"], failed["reason"]):  # the run goes on, exit 0 (as skips)
+        err_console.print(f"analysis {aid!r} failed: {why}", style="red", markup=False)
     for section, why in results.skipped.items():
-        console.print(f"skipped {section}: {why}", style="yellow", markup=False)
+        if not any(why.endswith(f"failed: {w}") for w in failed["reason"]):
+            console.print(f"skipped {section}: {why}", style="yellow", markup=False)
     console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
     written = write_results(results, out)
     if report_dir is not None:

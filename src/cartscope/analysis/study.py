@@ -5,7 +5,8 @@ the analyses split by (disease group, cohort role, ASTCT CRS grade and its high/
 pre-infusion B-ALL disease burden), then runs each analysis of the plan through its kind
 (:mod:`cartscope.analysis.plan`). An analysis whose data is missing (e.g. no
 ``toxicity_daily`` table) is skipped with the reason, printed and recorded, never guessed; the
-``exclusions`` analyses run last. Every number comes from :mod:`cartscope.stats`,
+``exclusions`` analyses run last. An analysis that fails (an error inside it) is recorded
+as failed with the message, and the other analyses still run. Every number comes from :mod:`cartscope.stats`,
 :mod:`cartscope.clinical` or the biomarker layer; this module only selects patients, records
 who was left out and why, and assembles the results.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -133,17 +134,15 @@ def run_study(cohort: Cohort, protocol: Plan | Protocol, *, progress: Progress |
         why = kind.needs(rc)
         if not why and spec.population is not None and rc.endpoints.empty:
             why = f"population {spec.population!r} has no patients"
+        state = "skipped" if why else "ran"
         if not why:
-            try:
-                kind.run(rc)
-            except AnalysisSkipped as exc:
-                why = str(exc)
+            state, why = _run_one(kind, rc, study)
         if why:
             study.skipped[spec.id] = why
         else:
             study.ran.append(spec.id)
         status.append({"analysis": spec.id, "kind": spec.kind, "section": kind.section,
-                       "population": spec.population or "", "status": "skipped" if why else "ran", "reason": why})
+                       "population": spec.population or "", "status": state, "reason": why})
     study.key_numbers["patients"] = len(ep)
     exclusions = pd.DataFrame(study.exclusion_rows, columns=list(EXCLUSION_COLUMNS))
     exclusions = exclusions.drop_duplicates().sort_values(list(EXCLUSION_COLUMNS), kind="mergesort")
@@ -171,8 +170,41 @@ def run_study(cohort: Cohort, protocol: Plan | Protocol, *, progress: Progress |
     return result
 
 
+def _run_one(kind: Any, rc: RunContext, study: StudyRun) -> tuple[str, str]:
+    """Run one analysis: ("ran", ""), ("skipped", why) or ("failed", the error message).
+
+    An error inside one analysis (a model that cannot be fitted, a numerical failure) does not
+    stop the others: what the analysis had written (tables, objects, ARD rows, exclusions,
+    notes, key numbers) is removed, and the failure is recorded with its message like a skip.
+    """
+    tables = {name: len(parts) for name, parts in study.tables.items()}
+    objects, notes, keys = set(study.objects), set(study.notes), set(study.key_numbers)
+    owners = set(study.object_owner)
+    n_ard, n_excl, n_warn = len(study.ard_rows), len(study.exclusion_rows), len(study.warnings)
+    try:
+        kind.run(rc)
+    except AnalysisSkipped as exc:
+        return "skipped", str(exc)
+    except Exception as exc:  # noqa: BLE001 - any error fails this analysis only
+        for name in list(study.tables):
+            if name in tables:
+                del study.tables[name][tables[name]:]
+            else:
+                del study.tables[name]
+        for d, before in ((study.objects, objects), (study.notes, notes), (study.key_numbers, keys),
+                          (study.object_owner, owners)):
+            for k in set(d) - before:
+                del d[k]
+        del study.ard_rows[n_ard:]
+        del study.exclusion_rows[n_excl:]
+        del study.warnings[n_warn:]
+        return "failed", str(exc) or type(exc).__name__
+    return "ran", ""
+
+
 def _section_status(status: pd.DataFrame, notes: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
-    """Report sections that ran, and the skips keyed as the report reads them: ``<section>`` when
+    """Report sections that ran, and the skips keyed as the report reads them (a failed analysis
+    with the reason "failed: <message>"): ``<section>`` when
     none of its analyses ran, ``<section>:<id>`` for a skipped analysis beside others that ran,
     ``<section>:<id>:<part>`` for a part noted by an analysis (``<id>...`` without a section)."""
     ran: list[str] = []
@@ -180,13 +212,14 @@ def _section_status(status: pd.DataFrame, notes: dict[str, str]) -> tuple[tuple[
     sec_of = dict(zip(status["analysis"], status["section"]))
     for section, part in status.groupby("section", sort=False):
         did = part[part["status"] == "ran"]
-        for rec in part[part["status"] == "skipped"].itertuples():
+        for rec in part[part["status"] != "ran"].itertuples():
+            reason = rec.reason if rec.status == "skipped" else f"failed: {rec.reason}"
             if not section:
-                skipped[rec.analysis] = rec.reason
+                skipped[rec.analysis] = reason
             elif did.empty and section not in skipped:
-                skipped[section] = rec.reason if len(part) == 1 else f"{rec.analysis}: {rec.reason}"
+                skipped[section] = reason if len(part) == 1 else f"{rec.analysis}: {reason}"
             else:
-                skipped[f"{section}:{rec.analysis}"] = rec.reason
+                skipped[f"{section}:{rec.analysis}"] = reason
         if section and not did.empty:
             ran.append(section)
     for key, text in notes.items():
