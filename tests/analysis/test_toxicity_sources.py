@@ -79,3 +79,45 @@ def test_steroids_without_any_source_are_not_recorded_and_listed(recorded_only) 
     ex = res.exclusions
     listed = ex[ex["analysis"].astype(str).str.endswith(":steroids")]
     assert len(listed) == n_all and listed["reason"].str.contains("not recorded").all()
+
+
+def _sources(daily: int, recorded: int, none: int = 0, icans: tuple[int, int, int] | None = None) -> pd.DataFrame:
+    i = icans or (daily, recorded, none)
+    return pd.DataFrame({"analysis": ["tox", "tox"], "group": ["all", "all"], "toxicity": ["CRS", "ICANS"],
+                         "graded_daily": [daily, i[0]], "recorded": [recorded, i[1]], "no_grade": [none, i[2]]})
+
+
+def test_methods_sentence_follows_the_grade_provenance() -> None:
+    from types import SimpleNamespace
+
+    from cartscope.report.toxicity_methods import grading_sentence
+
+    recorded = grading_sentence(SimpleNamespace(tables={"toxicity_sources": _sources(0, 28)}))
+    assert "recorded by the treating centre for 28 patients" in recorded
+    assert "daily" not in recorded
+    daily = grading_sentence(SimpleNamespace(tables={"toxicity_sources": _sources(12, 0)}))
+    assert "graded from the daily observations for 12 patients" in daily and "recorded" not in daily
+    both = grading_sentence(SimpleNamespace(tables={"toxicity_sources": _sources(20, 7, 1, icans=(20, 0, 8))}))
+    assert ("cytokine release syndrome was graded from the daily observations for 20 patients, "
+            "recorded by the treating centre for 7 patients and ungraded for 1 patient; "
+            "ICANS was graded from the daily observations for 20 patients and ungraded for 8 patients;") in both
+
+
+@pytest.mark.slow
+def test_recorded_grades_are_stated_as_recorded_in_the_report(recorded_only) -> None:
+    from cartscope.report.methods import methods_paragraphs
+    from cartscope.report.sections._base import SectionInput
+    from cartscope.report.sections.toxicity import toxicity_section
+
+    _, res = recorded_only
+    src = res.tables["toxicity_sources"].set_index(["group", "toxicity"])
+    n_all = int(res.tables["toxicity_patients"]["patient_id"].nunique())
+    assert (int(src.loc[("all", "CRS"), "recorded"]), int(src.loc[("all", "CRS"), "graded_daily"])) == (n_all, 0)
+    text = " ".join(methods_paragraphs(res))
+    assert f"recorded by the treating centre for {n_all} patients" in text
+    assert "graded daily" not in text and "daily observations" not in text
+    items = toxicity_section(SectionInput(res, None))
+    note = items[0].table.footnotes[0]
+    assert note.endswith(f"CRS recorded by the treating centre for {n_all} patients; "
+                         f"ICANS recorded by the treating centre for {n_all} patients.")
+    assert "daily" not in note

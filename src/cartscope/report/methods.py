@@ -16,7 +16,7 @@ from cartscope.clinical.endpoints import MONTH_DAYS
 from cartscope.report.labels import LabelRegistry, analyte_label, default_registry
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.tables.formatting import fmt_num
-from cartscope.report.toxicity_methods import toxicity_methods
+from cartscope.report.toxicity_methods import grading_sentence, toxicity_methods
 from cartscope.stats.cutoff_side import cutoff_rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,8 +134,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
                      "estimated by the Aalen-Johansen method with the variance of R cmprsk::cuminc and "
                      "compared across groups with Gray's test.")
     if "toxicity" in ran:
-        stats.append("Cytokine release syndrome and ICANS were graded daily by the ASTCT consensus criteria "
-                     "(Lee et al., Biol Blood Marrow Transplant 2019); the highest grade per patient is reported.")
+        stats.append(grading_sentence(results))  # daily-graded / recorded, with counts
     if "ae_table" in ran:
         stats.append("Laboratory adverse events were graded by CTCAE version 5.0; the worst grade per patient is "
                      "reported as a share of the patients assessed for that event.")
@@ -175,6 +174,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
     if "exclusions" in ran:
         stats.append("Every patient left out of an analysis is listed with the reason.")
     stats.extend(_model_methods(results))
+    stats.extend(_logistic_methods(results))
     if stats:
         paras.append("Statistical analysis. " + " ".join(stats) + " All tests are two-sided.")
 
@@ -200,6 +200,17 @@ def _model_methods(results: Results) -> list[str]:
         return []
     ran = status.loc[status["status"] == "ran", "analysis"].astype(str).tolist()
     return model_methods(plan.analyses, ran=ran)
+
+
+def _logistic_methods(results: Results) -> list[str]:
+    """The ``logistic`` analyses that ran (:func:`cartscope.report.tables.logistic.logistic_methods`)."""
+    from cartscope.report.tables.logistic import logistic_methods
+
+    plan = getattr(results, "plan", None)
+    status = getattr(results, "status", None)
+    if plan is None or status is None or "status" not in status:
+        return []
+    return logistic_methods(plan.analyses, ran=status.loc[status["status"] == "ran", "analysis"].astype(str))
 
 
 def _method(results: Results, table: str) -> str:

@@ -47,3 +47,55 @@ def toxicity_methods(results: Any) -> list[str]:
     """The sentences of :data:`SENTENCES` whose table is among ``results.tables``."""
     tables = getattr(results, "tables", {}) or {}
     return [text for table, text in SENTENCES if table in tables]
+
+
+def _patients(n: int) -> str:
+    return f"{n} patient" + ("" if n == 1 else "s")
+
+
+def grade_provenance(sources: Any, toxicity: str) -> str:
+    """Where one toxicity's grades came from, in words with counts, from one group's rows of
+    the ``toxicity_sources`` table: e.g. "graded from the daily observations for 20 patients
+    and recorded by the treating centre for 8" ("" when the table has no row for it)."""
+    rows = sources[sources["toxicity"].astype(str) == toxicity]
+    if rows.empty:
+        return ""
+    daily, rec, none = (int(rows[c].iloc[0]) for c in ("graded_daily", "recorded", "no_grade"))
+    parts = []
+    if daily:
+        parts.append(f"graded from the daily observations for {_patients(daily)}")
+    if rec:
+        parts.append(f"recorded by the treating centre for {_patients(rec)}")
+    if none:
+        parts.append(f"ungraded for {_patients(none)}")
+    return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def overall_sources(results: Any) -> Any:
+    """The all-patients rows of the first toxicity analysis' ``toxicity_sources`` (None if absent)."""
+    tables = getattr(results, "tables", {}) or {}
+    src = tables.get("toxicity_sources")
+    if src is None or src.empty:
+        return None
+    if "analysis" in src:
+        src = src[src["analysis"].astype(str) == str(src["analysis"].iloc[0])]
+    groups = src["group"].astype(str)
+    return src[groups == "all"] if (groups == "all").any() else src[groups == groups.iloc[0]]
+
+
+def grading_sentence(results: Any) -> str:
+    """The methods sentence on CRS / ICANS grading, following the grades' provenance in the
+    results (ASTCT grading of daily observations, the centre's recorded grade, or both)."""
+    src = overall_sources(results)
+    head = "(Lee et al., Biol Blood Marrow Transplant 2019)"
+    if src is None:
+        return (f"Cytokine release syndrome and ICANS were graded by the ASTCT consensus criteria {head}; "
+                "the highest grade per patient is reported.")
+    said = {t: grade_provenance(src, t) for t in ("CRS", "ICANS")}
+    if said["CRS"] and said["CRS"] == said["ICANS"]:
+        body = f"cytokine release syndrome and ICANS were {said['CRS']}"
+    else:
+        body = "; ".join(f"{'cytokine release syndrome' if t == 'CRS' else 'ICANS'} was {s}"
+                         for t, s in said.items() if s)
+    return (f"Cytokine release syndrome and ICANS are reported as ASTCT consensus grades {head}: {body}; "
+            "the highest grade per patient is reported.")

@@ -29,7 +29,7 @@ from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext, Win
 from cartscope.clinical.crs import CrsRules
 from cartscope.clinical.ctcae import CtcaeRules, grade_labs
 from cartscope.clinical.icans import IcansRules
-from cartscope.clinical.recorded_grades import has_toxicity_grades, patient_toxicity_grades
+from cartscope.clinical.recorded_grades import DAILY, RECORDED, has_toxicity_grades, patient_toxicity_grades
 from cartscope.clinical.supportive_care import NOT_RECORDED, supportive_care
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +108,7 @@ def run(rc: RunContext) -> None:
     rc.add_table("toxicity_patients", per)
     ungraded = per["crs_grade"].isna().to_numpy()
     rc.exclude(per.loc[ungraded, "patient_id"], per.loc[ungraded, "reason"].astype(str).tolist(), part="crs")
-    rows, care = [], []
+    rows, care, provenance = [], [], []
     pos = {p: i for i, p in enumerate(per["patient_id"])}
     for g in rc.groups():
         sel = [pos[p] for p in ids[g.mask & in_window]]
@@ -128,6 +128,13 @@ def run(rc: RunContext) -> None:
         rc.key(f"toxicity.crs_high.{g.label}", int((graded >= k).sum()))
         rc.stats({"n": int((graded >= k).sum()), "N": int(len(graded))}, group=g, variable="crs_grade",
                  variable_level=f">={k}", method="ASTCT 2019 maximum grade")
+        for what in ("crs", "icans"):
+            src = sub[f"{what}_source"].astype(object)
+            n_daily, n_rec = int((src == DAILY).sum()), int((src == RECORDED).sum())
+            provenance.append({"group": g.label, "toxicity": what.upper(), "graded_daily": n_daily, "recorded": n_rec,
+                            "no_grade": int(len(sub) - n_daily - n_rec)})
+            rc.stats({"graded_daily": n_daily, "recorded": n_rec}, group=g, variable=f"{what}_source",
+                     method="provenance of the grade: ASTCT grading of toxicity_daily, or the centre's recorded grade")
         for what in ("tocilizumab", "steroids"):
             known = sub[what].astype("boolean").dropna().astype(bool)
             pct = 100.0 * known.sum() / len(known) if len(known) else np.nan
@@ -142,6 +149,7 @@ def run(rc: RunContext) -> None:
                    part=what)
     rc.add_table("toxicity_grades", pd.DataFrame(rows))
     rc.add_table("toxicity_treatment", pd.DataFrame(care))
+    rc.add_table("toxicity_sources", pd.DataFrame(provenance))
     durations = pd.to_numeric(per["duration_days"], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(durations)
     if ok.any():

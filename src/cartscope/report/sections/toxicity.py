@@ -7,6 +7,7 @@ import pandas as pd
 from cartscope.report.items import Item, TableItem
 from cartscope.report.sections._base import SectionInput, group_label, group_order
 from cartscope.report.tables.base import INDENT, Table, string_grid
+from cartscope.report.toxicity_methods import grade_provenance, overall_sources
 
 
 def toxicity_section(inp: SectionInput) -> list[Item]:
@@ -28,9 +29,7 @@ def toxicity_section(inp: SectionInput) -> list[Item]:
         totals = {g: int(grades.loc[grades["group"].astype(str) == g, "evaluable"].max()) for g in groups}
         header = ["Toxicity, ASTCT grade"] + [f"{group_label(g)} (n={totals[g]})" for g in groups]
         items.append(TableItem("toxicity_grades", Table(
-            grades, string_grid(grid, header), "Cytokine release syndrome and ICANS",
-            ("Highest ASTCT consensus grade per patient (Lee et al. 2019), n (%) of the patients "
-             "with daily toxicity observations.",))))
+            grades, string_grid(grid, header), "Cytokine release syndrome and ICANS", (_grades_note(inp),))))
     treat = inp.table("toxicity_treatment")
     if treat is not None:
         groups = group_order(treat["group"])
@@ -47,6 +46,14 @@ def toxicity_section(inp: SectionInput) -> list[Item]:
         items.append(TableItem("toxicity_treatment", Table(treat, string_grid(grid, header),
                                                            "Treatment of CRS and ICANS", _treatment_notes(treat))))
     return items
+
+
+def _grades_note(inp: SectionInput) -> str:
+    """Footnote of the grade table: the denominator and where the grades came from (counts)."""
+    src = overall_sources(inp.results)
+    said = [] if src is None else [f"{t} {s}" for t in ("CRS", "ICANS") if (s := grade_provenance(src, t))]
+    return ("Highest ASTCT consensus grade per patient (Lee et al. 2019), n (%) of the patients with a grade"
+            + (": " + "; ".join(said) if said else "") + ".")
 
 
 def _treated_cell(inp: SectionInput, r: pd.Series) -> str:
