@@ -174,5 +174,5 @@ def describe(spec: AnalysisSpec, o: LogisticOptions) -> str:
 
 
 KINDS = (Kind("logistic", LogisticOptions, run, describe, needs, names={"outcome": "binary"},
-              variables="variable", section="biomarkers",
+              variables="variable", section="logistic",
               summary="univariable and multivariable logistic regression (odds ratios, Firth when separated)"),)

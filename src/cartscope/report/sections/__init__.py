@@ -31,6 +31,7 @@ from cartscope.report.sections.exclusions import exclusions_section
 from cartscope.report.sections.generic import generic_section
 from cartscope.report.sections.infusions import infusion_section
 from cartscope.report.sections.kinetics import kinetics_section
+from cartscope.report.sections.logistic import logistic_section
 from cartscope.report.sections.relapse import relapse_section
 from cartscope.report.sections.response import response_section
 from cartscope.report.sections.survival import survival_section
@@ -63,6 +64,7 @@ SECTION_TITLES: dict[str, str] = {
     "hypogammaglobulinemia": "Hypogammaglobulinaemia and IVIG",
     "prolonged_cytopenia": "Prolonged cytopenia",
     "toxicity_treatment": "Toxicity treatment exposure",
+    "logistic": "Logistic regression",
     **MODEL_SECTIONS,
 }
 
@@ -85,6 +87,7 @@ BUILDERS: dict[str, Callable[[SectionInput], list[Item]]] = {
     "landmark": landmark_section,
     "rmst": rmst_section,
     "td_roc": td_roc_section,
+    "logistic": logistic_section,
 }
 
 
