@@ -656,7 +656,9 @@ def test_cytokine_course_groups():
                                  group_order=["NR/ER", "durable"])
     assert [ax.get_label() for ax in fig.axes] == ["IL-6", "IFN-g"]
     ax = fig.axes[0]
-    assert _legend_texts(ax) == ["NR/ER (n = 3)", "durable (n = 5)"]
+    # one legend for all panels, above them (a figure legend), where it covers no course
+    assert ax.get_legend() is None
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["NR/ER (n = 3)", "durable (n = 5)"]
     assert ax.get_ylabel() == "IL-6 (pg/mL)"
     assert max(max(ln.get_ydata()) for ln in ax.lines) < 1e6  # healthy donor left out
     with pytest.raises(ValueError, match="no rows for analyte"):

@@ -163,11 +163,11 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     ``cohort``: the cohort behind ``results``, for Table 1, the heatmap, the marker dot plots
     and the kinetics courses (without it those parts say they need it). ``pdf=False`` skips
     the PDF; ``exports=False`` skips the separate table and figure files; ``formats`` are the
-    figure files (default SVG, PDF, PNG; add "pptx" for slides). Every figure is drawn once, in
+    figure files (default SVG, or ``$CARTSCOPE_FIGURE_FORMATS``; "png", "pdf" and "pptx" on request). Every figure is drawn once, in
     ``workers`` processes (:mod:`cartscope.report.render`). ``progress(step, fraction)`` is
     called as the report is built, drawn and printed.
     """
-    from cartscope.report.render import FORMATS, render_figures
+    from cartscope.report.render import FigurePool, requested_formats
 
     def step(label: str, fraction: float) -> None:
         if progress is not None:
@@ -175,17 +175,18 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    step("report: tables", 0.0)
-    doc = build_document(results, cohort, **({"number_format": number_format} if number_format else {}))
-    figs = doc.figures()
-    step("report: figures", 0.1)
-    rendered = render_figures(figs, out / "figures" if exports else None, formats=formats or FORMATS,
-                              workers=workers,
-                              progress=lambda k, n, stem: step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
+    with FigurePool(workers) as pool:  # workers start while the tables are built
+        step("report: tables", 0.0)
+        doc = build_document(results, cohort, **({"number_format": number_format} if number_format else {}))
+        figs = doc.figures()
+        pending = pool.submit(figs, out / "figures" if exports else None, formats=formats or requested_formats())
+        step("report: table files", 0.1)
+        tables = export_tables(doc, out) if exports and pending.futures is not None else ()
+        rendered = pending.collect(lambda k, n, stem: step(f"figure {k}/{n}", 0.15 + 0.65 * k / max(n, 1)))
+    if exports and not tables:
+        tables = export_tables(doc, out)
     html_path = out / REPORT_NAME
     html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8", newline="\n")
-    step("report: tables", 0.8)
-    tables = export_tables(doc, out) if exports else ()
     figures = tuple(p for r in rendered.values() for p in r.files)
     step("report: PDF", 0.85)
     pdf_path: Path | None = None

@@ -90,6 +90,7 @@ _DEFAULTS: dict[str, Label] = {
     # time points
     "il6_peak": Label("IL-6 peak"),
     # toxicities
+    "peak_expansion": Label("Peak expansion"), "response_duration_days": Label("Duration of response", "days"),
     "crs": Label("CRS"), "icans": Label("ICANS"), "icaht": Label("ICAHT"), "iec_hs": Label("IEC-HS"),
 }
 for _code, _text in _ANALYTE_TEXT.items():
@@ -237,9 +238,22 @@ def analyte_label(registry: LabelRegistry, name: Any, unit: bool = True) -> str:
     """An analyte's label; names the registry does not know are kept as written in the data
     ("MIP3a", "IL-9"), which is how the laboratory reports them."""
     key = str(name)
-    if registry.known(key):
+    if registry.known(key) or "_" in key:  # a snake_case name is a code, not a laboratory's name
         return registry(key, unit)
     return key
+
+
+_CODE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+
+
+def humanise_codes(registry: LabelRegistry, text: str) -> str:
+    """``text`` with every snake_case code in it replaced by its label, lower case where it
+    sits inside a sentence ("no response_duration_days" -> "no duration of response (days)")."""
+    def swap(m: re.Match[str]) -> str:
+        label = registry(m.group(0))
+        return label if m.start() == 0 else label[:1].lower() + label[1:]
+
+    return _CODE.sub(swap, str(text))
 
 
 def term_labels(registry: LabelRegistry, covariates: Any, terms: Any) -> dict[str, str]:
@@ -264,4 +278,4 @@ def analysis_label(registry: LabelRegistry, name: str) -> str:
     return f"{text} ({rest.replace('_', ' ').replace(':', ', ')})" if rest else text
 
 
-__all__ = ["analysis_label", "term_labels", "Label", "LabelRegistry", "analyte_label", "default_registry", "humanise", "registry_for"]
+__all__ = ["analysis_label", "humanise_codes", "term_labels", "Label", "LabelRegistry", "analyte_label", "default_registry", "humanise", "registry_for"]

@@ -27,12 +27,27 @@ from typing import Any
 
 from cartscope.report.items import FigureItem
 
-FORMATS: tuple[str, ...] = ("svg", "png")
-"""Files written per figure by default: the SVG is the editable vector figure (text kept as
-text), the PNG the 300-dpi raster. "pdf" adds a vector PDF per figure and "pptx" a slide per
-figure. PDF is not a default because matplotlib subsets the embedded TrueType font anew for
-every file (about 0.5 s per figure, more than drawing it); the report's own PDF holds every
-figure as vector graphics already."""
+FORMATS: tuple[str, ...] = ("svg",)
+"""Files written per figure by default: the SVG, the editable vector figure (text kept as
+text) that the HTML page shows inline, so it costs nothing extra. "png" (300 dpi), "pdf"
+(vector) and "pptx" (a slide) are written on request (``formats``, or the environment
+variable ``CARTSCOPE_FIGURE_FORMATS=svg,png,pdf,pptx``): a 300-dpi PNG costs more than
+drawing the figure, and matplotlib subsets the embedded TrueType font anew for every PDF
+(about 0.5 s per figure); the report's own PDF holds every figure as vector graphics."""
+
+
+def requested_formats() -> tuple[str, ...]:
+    """The figure formats of ``$CARTSCOPE_FIGURE_FORMATS`` (comma-separated), else :data:`FORMATS`."""
+    env = os.environ.get("CARTSCOPE_FIGURE_FORMATS", "").strip()
+    if not env:
+        return FORMATS
+    formats = tuple(f.strip().lower() for f in env.split(",") if f.strip())
+    unknown = [f for f in formats if f not in ALL_FORMATS]
+    if unknown:
+        raise ValueError(f"CARTSCOPE_FIGURE_FORMATS: unknown format(s) {unknown}; choose from {', '.join(ALL_FORMATS)}")
+    return formats
+
+
 ALL_FORMATS: tuple[str, ...] = ("svg", "pdf", "png", "pptx")
 
 MIN_PARALLEL = 4
@@ -96,6 +111,69 @@ def _job(args: tuple[str, Any, str | None, tuple[str, ...], float]) -> RenderedF
     return draw_and_save(*args)
 
 
+class FigurePool:
+    """Worker processes for drawing figures, started early so that their start-up (importing
+    matplotlib and cartscope, about a second each) overlaps the caller's work; with one worker
+    it draws in the calling process. Use as a context manager."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else max(1, int(workers))
+        if multiprocessing.current_process().daemon:  # a daemonic process may not start children
+            self.workers = 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> FigurePool:
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_warm)
+            for _ in range(self.workers):  # start every worker now
+                self._pool.submit(_noop)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, figures: Sequence[FigureItem], out_dir: Path | str | None = None, *,
+               formats: Sequence[str] = FORMATS, dpi: float = 300) -> PendingFigures:
+        """Start drawing ``figures``; :meth:`PendingFigures.collect` waits for them."""
+        jobs = [(f.stem, f.recipe, None if out_dir is None else str(out_dir), tuple(formats), float(dpi))
+                for f in figures]
+        if self._pool is None or len(jobs) < MIN_PARALLEL:
+            return PendingFigures(jobs, None)
+        # largest figures first, so that no worker is left with a long one at the end
+        order = sorted(range(len(jobs)), key=lambda i: _weight(figures[i]), reverse=True)
+        return PendingFigures(jobs, [(jobs[i][0], self._pool.submit(_job, jobs[i])) for i in order])
+
+
+@dataclass
+class PendingFigures:
+    """Figures being drawn (``futures`` None: drawn in this process on :meth:`collect`)."""
+
+    jobs: list[tuple[str, Any, str | None, tuple[str, ...], float]]
+    futures: list[tuple[str, Any]] | None
+
+    def collect(self, progress: Callable[[int, int, str], None] | None = None) -> dict[str, RenderedFigure]:
+        """stem -> drawn figure, in the figures' order; ``progress(done, total, stem)``."""
+        out: dict[str, RenderedFigure] = {}
+        total = len(self.jobs)
+        if self.futures is None:
+            for k, job in enumerate(self.jobs, 1):
+                out[job[0]] = _job(job)
+                if progress is not None:
+                    progress(k, total, job[0])
+        else:
+            from concurrent.futures import as_completed
+
+            for k, fut in enumerate(as_completed([f for _, f in self.futures]), 1):
+                res = fut.result()
+                out[res.stem] = res
+                if progress is not None:
+                    progress(k, total, res.stem)
+        return {j[0]: out[j[0]] for j in self.jobs}
+
+
 def render_figures(figures: Sequence[FigureItem], out_dir: Path | str | None = None, *,
                    formats: Sequence[str] = FORMATS, dpi: float = 300, workers: int | None = None,
                    progress: Callable[[int, int, str], None] | None = None) -> dict[str, RenderedFigure]:
@@ -104,31 +182,13 @@ def render_figures(figures: Sequence[FigureItem], out_dir: Path | str | None = N
     ``out_dir``: folder of the figure files (None: only the inline SVG). ``progress(done,
     total, stem)`` is called after each figure, in completion order.
     """
-    jobs = [(f.stem, f.recipe, None if out_dir is None else str(out_dir), tuple(formats), float(dpi))
-            for f in figures]
-    n_workers = default_workers() if workers is None else max(1, int(workers))
-    out: dict[str, RenderedFigure] = {}
-    total = len(jobs)
-    if n_workers == 1 or total < MIN_PARALLEL:
-        for k, job in enumerate(jobs, 1):
-            out[job[0]] = _job(job)
-            if progress is not None:
-                progress(k, total, job[0])
-        return out
-    ctx = multiprocessing.get_context("spawn")
-    # largest figures first, so that no worker is left with a long one at the end
-    order = sorted(range(total), key=lambda i: _weight(figures[i]), reverse=True)
-    with ProcessPoolExecutor(max_workers=min(n_workers, total), mp_context=ctx,
-                             initializer=_warm) as pool:
-        futures = {pool.submit(_job, jobs[i]): jobs[i][0] for i in order}
-        from concurrent.futures import as_completed
+    n = default_workers() if workers is None else max(1, int(workers))
+    with FigurePool(n if len(figures) >= MIN_PARALLEL else 1) as pool:
+        return pool.submit(figures, out_dir, formats=formats, dpi=dpi).collect(progress)
 
-        for k, fut in enumerate(as_completed(futures), 1):
-            res = fut.result()
-            out[res.stem] = res
-            if progress is not None:
-                progress(k, total, res.stem)
-    return {j[0]: out[j[0]] for j in jobs}
+
+def _noop() -> None:
+    return None
 
 
 def _weight(item: FigureItem) -> int:
@@ -144,4 +204,4 @@ def _warm() -> None:
     import cartscope.report.figures.km  # noqa: F401
 
 
-__all__ = ["ALL_FORMATS", "FORMATS", "RenderedFigure", "default_workers", "draw_and_save", "render_figures"]
+__all__ = ["ALL_FORMATS", "FORMATS", "requested_formats", "FigurePool", "PendingFigures", "RenderedFigure", "default_workers", "draw_and_save", "render_figures"]

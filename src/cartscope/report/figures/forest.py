@@ -83,8 +83,11 @@ def forest_figure(
     Figure with axes "forest" (the plot) and "forest text" (HR and p columns).
     """
     df = _normalise(frame)
-    names = [(labels or {}).get(t, t) for t in df["term"]]
+    import textwrap
+
+    names = ["\n".join(textwrap.wrap(str((labels or {}).get(t, t)), 28)) or str(t) for t in df["term"]]
     n = len(df)
+    lines = max((nm.count("\n") + 1 for nm in names), default=1)
     if n == 0:
         raise ValueError("nothing to plot: the frame has no rows")
     finite = np.concatenate([df["lower"], df["upper"], df["hr"], [1.0]])
@@ -100,9 +103,9 @@ def forest_figure(
         ticks = [t for t in (4.0 ** np.arange(-5, 6)) if lo <= t <= hi]
 
     with figure_style():
-        fig = new_figure(width, 0.6 + 0.24 * n)
+        fig = new_figure(width, 0.6 + (0.24 + 0.12 * (lines - 1)) * n)
         fig.set_layout_engine("constrained")
-        gs = fig.add_gridspec(1, 2, width_ratios=[1.5, 1.0], wspace=0.02)
+        gs = fig.add_gridspec(1, 2, width_ratios=[1.4, 1.1], wspace=0.02)
         ax = fig.add_subplot(gs[0])
         ax_t = fig.add_subplot(gs[1], sharey=ax)
         ax.set_label("forest")

@@ -57,6 +57,10 @@ def _dendrogram(ax: Any, z: np.ndarray, orientation: str) -> None:
     ax.axis("off")
 
 
+MAX_WIDTH = 7.1
+"""Inches: the widest heatmap (the report prints figures up to 182 mm wide unscaled)."""
+
+
 def fold_change_heatmap(
     values: pd.DataFrame,
     outcome: pd.Series | Mapping[Any, Any] | None = None,
@@ -137,16 +141,16 @@ def fold_change_heatmap(
     else:
         lim = max(1.0, float(np.ceil(finite.max() * 2) / 2)) if finite.size else 1.0
     n_a, n_p = mat.shape
-    show_ids = (n_p <= 60) if show_patient_ids is None else show_patient_ids
-
-    cell_w, cell_h = 0.13, 0.13
-    heat_w, heat_h = max(1.5, n_p * cell_w), max(1.0, n_a * cell_h)
     den_w = 0.5 if a_link is not None else 0.0
+    label_w = 0.9
+    # at most the printed text width (182 mm = 7.17 in), so nothing is scaled below 6 pt
+    cell_w, cell_h = min(0.13, max(0.02, (MAX_WIDTH - den_w - label_w - 0.95) / max(n_p, 1))), 0.13
+    show_ids = (cell_w >= 0.09) if show_patient_ids is None else show_patient_ids
+    heat_w, heat_h = max(1.5, n_p * cell_w), max(1.0, n_a * cell_h)
     den_h = 0.45 if p_link is not None else 0.0
     bar_h = 0.14 if classes is not None else 0.0
-    label_w = 0.9
     bottom_h = 0.7 if show_ids else 0.25
-    width = den_w + heat_w + label_w + 0.9
+    width = den_w + heat_w + label_w + 0.95
     height = den_h + bar_h + heat_h + bottom_h + 0.1 + (0.3 if title else 0.0)
 
     with figure_style():

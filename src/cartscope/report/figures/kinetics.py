@@ -216,6 +216,8 @@ def cytokine_course_figure(
     palette = colors_for(order, {**OUTCOME_COLORS, **(colors or {})}) if groups is not None else {
         series_label: PALETTE[0]}
     n = len(analytes)
+    handles: list[Any] = []
+    names: list[str] = []
     nc = min(ncols, n)
     nr = int(np.ceil(n / nc))
     with figure_style():
@@ -235,7 +237,10 @@ def cytokine_course_figure(
             ax.set_ylabel(f"{analyte} ({unit})" if unit else analyte)
             ax.set_title(analyte, loc="left")
             readable_log_ticks(ax, "y")
-            if i == 0:
-                ax.legend(loc="best", borderaxespad=0.3)
+            if i == 0:  # the legend sits above the panels, where it covers no course
+                handles, names = ax.get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, names, loc="outside upper left", ncols=1 if nc == 1 else min(len(names), 3),
+                       borderaxespad=0.2)
         freeze_layout(fig)
     return fig

@@ -128,7 +128,11 @@ def km_figure(
     palette = colors_for(list(fits), colors)
     n_groups = len(fits)
 
-    names = [f"{label} (n = {km.n})" if show_n else str(label) for label, km in fits.items()]
+    import textwrap
+
+    wrap_chars = max(20, int((width - 0.8) / (SMALL_FONT_SIZE * 0.6 / 72.0)))
+    names = ["\n".join(textwrap.wrap(f"{label} (n = {km.n})" if show_n else str(label), wrap_chars))
+             for label, km in fits.items()]
     extra = []
     if logrank is not None or p_text is not None:
         extra.append(p_text if p_text is not None else format_p(logrank.p_value, prefix=f"{p_label} p"))
@@ -138,15 +142,16 @@ def km_figure(
         extra.append(hr_text)
     line_in = SMALL_FONT_SIZE * 1.45 / 72.0
     above = legend_loc == "above"
-    n_legend = len(names) + len(extra) if (len(names) > 1 or show_n or extra) else 0
+    n_legend = sum(nm.count("\n") + 1 for nm in names) + len(extra) if (len(names) > 1 or show_n or extra) else 0
     legend_h = (n_legend * line_in + 0.06) if above and n_legend else 0.0
     top_h = 0.08 + legend_h + (0.22 if title else 0.0)
     xlabel_h = 0.36
     rows = [r for r in risk_rows] if risk_table else []
-    table_lines = (1 + n_groups * (1 + len(rows))) if rows else 0
+    table_names = {label: textwrap.wrap(str(label), wrap_chars) or [""] for label in fits}
+    table_lines = (1 + sum(len(table_names[lab]) + len(rows) for lab in fits)) if rows else 0
     table_h = table_lines * line_in + (0.08 if rows else 0.0)
     total_h = top_h + height + xlabel_h + table_h
-    left_in = 0.62 if rows else 0.5
+    left_in = 0.75 if rows else 0.5
     right_in = 0.22
 
     with figure_style():
@@ -211,11 +216,12 @@ def km_figure(
             for label in fits:
                 rt = fits[label].risk_table(tick_pos / f)
                 values = {"at risk": rt.n_risk, "censored": rt.cum_censored, "events": rt.cum_events}
-                ax_risk.text(0, line, str(label), transform=ax_risk.get_yaxis_transform(), ha="left",
-                             va="center", color=palette[label], fontsize=SMALL_FONT_SIZE)
-                line += 1
+                for part in table_names[label]:
+                    ax_risk.text(0, line, part, transform=ax_risk.get_yaxis_transform(), ha="left",
+                                 va="center", color=palette[label], fontsize=SMALL_FONT_SIZE)
+                    line += 1
                 for r in rows:
-                    ax_risk.text(-fx(0.08) / plot_w, line, r[:1].upper() + r[1:], transform=ax_risk.get_yaxis_transform(),
+                    ax_risk.text(-fx(0.16) / plot_w, line, r[:1].upper() + r[1:], transform=ax_risk.get_yaxis_transform(),
                                  ha="right", va="center", fontsize=SMALL_FONT_SIZE - 0.5, color="#444444")
                     for t, n in zip(tick_pos, values[r]):
                         ax_risk.text(t, line, str(int(n)), ha="center", va="center",

@@ -103,7 +103,7 @@ def relapse_timing_figure(
         ax.set_xlabel("Months from infusion to relapse")
         ax.set_ylabel("Relapses (% of group)" if percent else "Relapses (n)")
         top = float(ax.get_ylim()[1])
-        ax.set_ylim(0, top * 1.08)
+        ax.set_ylim(0, top * 1.15)  # room for the count over the tallest bar
         if not percent:
             from matplotlib.ticker import MaxNLocator
 

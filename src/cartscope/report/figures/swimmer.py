@@ -76,6 +76,25 @@ def swimmer_order(endpoints: pd.DataFrame) -> pd.DataFrame:
     return ep.sort_values(["followup_end", "patient_id"], ascending=[False, True], kind="mergesort")
 
 
+ROW_HEIGHT = 0.14
+"""Inches per patient bar (10 pt: room for a 6-pt id beside each bar)."""
+
+PER_PAGE = 48
+"""Patients per swimmer page: 48 bars make a figure under 8 inches, printed unscaled on A4."""
+
+
+def swimmer_pages(endpoints: pd.DataFrame, per_page: int = PER_PAGE) -> list[pd.DataFrame]:
+    """The patients of :func:`swimmer_order` in pages of at most ``per_page``, balanced
+    (119 patients -> 40 + 40 + 39), each a slice of ``endpoints`` in plot order."""
+    order = swimmer_order(endpoints)
+    n = len(order)
+    pages = max(1, -(-n // per_page))
+    size = -(-n // pages)
+    ids = order["patient_id"].tolist()
+    pid = endpoints["patient_id"].astype(str)
+    return [endpoints[pid.isin(ids[k:k + size])] for k in range(0, n, size)] or [endpoints]
+
+
 def swimmer_figure(
     endpoints: pd.DataFrame,
     *,
@@ -86,6 +105,8 @@ def swimmer_figure(
     colors: Mapping[Any, str] | None = None,
     title: str | None = None,
     show_ids: bool | None = None,
+    xmax: float | None = None,
+    row_height: float = ROW_HEIGHT,
     width: float = SINGLE_COLUMN * 1.4,
 ) -> Figure:
     """Swimmer plot of every patient with a follow-up time.
@@ -99,6 +120,13 @@ def swimmer_figure(
     group : column colouring the bars (None: one colour).
     antigen : which relapse antigen status to show ("CD19" reads ``relapse_cd19``, "CD22"
         ``relapse_cd22``): positive filled, negative open, unknown grey.
+    show_ids : label each bar with its patient id (default: always; the height grows with the
+        number of patients, ``row_height`` inches each, so ids stay at the small font).
+    xmax : right end of the time axis in days (to give every page of a long cohort the same
+        axis, see :func:`swimmer_pages`).
+
+    Every marker is clipped to the axes, whose range covers every marker (an infusion before
+    the index infusion widens it to the left).
 
     Returns
     -------
@@ -112,7 +140,7 @@ def swimmer_figure(
     n = len(ep)
     ids = ep["patient_id"].tolist()
     ypos = {pid: i for i, pid in enumerate(ids)}
-    show = (n <= 50) if show_ids is None else show_ids
+    show = True if show_ids is None else show_ids
     groups = None
     if group and group in ep:
         groups = ep[group].astype(object).where(ep[group].notna(), "unknown").tolist()
@@ -121,7 +149,7 @@ def swimmer_figure(
     ag = antigen.lower()
 
     with figure_style():
-        fig = new_figure(width, 0.9 + 0.13 * n)
+        fig = new_figure(width, 1.1 + row_height * n)
         fig.set_layout_engine("constrained")
         ax = fig.add_subplot(1, 1, 1)
         ax.set_label("swimmer")
@@ -135,7 +163,10 @@ def swimmer_figure(
             if not ok.any():
                 return
             style = {k: v for k, v in MARKERS[kind].items() if k != "label"}
-            ax.plot(xs[ok], ys[ok], linestyle="none", zorder=3, clip_on=False, gid=kind, **style)
+            ax.plot(xs[ok], ys[ok], linestyle="none", zorder=3, clip_on=True, gid=kind, **style)
+            lows.append(float(np.min(xs[ok])))
+
+        lows: list[float] = [0.0]
 
         if infusions is not None and {"patient_id", "day"} <= set(infusions.columns):
             inf = infusions[["patient_id", "day"]].copy()
@@ -158,12 +189,14 @@ def swimmer_figure(
         mark("death", _num(ep, "death_day") * f, y)
         lost = _num(ep, "lost_day")
         mark("lost", np.where(np.isnan(_num(ep, "death_day")), lost, np.nan) * f, y)
-        right = float(np.nanmax(end))
+        right = float(np.nanmax(end)) if xmax is None else float(xmax) * f
         ticks = nice_ticks(right, unit)
         going = ep["ongoing"].to_numpy(dtype=bool)
         mark("ongoing", np.where(going, end + 0.018 * ticks[-1], np.nan), y)
 
-        ax.set_xlim(0, max(ticks[-1], right * 1.04))
+        left = min(lows)
+        span = max(ticks[-1], right * 1.05)
+        ax.set_xlim(left - 0.02 * span if left < 0 else 0, span)
         ax.set_xticks(ticks)
         ax.set_ylim(n - 0.5, -0.5)
         if show:

@@ -28,7 +28,7 @@ from cartscope.report.sections.correlations import correlations_section
 from cartscope.report.sections.course import course_section
 from cartscope.report.sections.cox import cox_section
 from cartscope.report.sections.exclusions import exclusions_section
-from cartscope.report.sections.generic import generic_section
+from cartscope.report.sections.generic import further_analyses, generic_section
 from cartscope.report.sections.infusions import infusion_section
 from cartscope.report.sections.kinetics import kinetics_section
 from cartscope.report.sections.logistic import logistic_section
@@ -119,6 +119,10 @@ def build_sections(results: Results, cohort: Cohort | None = None, *, number_for
         builder = BUILDERS.get(key)
         items = builder(inp) if builder is not None else generic_section(inp, key)
         out.append(Section(key, title, tuple(items), notes=notes))
+    further = further_analyses(inp, {s.key for s in out})
+    if further:
+        out.insert(len(out) - 1 if out and out[-1].key == "exclusions" else len(out),
+                   Section("further", "Further analyses", tuple(further)))
     return out
 
 

@@ -16,5 +16,20 @@ def course_section(inp: SectionInput) -> list[Item]:
     caption = ("Course of every patient from the index infusion (day 0): response, relapse "
                "(CD19-positive filled, CD19-negative open), HSCT, death and loss to follow-up; an "
                "arrow marks patients alive and still followed.")
-    return [FigureItem("swimmer", recipe("figures.swimmer:swimmer_figure", ep, infusions=infusions, group=group),
-                       caption)]
+    from cartscope.report.figures.swimmer import swimmer_order, swimmer_pages
+
+    pages = swimmer_pages(ep)
+    xmax = float(swimmer_order(ep)["followup_end"].max())
+    if len(pages) == 1:
+        return [FigureItem("swimmer", recipe("figures.swimmer:swimmer_figure", ep, infusions=infusions, group=group),
+                           caption)]
+    items: list[Item] = []
+    first = 1
+    for k, page in enumerate(pages, 1):
+        last = first + len(page) - 1
+        items.append(FigureItem(f"swimmer_{k}", recipe("figures.swimmer:swimmer_figure", page, infusions=infusions,
+                                                       group=group, xmax=xmax),
+                                f"{caption} Part {k} of {len(pages)}: patients {first}\u2013{last} of {len(ep)}, "
+                                "longest follow-up first."))
+        first = last + 1
+    return items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cartscope.report.items import FigureItem, FlowItem, Item, NoteItem, TableItem, recipe
-from cartscope.report.labels import analysis_label
+from cartscope.report.labels import analysis_label, humanise_codes
 from cartscope.report.sections._base import SectionInput, grid_table, text
 
 
@@ -12,6 +12,7 @@ def exclusions_section(inp: SectionInput) -> list[Item]:
     n = len(inp.results.endpoints)
     if ex is None or ex.empty:
         return [FlowItem(n, ()), NoteItem("No patient was left out of any analysis.")]
+    ex = ex.assign(reason=ex["reason"].astype(str).map(lambda r: humanise_codes(inp.labels, r)))
     flows = []
     for analysis in dict.fromkeys(ex["analysis"].astype(str)):
         part = ex[ex["analysis"].astype(str) == analysis]

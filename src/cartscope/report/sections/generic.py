@@ -122,13 +122,34 @@ def generic_section(inp: SectionInput, key: str, kind: str = "", description: st
 
 def ard_table(inp: SectionInput, ard: pd.DataFrame, analysis_id: str, kind: str = "",
               description: str = "") -> Table:
-    """One analysis's rows of an analysis-results dataset (one row per analysis x group x
-    statistic) as a table: a row per group (and variable), a column per statistic."""
-    part = ard[ard["analysis_id" if "analysis_id" in ard else "analysis"].astype(str) == analysis_id]
-    stat = "stat_name" if "stat_name" in part else "statistic"
-    value = "stat" if "stat" in part else "value"
-    index = [c for c in ("variable", "group", "level") if c in part.columns]
-    wide = part.pivot_table(index=index or None, columns=stat, values=value, aggfunc="first", sort=False)
-    wide = wide.reset_index() if index else wide
+    """One analysis's rows of the analysis-results dataset (one row per analysis x group x
+    statistic, :mod:`cartscope.analysis.plan.ard`) as a table: a row per variable level and
+    group, a column per statistic."""
+    part = ard[ard["analysis"].astype(str) == analysis_id]
+    index = [c for c in ("variable", "variable_level", "group1_level", "group2_level")
+             if c in part.columns and part[c].astype(str).str.len().gt(0).any()]
+    wide = part.pivot_table(index=index or None, columns="stat_name", values="stat", aggfunc="first", sort=False)
+    wide = wide.reset_index() if index else wide.reset_index(drop=True)
     wide.columns.name = None
+    wide = wide.rename(columns={"group1_level": "group", "group2_level": "subgroup", "variable_level": "level"})
     return generic_table(inp, wide, caption(inp, analysis_id, kind, description))
+
+
+def further_analyses(inp: SectionInput, shown: set[str]) -> list[Item]:
+    """Every analysis of the plan that ran in a section the report did not show: its result
+    tables when it has any, else its rows of the analysis-results dataset."""
+    status = getattr(inp.results, "status", None)
+    ard = getattr(inp.results, "ard", None)
+    if status is None or not len(status) or "section" not in status:
+        return []
+    items: list[Item] = []
+    for _, row in status.iterrows():
+        if str(row.get("status")) != "ran" or not str(row.get("section") or "") or str(row.get("section")) in shown:
+            continue
+        aid, kind = str(row["analysis"]), str(row.get("kind", ""))
+        found = tables_of(inp, aid)
+        if found:
+            items += [TableItem(name, generic_table(inp, frame, caption(inp, aid, kind))) for name, frame in found]
+        elif ard is not None and len(ard) and (ard["analysis"].astype(str) == aid).any():
+            items.append(TableItem(f"ard_{aid}", ard_table(inp, ard, aid, kind)))
+    return items

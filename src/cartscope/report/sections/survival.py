@@ -39,6 +39,8 @@ def km_groups(inp: SectionInput, endpoint: str) -> dict[str, list[str]]:
 def by_title(inp: SectionInput, by: str) -> str:
     """"crs_group|B-ALL" -> "by CRS grade, B-ALL only"."""
     var, _, within = by.partition("|")
+    if var == "all":  # every patient of one subgroup
+        return f"in {within}"
     return f"by {inp.labels.text(var).lower() if not var.isupper() else var}" + (f", {within} only" if within else "")
 
 
