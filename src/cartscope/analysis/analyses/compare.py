@@ -14,6 +14,10 @@ Paired (``paired: true``): ``variables`` are two readings of the same patients (
 peak after infusion 1 and after infusion 2); complete pairs are compared by the Wilcoxon
 signed-rank test (R ``wilcox.test(paired = TRUE)``; ``paired_test: t`` = paired t-test), or by
 McNemar's test for two binary readings, in the population and in each ``by`` group.
+
+Every patient of the population left out is listed in the exclusions with the reason: no
+value of the variable (or no level of the ``by`` variable); paired, no value of one reading
+or of both.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ def _unpaired(rc: RunContext, var: str, rows: list[dict]) -> None:
     s = rc.variable(var)
     kind = _kind_of(s)
     groups = [g for g in rc.groups(include_all=False)]
+    _exclude_missing(rc, var, s, kind)
     splits: dict[tuple[str, str], list[Group]] = {}
     for g in groups:
         splits.setdefault((g.by, g.within_level), []).append(g)
@@ -122,10 +127,30 @@ def _unpaired(rc: RunContext, var: str, rows: list[dict]) -> None:
         rc.key(f"compare.{rc.id}.{var}.{by}{'.' + wl if wl else ''}.p", test["p_value"])
 
 
+def _exclude_missing(rc: RunContext, var: str, s: pd.Series, kind: str) -> None:
+    """Record the patients left out of the comparison of ``var``: no value of ``var``, or no
+    level of a ``by`` variable (part = the variable's name)."""
+    has = _present(s, kind == "continuous")
+    rc.exclude(rc.ids(~has), f"missing {var}", part=var)
+    for by in rc.spec.by:
+        no_group = has & np.array([v is None for v in rc.group_labels(by)], dtype=bool)
+        rc.exclude(rc.ids(no_group), f"missing {by} (the groups)", part=var)
+
+
+def _present(s: pd.Series, numeric: bool) -> np.ndarray:
+    if numeric:
+        return np.isfinite(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float))
+    return s.notna().to_numpy()
+
+
 def _paired(rc: RunContext, rows: list[dict]) -> None:
     o: CompareOptions = rc.options
     a, b = rc.spec.variables
     sa, sb = rc.variable(a), rc.variable(b)
+    ha, hb = _present(sa, True), _present(sb, True)
+    rc.exclude(rc.ids(~ha & ~hb), f"missing {a} and {b}")
+    rc.exclude(rc.ids(~ha & hb), f"missing {a} (no pair for its {b})")
+    rc.exclude(rc.ids(ha & ~hb), f"missing {b} (no pair for its {a})")
     binary = data_type(sa) == "binary" and data_type(sb) == "binary"
     for g in rc.groups():
         x = pd.to_numeric(sa[g.mask], errors="coerce").to_numpy(dtype=float)
