@@ -121,3 +121,74 @@ def test_recorded_grades_are_stated_as_recorded_in_the_report(recorded_only) -> 
     assert note.endswith(f"CRS recorded by the treating centre for {n_all} patients; "
                          f"ICANS recorded by the treating centre for {n_all} patients.")
     assert "daily" not in note
+
+
+AE_PLAN = """
+version: 1
+name: ae
+analyses:
+  - {id: ae, kind: ae_table}
+"""
+
+
+def _run_ae(cohort):
+    import yaml
+
+    from cartscope.analysis.analyses import toxicity
+    from cartscope.analysis.plan import AnalysisSkipped, Plan, RunContext
+    from cartscope.analysis.plan.context import StudyRun
+    from cartscope.clinical.endpoints import derive_endpoints
+
+    plan = Plan.model_validate(yaml.safe_load(AE_PLAN))
+    run = StudyRun(cohort=cohort, plan=plan, endpoints=derive_endpoints(cohort, plan.endpoint_rules()))
+    spec = plan.analyses[0]
+    kind = next(k for k in toxicity.KINDS if k.name == "ae_table")
+    rc = RunContext(run, spec, kind, kind.options.model_validate(spec.options))
+    reason = kind.needs(rc)
+    if reason:
+        return reason, None
+    try:
+        kind.run(rc)
+    except AnalysisSkipped as exc:
+        return str(exc), None
+    return "", pd.concat(run.tables["ae_table"], ignore_index=True)
+
+
+def _recorded_cohort():
+    cohort = synthesize("li2023", seed=2023)
+    patients = cohort.patients.copy()
+    grades = [2, 0, 3, 1, 2][: len(patients)]
+    patients["crs_grade"] = pd.array(grades, dtype="Int64")
+    return dataclasses.replace(cohort, patients=patients, toxicity_daily=cohort.toxicity_daily.iloc[0:0],
+                               present=cohort.present - {"toxicity_daily"}), grades
+
+
+@pytest.mark.slow
+def test_ae_table_without_gradable_labs_is_skipped_with_the_reason() -> None:
+    cohort, _ = _recorded_cohort()
+    labs = cohort.labs[cohort.labs["analyte"].astype(str).isin(["il6", "il10", "ifng", "crp", "ldh"])]
+    assert len(labs) and len(labs) < len(cohort.labs)
+    reason, table = _run_ae(dataclasses.replace(cohort, labs=labs))
+    assert table is None and reason.startswith("no CTCAE-gradable labs (none of alt, ast,")
+
+
+@pytest.mark.slow
+def test_ae_table_crs_row_uses_recorded_grades() -> None:
+    cohort, grades = _recorded_cohort()
+    reason, table = _run_ae(cohort)
+    assert reason == ""
+    crs = table[(table["group"] == "all") & (table["term"] == "crs")].iloc[0]
+    assert (int(crs["n_evaluable"]), int(crs["recorded"]), int(crs["graded_daily"])) == (len(grades), len(grades), 0)
+    for k in (1, 2, 3, 4):
+        assert int(crs[f"grade_{k}_n"]) == grades.count(k)
+        assert crs[f"grade_{k}_pct"] == pytest.approx(100.0 * grades.count(k) / len(grades), rel=1e-12)
+    assert int(table["patients"].iloc[0]) == len(grades)
+    from types import SimpleNamespace
+
+    from cartscope.report.sections._base import SectionInput
+    from cartscope.report.sections.ae import ae_section
+
+    items = ae_section(SectionInput(SimpleNamespace(tables={"ae_table": table}), None))
+    t = items[0].table
+    assert t.title == f"Adverse events by CTCAE grade, all patients (n={len(grades)})"
+    assert t.footnotes[-1] == f"Cytokine release syndrome: ASTCT grade recorded by the treating centre for {len(grades)} patients."

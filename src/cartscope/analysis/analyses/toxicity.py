@@ -27,7 +27,7 @@ from pydantic import Field
 
 from cartscope.analysis.plan import AnalysisSpec, Kind, Options, RunContext, WindowSpec
 from cartscope.clinical.crs import CrsRules
-from cartscope.clinical.ctcae import CtcaeRules, grade_labs
+from cartscope.clinical.ctcae import ANALYTE_ALIASES, CtcaeRules, grade_labs
 from cartscope.clinical.icans import IcansRules
 from cartscope.clinical.recorded_grades import DAILY, RECORDED, has_toxicity_grades, patient_toxicity_grades
 from cartscope.clinical.supportive_care import NOT_RECORDED, supportive_care
@@ -168,26 +168,49 @@ class AeTableOptions(Options):
     version: Literal["5.0", "4.03"] = "5.0"
 
 
+NO_GRADABLE_LABS = "no CTCAE-gradable labs"
+
+
+def _patient_labs(labs: pd.DataFrame) -> pd.DataFrame:
+    """The patients' lab rows (healthy-donor reference rows left out)."""
+    if "role" in labs:
+        labs = labs[labs["role"].astype(object).fillna("patient") != "healthy_donor"]
+    return labs
+
+
+def _gradable(labs: pd.DataFrame) -> np.ndarray:
+    """Rows whose analyte CTCAE grades (:data:`cartscope.clinical.ctcae.ANALYTE_ALIASES`)."""
+    key = labs["analyte"].astype("string").str.strip().str.lower()
+    return key.isin(list(ANALYTE_ALIASES)).fillna(False).to_numpy(dtype=bool)
+
+
 def needs_ae_table(rc: RunContext) -> str:
     if not rc.has("labs"):
         return "no labs table"
+    if not _gradable(_patient_labs(rc.cohort.labs)).any():
+        return f"{NO_GRADABLE_LABS} (none of {', '.join(sorted(set(ANALYTE_ALIASES.values())))})"
     return ""
 
 
 def run_ae_table(rc: RunContext) -> None:
     o: AeTableOptions = rc.options
     w = rc.window(default=WindowSpec(start=0, end=28))
-    labs = rc.cohort.labs
-    if "role" in labs:
-        labs = labs[labs["role"].astype(object).fillna("patient") != "healthy_donor"]
-    labs = w.shift(labs)
+    labs = _patient_labs(rc.cohort.labs)
+    labs = w.shift(labs[_gradable(labs)])
     stop = labs["patient_id"].map(w.stop)
     labs = labs[(stop.isna() | (labs["day"] + labs["patient_id"].map(w.day0) < stop)).to_numpy()]
-    tox = w.rebase(rc.cohort.toxicity_daily) if rc.has("toxicity_daily") else None
     rules = CtcaeRules(window=_window_rules(w))
+    lo, hi = rules.window
+    if not ((labs["day"] >= lo) & ((labs["day"] <= hi) if hi is not None else True)).any():
+        rc.skip(f"{NO_GRADABLE_LABS} in {w.text()}")
+    tox = w.rebase(rc.cohort.toxicity_daily) if rc.has("toxicity_daily") else None
     crs = None
-    if o.include_crs and tox is not None:
+    daily = rc.cohort.toxicity_daily if rc.has("toxicity_daily") else None
+    if o.include_crs and has_toxicity_grades(rc.cohort.patients, daily):
+        # daily-graded or recorded ASTCT grades, with provenance (clinical.recorded_grades)
         crs = patient_grades(rc.study, rc.spec.window).set_index("patient_id")
+    elif o.include_crs:
+        rc.note("crs", "no CRS row: no toxicity_daily table nor recorded crs_grade")
     in_window = np.isfinite(rc.endpoints["patient_id"].astype(str).map(w.day0).to_numpy(dtype=float))
     rc.exclude(rc.ids(~in_window), "no infusion of this window")
     parts, worst = [], None
@@ -200,7 +223,9 @@ def run_ae_table(rc: RunContext) -> None:
         if crs is not None:
             graded = pd.to_numeric(crs["crs_grade"].reindex(ids["patient_id"]), errors="coerce").dropna().astype(int)
             n = int(len(graded)) if o.denominator == "assessed" else grades.n_patients
-            row = {"term": "crs", "label": "Cytokine release syndrome (ASTCT)", "n": n, "n_evaluable": int(len(graded))}
+            src = crs["crs_source"].reindex(ids["patient_id"]).astype(object)
+            row = {"term": "crs", "label": "Cytokine release syndrome (ASTCT)", "n": n, "n_evaluable": int(len(graded)),
+                   "graded_daily": int((src == DAILY).sum()), "recorded": int((src == RECORDED).sum())}
             for k in (1, 2, 3, 4):
                 c = int((graded == k).sum())
                 row[f"grade_{k}_n"] = c
@@ -208,6 +233,7 @@ def run_ae_table(rc: RunContext) -> None:
             part = pd.concat([part, pd.DataFrame([row])], ignore_index=True)
         part["status"] = np.where(part["n_evaluable"] > 0, "assessed", "not assessed")
         part.insert(0, "group", g.label)
+        part["patients"] = int(len(ids))  # the group's size (``n`` is the denominator of each term)
         parts.append(part)
         if not g.by and worst is None:
             worst = grades.worst
