@@ -175,7 +175,6 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         stats.append("Every patient left out of an analysis is listed with the reason.")
     stats.extend(_model_methods(results))
     stats.extend(_logistic_methods(results))
-    stats.extend(_logistic_methods(results))
     if stats:
         paras.append("Statistical analysis. " + " ".join(stats) + " All tests are two-sided.")
 
@@ -201,17 +200,6 @@ def _model_methods(results: Results) -> list[str]:
         return []
     ran = status.loc[status["status"] == "ran", "analysis"].astype(str).tolist()
     return model_methods(plan.analyses, ran=ran)
-
-
-def _logistic_methods(results: Results) -> list[str]:
-    """The ``logistic`` analyses that ran (:func:`cartscope.report.tables.logistic.logistic_methods`)."""
-    from cartscope.report.tables.logistic import logistic_methods
-
-    plan = getattr(results, "plan", None)
-    status = getattr(results, "status", None)
-    if plan is None or status is None or "status" not in status:
-        return []
-    return logistic_methods(plan.analyses, ran=status.loc[status["status"] == "ran", "analysis"].astype(str))
 
 
 def _logistic_methods(results: Results) -> list[str]:
