@@ -226,7 +226,7 @@ def li():
     ("li2023", ["methods", "cohort", "response", "course", "survival", "toxicity", "kinetics",
                 "infusion_comparison", "exclusions"], 8),
     ("lu2021", ["methods", "cohort", "response", "course", "survival", "competing_risks", "toxicity", "kinetics",
-                "ae_table", "correlations", "exclusions"], 10),
+                "ae_table", "correlations", "exclusions"], 14),  # 4 of them: km survival_mrd_vs_active
 ])
 def test_other_presets_render(preset, sections, figures, tmp_path, li):
     if preset == "li2023":

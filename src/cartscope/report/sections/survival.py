@@ -49,34 +49,93 @@ def endpoint_short(inp: SectionInput, name: str) -> str:
     return name.upper() if name.isalpha() and len(name) <= 4 else inp.labels.text(name)
 
 
+def km_analyses(inp: SectionInput) -> list[tuple[str, str]]:
+    """(analysis id, population text) of each ``km`` analysis of the plan, plan order; one
+    ("", "") entry for results without a plan (every table row and object is then the one's)."""
+    plan = getattr(inp.results, "plan", None)
+    if plan is None:
+        return [("", "")]
+    out = []
+    for a in getattr(plan, "analyses", ()) or ():
+        if getattr(a, "kind", "") != "km":
+            continue
+        pop = getattr(a, "population", None) or ""
+        spec = (getattr(plan, "populations", {}) or {}).get(pop) if pop else None
+        out.append((a.id, (getattr(spec, "title", "") or pop) if pop else ""))
+    return out or [("", "")]
+
+
+def _own(frame: pd.DataFrame | None, aid: str) -> pd.DataFrame | None:
+    """Rows of ``frame`` written by analysis ``aid`` (all rows without a plan)."""
+    if frame is None or not aid or "analysis" not in frame:
+        return frame
+    part = frame[frame["analysis"].astype(str) == aid].reset_index(drop=True)
+    return part if len(part) else None
+
+
+def _obj(inp: SectionInput, aid: str, key: str) -> Any:
+    """The object analysis ``aid`` wrote under ``key``: ``<aid>:<key>`` when an earlier analysis
+    already held ``key``, else ``key`` itself (callers only ask for keys ``aid`` wrote)."""
+    hit = inp.obj(f"{aid}:{key}") if aid else None
+    return hit if hit is not None else inp.obj(key)
+
+
 def survival_section(inp: SectionInput) -> list[Item]:
+    """Figures and tables of each ``km`` analysis from that analysis' own rows and objects; the
+    captions name its population."""
+    items: list[Item] = []
+    runs = km_analyses(inp)
+    for i, (aid, pop) in enumerate(runs):
+        tag = "" if i == 0 else f"{aid}_"
+        items += _one_analysis(inp, aid, pop, tag)
+    return items
+
+
+def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]:
     items: list[Item] = []
     spec = inp.protocol.survival
     conf = {"log-log": "log-log", "log": "log", "plain": "plain"}.get(spec.conf_type, str(spec.conf_type))
     level = f"{inp.fmt.cutoff(100 * spec.level)}%"
-    for endpoint in spec.endpoints:
+    med = _own(inp.table("km_medians"), aid)
+    lr = _own(inp.table("logrank"), aid)
+    lm = _own(inp.table("km_landmarks"), aid)
+    whole = f"population {pop}" if pop else "all patients"
+    where = f", population {pop}" if pop else ""
+    endpoints = list(dict.fromkeys(med["endpoint"].astype(str))) if med is not None else \
+        ([] if aid else list(spec.endpoints))
+    for endpoint in endpoints:
         name = inp.labels.text(endpoint)
-        km_all = inp.obj(f"km/{endpoint}/all")
-        if km_all is not None:
-            items.append(km_item(inp, f"km_{endpoint}", endpoint, {"All patients": km_all}, None,
-                                 f"{name}, all patients (Kaplan-Meier) with the {conf} {level} pointwise "
-                                 "confidence band and the median (dashed); under the plot the number at "
-                                 "risk and the cumulative number censored.", ci=True, median_lines=True))
-        for by, levels in km_groups(inp, endpoint).items():
-            if by == "all":
+        km_all = _obj(inp, aid, f"km/{endpoint}/all")
+        if km_all is not None and (med is None or ((med["endpoint"].astype(str) == endpoint)
+                                                   & (med["by"].astype(str) == "all")).any()):
+            n = getattr(km_all, "n", None)
+            items.append(km_item(inp, f"km_{tag}{endpoint}", endpoint, {"All patients": km_all}, None,
+                                 f"{name}, {whole}{f' (n = {n})' if n is not None else ''} (Kaplan-Meier) "
+                                 f"with the {conf} {level} pointwise confidence band and the median (dashed); "
+                                 "under the plot the number at risk and the cumulative number censored.",
+                                 ci=True, median_lines=True))
+        if med is not None:
+            rows = med[(med["endpoint"].astype(str) == endpoint) & (med["by"].astype(str) != "all")]
+            groups: dict[str, list[str]] = {}
+            for b, g in zip(rows["by"].astype(str), rows["group"].astype(str)):
+                groups.setdefault(b, []).append(g)
+        else:
+            groups = {b: v for b, v in km_groups(inp, endpoint).items() if b != "all"}
+        for by, levels in groups.items():
+            curves = {lev: _obj(inp, aid, f"km/{endpoint}/{by}/{lev}") for lev in levels}
+            curves = {k: v for k, v in curves.items() if v is not None}
+            if not curves:
                 continue
-            curves = {lev: inp.obj(f"km/{endpoint}/{by}/{lev}") for lev in levels}
-            lr = inp.obj(f"logrank/{endpoint}/{by}")
+            tested = lr is None or ((lr["endpoint"].astype(str) == endpoint) & (lr["by"].astype(str) == by)
+                                    & lr["p_value"].notna()).any()
+            test = _obj(inp, aid, f"logrank/{endpoint}/{by}") if tested else None
             safe = by.replace("|", "_").replace(" ", "_")
-            items.append(km_item(inp, f"km_{endpoint}_{safe}", endpoint, curves, lr,
-                                 f"{name} {by_title(inp, by)} (Kaplan-Meier), with the log-rank p; under "
+            items.append(km_item(inp, f"km_{tag}{endpoint}_{safe}", endpoint, curves, test,
+                                 f"{name} {by_title(inp, by)}{where} (Kaplan-Meier), with the log-rank p; under "
                                  "the plot the number at risk and the cumulative number censored per group.",
                                  median_lines=True))
-    lm = inp.table("km_landmarks")
     if lm is not None:
-        items += _landmark_tables(inp, lm, conf, level)
-    med = inp.table("km_medians")
-    lr = inp.table("logrank")
+        items += _landmark_tables(inp, lm, conf, level, where, tag)
     if med is not None:
         frame = med.assign(
             endpoint=med["endpoint"].astype(str).map(lambda e: endpoint_short(inp, e)),
@@ -90,11 +149,11 @@ def survival_section(inp: SectionInput) -> list[Item]:
             frame["p"] = [pmap.get((e, b)) for e, b in zip(med["endpoint"].astype(str), med["by"].astype(str))]
             first = ~frame.duplicated(["endpoint", "by"])
             frame["p"] = [p if f else None for p, f in zip(frame["p"], first)]
-        items.append(TableItem("km_medians", grid_table(
+        items.append(TableItem(f"km_{tag}medians", grid_table(
             frame, [("endpoint", "Endpoint", text), ("by", "Split", text), ("group", "Group", text),
                     ("n", "n", integer), ("events", "Events", integer),
                     ("median", "Median, months (95% CI)", text), ("p", "Log-rank p", inp.pval)],
-            "Events and median times",
+            f"Events and median times{where}",
             ("NR, not reached. Log-rank p on the first row of each split.",))))
     return items
 
@@ -110,7 +169,8 @@ def _median_text(inp: SectionInput, m: Any, lo: Any, hi: Any) -> str:
     return out
 
 
-def _landmark_tables(inp: SectionInput, lm: pd.DataFrame, conf: str, level: str) -> list[Item]:
+def _landmark_tables(inp: SectionInput, lm: pd.DataFrame, conf: str, level: str, where: str = "",
+                     tag: str = "") -> list[Item]:
     """One landmark table per grouping; a grouping within a subgroup ("crs_group|B-ALL") has
     that subgroup's total as its first column, not the whole cohort."""
     spec = inp.protocol.survival
@@ -128,7 +188,8 @@ def _landmark_tables(inp: SectionInput, lm: pd.DataFrame, conf: str, level: str)
             part = pd.concat([total, lm[lm["by"].astype(str) == by]])
         else:
             part = pd.concat([base, lm[lm["by"].astype(str) == by]])
-        order = {inp.labels.text(e): i for i, e in enumerate(spec.endpoints)}
+        names = dict.fromkeys([*map(str, spec.endpoints), *lm["endpoint"].astype(str)])
+        order = {inp.labels.text(e): i for i, e in enumerate(names)}
         frame = pd.DataFrame({
             "endpoint": part["endpoint"].astype(str).map(inp.labels.text),
             "group": part["group"].astype(str).map(group_label),
@@ -137,9 +198,9 @@ def _landmark_tables(inp: SectionInput, lm: pd.DataFrame, conf: str, level: str)
         })
         frame = frame.sort_values(["endpoint", "time"], key=lambda s: s.map(order) if s.name == "endpoint" else s,
                                   kind="mergesort")
-        title = "Landmark survival estimates" + ("" if by == "all" else f" {by_title(inp, by)}")
+        title = "Landmark survival estimates" + ("" if by == "all" else f" {by_title(inp, by)}") + where
         t = landmark_table(frame, title=title, pct_decimals=inp.fmt.pct_decimals)
         notes = (f"Kaplan-Meier estimates with {conf} {level} pointwise confidence intervals; months of "
                  f"{MONTH_DAYS} days.",)
-        items.append(TableItem(f"landmarks_{by.replace('|', '_')}", Table(t.frame, t.display, t.title, notes)))
+        items.append(TableItem(f"landmarks_{tag}{by.replace('|', '_')}", Table(t.frame, t.display, t.title, notes)))
     return items

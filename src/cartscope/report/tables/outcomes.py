@@ -175,6 +175,9 @@ def relapse_timing_table(
     return Table(frame=tidy, display=string_grid(rows, header), title=title, footnotes=notes)
 
 
+NOT_ESTIMABLE = "not estimable"  # a landmark beyond the group's last observed time (KM undefined there)
+
+
 def landmark_table(
     frame: pd.DataFrame,
     *,
@@ -225,7 +228,7 @@ def landmark_table(
                     continue
                 r = hit.iloc[0]
                 row.append(fmt_estimate_ci(100.0 * r["survival"], 100.0 * r["lower"],
-                                           100.0 * r["upper"], pct_decimals))
+                                           100.0 * r["upper"], pct_decimals, missing=NOT_ESTIMABLE))
             rows.append(row)
     tidy = data.copy()
     if not has_group:
@@ -233,4 +236,5 @@ def landmark_table(
     if not has_endpoint:
         tidy = tidy.drop(columns="endpoint")
     return Table(frame=tidy, display=string_grid(rows, columns), title=title,
-                 footnotes=("Kaplan-Meier estimates; CI, confidence interval.",))
+                 footnotes=("Kaplan-Meier estimates; CI, confidence interval; not estimable, the time "
+                            "lies beyond the group's last follow-up.",))
