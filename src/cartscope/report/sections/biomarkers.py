@@ -37,6 +37,27 @@ def training_panel(inp: SectionInput) -> tuple[pd.DataFrame, pd.Series] | None:
     return wide.reindex(cls.index), cls
 
 
+def screen_outcome(inp: SectionInput, screen: pd.DataFrame) -> tuple[str, str, str, str] | None:
+    """(label, case level, control level, ", population X" or "") of a screen whose outcome is a
+    plan variable other than NR/ER vs durable remission (None for NR/ER): the screen compares
+    cases (value 1) with controls (value 0) of that variable."""
+    if "outcome" not in screen:
+        return None
+    outcome = str(screen["outcome"].iloc[0])
+    if outcome == "nr_er":
+        return None
+    plan = getattr(inp.results, "plan", None)
+    var = (getattr(plan, "variables", {}) or {}).get(outcome) if plan is not None else None
+    label = getattr(var, "title", "") or inp.labels.text(outcome)
+    pop = ""
+    aid = str(screen["analysis"].iloc[0]) if "analysis" in screen else ""
+    for a in getattr(plan, "analyses", ()) or ():
+        if a.id == aid and getattr(a, "population", None):
+            spec = (getattr(plan, "populations", {}) or {}).get(a.population)
+            pop = f", population {getattr(spec, 'title', '') or a.population}"
+    return label, f"{label} = 1", f"{label} = 0", pop
+
+
 def corr_table(inp: SectionInput, frame: pd.DataFrame, title: str) -> Table:
     frame = frame.assign(ci=[fmt_estimate_ci(r, lo, hi, 2) for r, lo, hi in
                              zip(frame["r"], frame["lower"], frame["upper"])],
@@ -60,8 +81,11 @@ def biomarker_section(inp: SectionInput) -> list[Item]:
     frame = screen.rename(columns={"analyte": "marker"})
     frame = frame.assign(marker=frame["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)))
     value_label = "Median fold change" if bm.reference != "none" else "Median"
-    full = biomarker_table(frame, medians={"median_nr_er": "NR/ER", "median_durable": "durable"},
-                           value_label=value_label, title="Biomarker screening (training cohort)", p_format=inp.pval)
+    named = screen_outcome(inp, screen)
+    cases, controls = (named[1], named[2]) if named else ("NR/ER", "durable")
+    title = f"Biomarker screening of {named[0]}{named[3]}" if named else "Biomarker screening (training cohort)"
+    full = biomarker_table(frame, medians={"median_nr_er": cases, "median_durable": controls},
+                           value_label=value_label, title=title, p_format=inp.pval)
     notes = (f"Mann-Whitney U test (exact where R's wilcox.test is exact); q: p adjusted by "
              f"{bm.fdr_method.upper() if bm.fdr_method in ('bh', 'by') else bm.fdr_method.capitalize()} "
              f"over {len(frame)} markers; AUC, area under the ROC curve with DeLong 95% CI.",

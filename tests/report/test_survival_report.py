@@ -1,0 +1,76 @@
+"""The survival section with two ``km`` analyses: each figure and table comes from its own
+analysis (a later analysis' objects are stored as ``<id>:<key>``), captions name the population,
+and a landmark beyond the follow-up reads "not estimable"."""
+
+from __future__ import annotations
+
+import pytest
+
+from cartscope.analysis.plan.check import read_plan
+from cartscope.analysis.presets import synthesize
+from cartscope.analysis.study import run_study
+from cartscope.report.items import FigureItem, TableItem
+from cartscope.report.sections import SectionInput
+from cartscope.report.sections.survival import survival_section
+
+ENDPOINTS = {"endpoints": [{"name": "os", "relapse": False, "death": True},
+                           {"name": "pfs", "relapse": True, "death": True, "no_response": "assessment"}]}
+
+
+@pytest.fixture(scope="module")
+def two_km():
+    cohort = synthesize("lu2021", seed=2023)
+    plan, _ = read_plan({
+        "version": 1, "name": "t", "endpoints": ENDPOINTS,
+        "populations": {"older": {"where": "age >= 40"}},
+        "analyses": [
+            {"id": "whole", "kind": "km", "endpoints": ["pfs"], "landmark_months": [6]},
+            {"id": "old", "kind": "km", "endpoints": ["pfs", "os"], "population": "older",
+             "landmark_months": [6, 600]},
+        ]}, "p.yaml")
+    res = run_study(cohort, plan)
+    return res, survival_section(SectionInput(res, cohort))
+
+
+@pytest.mark.slow
+def test_each_figure_and_table_is_its_own_analysis(two_km):
+    res, items = two_km
+    n_all = len(res.endpoints)
+    assert "old:km/pfs/all" in res.objects and res.objects["km/pfs/all"].n == n_all
+    older = res.objects["old:km/pfs/all"].n
+    assert 0 < older < n_all
+    figs = [i for i in items if isinstance(i, FigureItem)]
+    assert [f.key for f in figs] == ["km_pfs", "km_old_pfs", "km_old_os"]
+    assert figs[0].caption.startswith(f"Progression-free survival, all patients (n = {n_all})")
+    assert figs[1].caption.startswith(f"Progression-free survival, population older (n = {older})")
+    assert figs[0].recipe.args[0] is res.objects["km/pfs/all"]
+    assert figs[1].recipe.args[0] is res.objects["old:km/pfs/all"]
+    tables = {i.key: i.table for i in items if isinstance(i, TableItem)}
+    whole = tables["landmarks_all"].display
+    assert "Overall survival" not in whole.to_string() and len(whole) == 2  # PFS header + 6 months
+    old = tables["landmarks_old_all"]
+    assert old.title == "Landmark survival estimates, population older"
+    text = old.display.to_string()
+    assert "Overall survival" in text and text.count("not estimable") == 2  # 600 months, PFS and OS
+    assert tables["km_old_medians"].title == "Events and median times, population older"
+    # "old" is the first to write km/os/all, so it keeps the bare key
+    assert "old:km/os/all" not in res.objects and figs[2].recipe.args[0] is res.objects["km/os/all"]
+    assert set(tables["km_old_medians"].frame["n"]) == {older, res.objects["km/os/all"].n}
+
+
+@pytest.mark.slow
+def test_screen_of_another_binary_outcome_names_it():
+    from cartscope.report.sections.biomarkers import biomarker_section
+
+    cohort = synthesize("jin2023", seed=2023)
+    plan, _ = read_plan({
+        "version": 1, "name": "t", "endpoints": ENDPOINTS,
+        "variables": {"crs3": {"derive": "crs", "at_least": 3, "title": "CRS grade >= 3"}},
+        "populations": {"ball": {"where": "disease == 'B-ALL'", "title": "B-ALL"}},
+        "analyses": [{"id": "s", "kind": "biomarker_screen", "timepoint": "il6_peak", "outcome": "crs3",
+                      "population": "ball", "survival_endpoint": None}]}, "p.yaml")
+    res = run_study(cohort, plan)
+    screen = next(i.table for i in biomarker_section(SectionInput(res, cohort)) if isinstance(i, TableItem))
+    assert screen.title == "Biomarker screening of CRS grade >= 3, population B-ALL"
+    heads = " | ".join(map(str, screen.display.columns))
+    assert "CRS grade >= 3 = 1" in heads and "CRS grade >= 3 = 0" in heads and "NR/ER" not in heads
