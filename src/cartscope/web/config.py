@@ -16,7 +16,7 @@ class WebConfig:
     - ``secret_key``: keys the session-token digests and the CSRF tokens (keep it private);
     - ``secure_cookies``: send the session cookie only over HTTPS (on behind a TLS proxy);
     - ``max_upload_bytes``: the largest request body accepted for an upload;
-    - ``login_max_failures`` failed sign-ins per user name or client address within
+    - ``login_max_failures`` failed sign-ins per user name (four times as many per client address) within
       ``login_window_s`` seconds make each further attempt wait, longer after every failure
       (:mod:`cartscope.web.ratelimit`);
     - ``job_workers`` analyses run at once, each in a worker process with at most

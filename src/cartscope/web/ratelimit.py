@@ -2,7 +2,9 @@
 Cheat Sheet).
 
 Failures are counted per user name and per client address within a sliding window of
-``window_s`` seconds. Up to ``max_failures`` failures cost nothing; after that each further
+``window_s`` seconds. Up to ``max_failures`` failures of a user name, and ``address_factor``
+times as many from one client address (a ward signing in together behind one NAT address
+must not be slowed by one colleague's typos), cost nothing; after that each further
 attempt must wait ``2^(k-1)`` seconds after the previous failure (k = failures past the
 limit), capped at ``account_cap_s`` for a user name and at ``window_s`` for an address. So
 a guesser is slowed exponentially, while nobody can lock a user out from elsewhere for more
@@ -35,10 +37,11 @@ class Attempt:
 
 class LoginLimiter:
     def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic,
-                 account_cap_s: float = 60.0):
-        if max_failures < 1 or window_s <= 0:
-            raise ValueError("max_failures must be >= 1 and window_s > 0")
+                 account_cap_s: float = 60.0, address_factor: int = 4):
+        if max_failures < 1 or window_s <= 0 or address_factor < 1:
+            raise ValueError("max_failures and address_factor must be >= 1 and window_s > 0")
         self.max_failures = max_failures
+        self.address_max_failures = max_failures * address_factor
         self.window_s = window_s
         self.account_cap_s = account_cap_s
         self._clock = clock
@@ -51,11 +54,13 @@ class LoginLimiter:
             times.popleft()
         return times
 
-    def _keys(self, username: str, client: str) -> tuple[tuple[str, float], tuple[str, float]]:
-        return (f"u:{username.lower()}", self.account_cap_s), (f"c:{client}", self.window_s)
+    def _keys(self, username: str, client: str) -> tuple[tuple[str, float, int], tuple[str, float, int]]:
+        """(key, backoff cap, free failures) of the user name and of the client address."""
+        return ((f"u:{username.lower()}", self.account_cap_s, self.max_failures),
+                (f"c:{client}", self.window_s, self.address_max_failures))
 
-    def _wait(self, times: deque[float], cap: float, now: float) -> float:
-        over = len(times) - self.max_failures + 1
+    def _wait(self, times: deque[float], cap: float, limit: int, now: float) -> float:
+        over = len(times) - limit + 1
         if over <= 0 or not times:
             return 0.0
         delay = min(cap, 2.0 ** (over - 1))
@@ -65,17 +70,18 @@ class LoginLimiter:
         """Seconds until an attempt is allowed again (0 when allowed now)."""
         now = self._clock()
         with self._lock:
-            return max(self._wait(self._live(key, now), cap, now) for key, cap in self._keys(username, client))
+            return max(self._wait(self._live(key, now), cap, limit, now)
+                       for key, cap, limit in self._keys(username, client))
 
     def begin(self, username: str, client: str) -> tuple[Attempt | None, float]:
         """Atomically: ``(attempt, 0)`` with the attempt counted as a failure, or ``(None, wait)``."""
         now = self._clock()
         with self._lock:
             keys = self._keys(username, client)
-            wait = max(self._wait(self._live(key, now), cap, now) for key, cap in keys)
+            wait = max(self._wait(self._live(key, now), cap, limit, now) for key, cap, limit in keys)
             if wait > 0:
                 return None, wait
-            for key, _ in keys:
+            for key, _, _ in keys:
                 self._live(key, now).append(now)
             return Attempt(username, client, now), 0.0
 
@@ -83,7 +89,7 @@ class LoginLimiter:
         """Count a failure (an attempt not started with :meth:`begin`)."""
         now = self._clock()
         with self._lock:
-            for key, _ in self._keys(username, client):
+            for key, _, _ in self._keys(username, client):
                 self._live(key, now).append(now)
 
     def succeeded(self, username: str, attempt: Attempt | None = None) -> None:
