@@ -222,10 +222,30 @@ def default_registry() -> LabelRegistry:
     return _DEFAULT
 
 
-def registry_for(protocol: Any = None, extra: Mapping[str, Any] | None = None) -> LabelRegistry:
-    """The registry of a study: the defaults, then the protocol's ``labels`` (when it has
-    them), then ``extra``."""
+def data_units(cohort: Any) -> dict[str, str]:
+    """Analyte -> the unit its values carry in ``cohort.labs`` (after the load's conversions,
+    the cohort's analyte dictionary's unit), for analytes measured in exactly one unit."""
+    labs = getattr(cohort, "labs", None)
+    if labs is None or not len(labs) or "unit" not in labs or "analyte" not in labs:
+        return {}
+    pairs = labs[["analyte", "unit"]].dropna().astype(str).drop_duplicates()
+    pairs = pairs[pairs["unit"].str.strip() != ""]
+    one = pairs.groupby("analyte")["unit"].agg(list)
+    return {a: u[0] for a, u in one.items() if len(u) == 1}
+
+
+def registry_for(protocol: Any = None, extra: Mapping[str, Any] | None = None, cohort: Any = None) -> LabelRegistry:
+    """The registry of a study: the defaults with the units of the cohort's data where they
+    differ from the built-in ones (an ``analytes`` sheet may keep sIL-2R in U/mL), then the
+    protocol's ``labels`` (when it has them), then ``extra``."""
     reg = default_registry()
+    if cohort is not None:
+        from cartscope.cohort.units import ANALYTES
+
+        units = {a: UNIT_TEXT.get(u, u) for a, u in data_units(cohort).items()
+                 if a in ANALYTES and reg.known(a) and ANALYTES[a].unit != u}
+        if units:
+            reg = reg.extend({a: Label(reg.get(a).text, u, reg.get(a).style) for a, u in units.items()})
     proto_labels = getattr(protocol, "labels", None) if protocol is not None else None
     if isinstance(proto_labels, Mapping) and proto_labels:
         reg = reg.extend(proto_labels)
