@@ -74,3 +74,9 @@ def test_screen_of_another_binary_outcome_names_it():
     assert screen.title == "Biomarker screening of CRS grade >= 3, population B-ALL"
     heads = " | ".join(map(str, screen.display.columns))
     assert "CRS grade >= 3 = 1" in heads and "CRS grade >= 3 = 0" in heads and "NR/ER" not in heads
+    from cartscope.report.methods import methods_paragraphs
+
+    methods = next(p for p in methods_paragraphs(res) if p.startswith("Statistical analysis."))
+    assert "Patients with CRS grade >= 3 (= 1) and without it (= 0) (population B-ALL) were compared" in methods
+    assert "training cohort" not in methods and "NR/ER" not in methods  # survival_endpoint: null
+    assert "maxstat" not in methods and "bootstrap" not in methods and "log-rank" not in methods

@@ -146,18 +146,27 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         ref = {"healthy_donor_mean": "as fold change over the mean of the healthy donors",
                "healthy_donor_median": "as fold change over the median of the healthy donors",
                "none": "on their measured scale"}[bm.reference]
-        stats.append(
-            f"Biomarkers measured at {bm.timepoint.replace('_', ' ')} were analysed {ref}. In the "
-            f"{bm.training} cohort, NR/ER and durable-remission patients were compared marker by marker "
-            f"with the two-sided Mann-Whitney U test (exact for small samples without ties, as R wilcox.test), "
-            f"p-values adjusted by the {ADJUST_NAMES[bm.fdr_method]} method (significance p < "
+        tables = getattr(results, "tables", None) or {}
+        ran_table = {k for k, v in tables.items() if v is not None and len(v)}
+        who = _screen_groups(results, labels) or (f"In the {bm.training} cohort, NR/ER and durable-remission "
+                                                   "patients")
+        text_ = (
+            f"Biomarkers measured at {bm.timepoint.replace('_', ' ')} were analysed {ref}. {who} were compared "
+            f"marker by marker with the two-sided Mann-Whitney U test (exact for small samples without ties, as "
+            f"R wilcox.test), p-values adjusted by the {ADJUST_NAMES[bm.fdr_method]} method (significance p < "
             f"{fmt_num(bm.significance, 2, strip_zeros=True)}, q < {fmt_num(bm.fdr_level, 2, strip_zeros=True)}). "
             "The area under the empirical ROC curve has DeLong 95% confidence intervals (as R pROC); the cut-off "
             "maximises Youden's index, and sensitivity and specificity at it have "
-            f"{CI_NAMES[bm.ci_method]} 95% intervals. {endpoint_name_of(bm.survival_endpoint)} on either side of "
-            "the cut-off was compared with the log-rank test, and the best survival cut-point was searched by "
-            "maximally selected rank statistics with the Lausen-Schumacher adjusted p-value (R maxstat); the AUC "
-            f"was corrected for optimism by {bm.n_boot} bootstrap resamples (seed {bm.seed}).")
+            f"{CI_NAMES[bm.ci_method]} 95% intervals.")
+        if "biomarker_cutoff_survival" in ran_table:  # only what ran: no survival endpoint, no sentence
+            text_ += (f" {endpoint_name_of(bm.survival_endpoint)} on either side of the cut-off was compared with "
+                      "the log-rank test.")
+        if "biomarker_maxstat" in ran_table:
+            text_ += (" The best survival cut-point was searched by maximally selected rank statistics with the "
+                      "Lausen-Schumacher adjusted p-value (R maxstat).")
+        if "biomarker_optimism" in ran_table:
+            text_ += f" The AUC was corrected for optimism by {bm.n_boot} bootstrap resamples (seed {bm.seed})."
+        stats.append(text_)
     if "validation" in ran and bm is not None and bm.validation:
         frozen = _frozen_rules(results, number_format, labels)
         stats.append("The training cut-off and its test-positive side"
@@ -188,6 +197,27 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         "The same data and protocol reproduce this report byte for byte."
     )
     return paras
+
+
+def _screen_groups(results: Results, labels: LabelRegistry) -> str:
+    """"Patients with and without CRS grade >= 3 (population B-ALL)" when the screen's outcome is
+    a plan variable other than NR/ER ("" for NR/ER vs durable remission)."""
+    screen = (getattr(results, "tables", None) or {}).get("biomarker_screen")
+    if screen is None or not len(screen) or "outcome" not in screen:
+        return ""
+    outcome = str(screen["outcome"].iloc[0])
+    if outcome == "nr_er":
+        return ""
+    plan = getattr(results, "plan", None)
+    var = (getattr(plan, "variables", {}) or {}).get(outcome) if plan is not None else None
+    label = getattr(var, "title", "") or labels.text(outcome)
+    aid = str(screen["analysis"].iloc[0]) if "analysis" in screen else ""
+    pop = ""
+    for a in getattr(plan, "analyses", ()) or ():
+        if a.id == aid and getattr(a, "population", None):
+            spec = (getattr(plan, "populations", {}) or {}).get(a.population)
+            pop = f" (population {getattr(spec, 'title', '') or a.population})"
+    return f"Patients with {label} (= 1) and without it (= 0){pop}"
 
 
 def _model_methods(results: Results) -> list[str]:
