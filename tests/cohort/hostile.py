@@ -295,7 +295,6 @@ CASES: list[Case] = [
     Case("csv_symlink_loop", "cohort", "not-a-file", _csv_with("events", link="self")),
     Case("csv_is_a_folder", "cohort", "not-a-file", _csv_with("events", folder=True)),
     Case("csv_latin1", "cohort", "not-utf8", _csv_with("patients", "patient_id,disease\npt1,Lymphome non hodgkinien é\n".encode("latin-1"))),
-    Case("csv_utf16", "cohort", "not-utf8", _csv_with("patients", "patient_id,disease\npt1,B-ALL\n".encode("utf-16"))),
     Case("csv_binary_garbage", "cohort", "not-utf8", _csv_with("patients", bytes(range(256)) * 64)),
     Case("csv_zip_renamed", "cohort", "not-utf8", _csv_with("patients", zlib.compress(b"0" * 10**6))),
     Case("csv_empty_required", "cohort", "empty-file", _csv_with("patients", b"")),

@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Literal
 
-import yaml
 from pydantic import ValidationError
 
 from cartscope.analysis.plan import schema as S
@@ -115,15 +114,31 @@ def _preset_text(name: str) -> str:
     return resources.files("cartscope.analysis").joinpath("protocols", f"{name}.yaml").read_text("utf-8")
 
 
-def read_text(spec: str | Path) -> tuple[str, str]:
-    """(text, source name) of a preset name or a plan file."""
+def _refused(source: str, code: str, message: str) -> PlanError:
+    """A plan file refused before it is parsed; ``code`` is the input problem's code."""
+    error = PlanError([PlanProblem(source, "", message)])
+    error.code = code
+    return error
+
+
+def read_text(spec: str | Path) -> tuple[str | bytes, str]:
+    """(text or bytes, source name) of a preset name or a plan file.
+
+    A file is read only when it is a regular file and within the YAML size limit
+    (:func:`cartscope.cohort.input_limits.read_bounded`: no FIFO, device or link loop)."""
     if isinstance(spec, str) and spec in PRESET_PLANS:
         return _preset_text(spec), f"{spec}.yaml"
+    from cartscope.cohort.input_limits import read_bounded
+    from cartscope.cohort.safe_yaml import DEFAULT_LIMITS
+
     path = Path(spec)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise PlanError([PlanProblem(str(spec), "", "no such protocol file; built-in presets are "
                                      + ", ".join(PRESET_PLANS))])
-    return path.read_text("utf-8"), str(path)
+    data, refused = read_bounded(path, str(path), DEFAULT_LIMITS.max_bytes)
+    if data is None:
+        raise _refused(str(path), refused.code, refused.message)
+    return data, str(path)
 
 
 def read_plan(data: Any, source: str = "<protocol>") -> tuple[Plan, list[PlanProblem]]:
@@ -132,11 +147,14 @@ def read_plan(data: Any, source: str = "<protocol>") -> tuple[Plan, list[PlanPro
     Returns the plan and its notes (e.g. the migration note); raises :class:`PlanError` with
     every problem when anything is wrong."""
     notes: list[PlanProblem] = []
-    if isinstance(data, str):
+    if isinstance(data, (str, bytes)):
+        from cartscope.cohort.safe_yaml import YamlError, load_yaml
+
         try:
-            data = yaml.safe_load(data)
-        except yaml.YAMLError as exc:
-            raise PlanError([PlanProblem(source, "", f"not valid YAML: {exc}")]) from None
+            data = load_yaml(data, source)
+        except YamlError as exc:
+            where = "" if exc.problem.row is None else f"line {exc.problem.row}: "
+            raise _refused(source, exc.problem.code, where + exc.problem.message) from None
     if not isinstance(data, dict):
         raise PlanError([PlanProblem(source, "", "a protocol must be a mapping of keys to values")])
     from cartscope.analysis.plan.migrate import MIGRATION_NOTE, is_legacy, migrate
