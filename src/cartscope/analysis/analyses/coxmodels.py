@@ -7,6 +7,12 @@ missing covariate or outside the endpoint are excluded with the reason (complete
 analysis, as R's default ``na.omit``). With ``within`` the model is fitted once per level.
 Time-varying covariates, robust SE, exact ties and predicted or adjusted curves are the
 options of :mod:`cartscope.analysis.analyses.cox_extended`, which then fits the model.
+
+``firth: auto`` (the default): when the ordinary fit has monotone likelihood (a covariate
+level without events, so a coefficient diverges), the model is refitted by Firth's penalised
+partial likelihood with profile penalised-likelihood limits (Heinze G, Schemper M.
+Biometrics 2001;57:114-119; :func:`cartscope.stats.cox_or_firth`), and a note says so;
+``firth: true`` always fits Firth's model; ``firth: false`` reports the failure as a note.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ import pandas as pd
 from cartscope.analysis.analyses import cox_extended
 from cartscope.analysis.analyses.cox_extended import CoxExtensions, extended
 from cartscope.analysis.plan import AnalysisSpec, Kind, RunContext
+from typing import Literal
+
 from cartscope.stats.cox import CoxModelError, cox
+from cartscope.stats.firth_cox import cox_or_firth, firth_cox
 
 
 class CoxOptions(CoxExtensions):
@@ -26,6 +35,7 @@ class CoxOptions(CoxExtensions):
 
     endpoint: str = "pfs"
     covariates: tuple[str, ...]
+    firth: Literal["auto", True, False] = "auto"
 
 
 def needs(rc: RunContext) -> str:
@@ -67,30 +77,40 @@ def run(rc: RunContext) -> None:
     tables, summary = [], []
     for g in [g for g in rc.groups() if not g.by]:
         use = ok & ~miss & g.mask
+        args = (ep.loc[use, f"{o.endpoint}_time"].to_numpy(dtype=float),
+                ep.loc[use, f"{o.endpoint}_event"].to_numpy(dtype=int), frame[use].reset_index(drop=True))
         try:
-            fit = cox(ep.loc[use, f"{o.endpoint}_time"].to_numpy(dtype=float),
-                      ep.loc[use, f"{o.endpoint}_event"].to_numpy(dtype=int),
-                      frame[use].reset_index(drop=True), ties=o.ties)
+            if o.firth is True:
+                fit, why = firth_cox(*args, ties=o.ties), "asked for"
+            elif o.firth == "auto":
+                fit, why = cox_or_firth(*args, ties=o.ties)
+            else:
+                fit, why = cox(*args, ties=o.ties), ""
         except (CoxModelError, ValueError) as exc:
             rc.note(g.label, f"model not fitted: {exc}")
             continue
+        firth = getattr(fit, "method", "") == "firth"
+        if firth and why != "asked for":
+            rc.note(g.label, f"Firth's penalised likelihood used: the ordinary fit failed ({why})")
         rc.add_object(f"cox/{o.endpoint}/{i}" if not g.within else f"cox/{o.endpoint}/{i}/{g.within_level}", fit)
         t = fit.to_frame()
         t.insert(0, "model", i)
         t.insert(1, "endpoint", o.endpoint)
         t.insert(2, "group", g.label)
         tables.append(t)
+        concordance = getattr(fit, "concordance", float("nan"))
         summary.append({"model": i, "endpoint": o.endpoint, "group": g.label, "covariates": ", ".join(o.covariates),
-                        "n": fit.n, "events": fit.n_events, "concordance": fit.concordance,
+                        "n": fit.n, "events": fit.n_events, "concordance": concordance,
                         "lr_statistic": fit.lr_test.statistic, "lr_df": fit.lr_test.df, "lr_p": fit.lr_test.p_value})
-        method = f"cox proportional hazards, {o.ties} ties, wald CI"
+        method = (f"cox proportional hazards, Firth penalised, {o.ties} ties, profile penalised-likelihood CI"
+                  if firth else f"cox proportional hazards, {o.ties} ties, wald CI")
         for name, hr, lo, hi, p in zip(fit.names, np.atleast_1d(fit.hazard_ratio), np.atleast_1d(fit.ci_lower),
                                        np.atleast_1d(fit.ci_upper), np.atleast_1d(fit.p_value)):
             rc.stats({"hazard_ratio": float(hr), "lower": float(lo), "upper": float(hi), "p_value": float(p)},
                      group=g, variable=o.endpoint, variable_level=str(name), method=method)
             rc.key(f"cox.{i}.{o.endpoint}.{name}.hr", float(hr))
             rc.key(f"cox.{i}.{o.endpoint}.{name}.p", float(p))
-        rc.stats({"n": fit.n, "events": fit.n_events, "concordance": fit.concordance, "lr_p": fit.lr_test.p_value},
+        rc.stats({"n": fit.n, "events": fit.n_events, "concordance": concordance, "lr_p": fit.lr_test.p_value},
                  group=g, variable=o.endpoint, method=method)
     if tables:
         rc.add_table("cox_coefficients", pd.concat(tables, ignore_index=True))
