@@ -151,7 +151,7 @@ def method_text(o: Any) -> str:
     return ", ".join(parts)
 
 
-def _covariate(rc: RunContext, name: str) -> pd.Series:
+def covariate(rc: RunContext, name: str) -> pd.Series:
     """A covariate as float (numbers, booleans) or object (categories, None when missing)."""
     s = rc.variable(name).reset_index(drop=True)
     if s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)):
@@ -177,7 +177,7 @@ def run(rc: RunContext, model: int = 0) -> None:
     ok = ep[f"{endpoint}_event"].notna().to_numpy() & (ep[f"{endpoint}_time"].to_numpy(float) > 0)
     rc.exclude(rc.ids(~ok), f"not in {endpoint} (or follow-up time 0)")
     covs = list(o.covariates)
-    frame = pd.DataFrame({name: _covariate(rc, name) for name in covs})
+    frame = pd.DataFrame({name: covariate(rc, name) for name in covs})
     reasons = frame.isna().apply(lambda r: ", ".join(c for c in frame.columns if r[c]), axis=1)
     miss = ok & (reasons != "").to_numpy()
     rc.exclude(rc.ids(miss), [f"missing covariate: {r}" for r in reasons[miss]])

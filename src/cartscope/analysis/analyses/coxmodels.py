@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cartscope.analysis.analyses import cox_extended
-from cartscope.analysis.analyses.cox_extended import CoxExtensions, extended
+from cartscope.analysis.analyses.cox_extended import CoxExtensions, covariate, extended
 from cartscope.analysis.plan import AnalysisSpec, Kind, RunContext
 from typing import Literal
 
@@ -41,19 +41,6 @@ class CoxOptions(CoxExtensions):
 def needs(rc: RunContext) -> str:
     e = rc.options.endpoint
     return "" if f"{e}_time" in rc.endpoints else f"endpoint {e!r} is not defined under endpoints.endpoints"
-
-
-def covariate(rc: RunContext, name: str) -> pd.Series:
-    """A covariate as float (numbers, booleans) or object (categories, None when missing)."""
-    s = rc.variable(name).reset_index(drop=True)
-    if s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)):
-        num = pd.to_numeric(s, errors="coerce")
-        if s.dtype == object and s.notna().sum() and num.notna().sum() == s.notna().sum():
-            return num.astype(float)
-        return s.astype(object).where(s.notna(), None)
-    if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
-        return s.astype("Float64").astype(float)
-    return pd.to_numeric(s, errors="coerce").astype(float)
 
 
 def model_number(rc: RunContext) -> int:
