@@ -25,11 +25,11 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) cartscope-demo
 
-# Benchmarks against R and Python peers; rewrites docs/benchmarks.md and bench.json.
+# Benchmarks against R and Python peers; rewrites docs/benchmarks.md and the raw run it is rendered from, docs/benchmarks.json.
 # lifelines pins pandas<3, which would downgrade the project's pandas: its own dependencies
 # are installed first and lifelines itself without them (it runs on pandas 3).
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'scikit-learn>=1.3' 'autograd>=1.5' 'autograd-gamma>=0.3' 'formulaic>=0.2.2'
 	$(BIN)/python -m pip install --quiet --no-deps 'lifelines>=0.27'
-	$(BIN)/cartscope bench --out docs/benchmarks.md --json bench.json
+	$(BIN)/cartscope bench --out docs/benchmarks.md --json docs/benchmarks.json

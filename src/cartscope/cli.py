@@ -298,22 +298,28 @@ def bench(
     out: Annotated[Path | None, typer.Option("--out", help="write the Markdown report here")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the JSON results here")] = None,
     seed: Annotated[int, typer.Option("--seed", help="random seed of the synthetic data")] = 2024,
+    from_json: Annotated[Path | None, typer.Option(
+        "--from-json", help="time nothing: render the tables (and --out) from a run's JSON")] = None,
 ) -> None:
     """Time cartscope against R and Python peers on the same data and print the ratios."""
     from rich.table import Table
 
     from cartscope.bench import parse_cases, run_bench
+    from cartscope.bench.report import BenchReport
 
-    try:
-        names = parse_cases(cases)
-    except ValueError as exc:
-        err_console.print(str(exc), style="red")
-        raise typer.Exit(2) from None
-    command = f"cartscope bench --cases {','.join(names)} --repeats {repeats}" + (" --quick" if quick else "")
-    report = run_bench(
-        names, repeats=repeats, quick=quick, seed=seed, command=command,
-        progress=lambda msg: err_console.print(msg, style="dim"),
-    )
+    if from_json is not None:
+        report = BenchReport.read_json(from_json)
+    else:
+        try:
+            names = parse_cases(cases)
+        except ValueError as exc:
+            err_console.print(str(exc), style="red")
+            raise typer.Exit(2) from None
+        command = f"cartscope bench --cases {','.join(names)} --repeats {repeats}" + (" --quick" if quick else "")
+        report = run_bench(
+            names, repeats=repeats, quick=quick, seed=seed, command=command,
+            progress=lambda msg: err_console.print(msg, style="dim"),
+        )
     for title, header, rows in report.tables():
         table = Table(title=title)
         for col in header:

@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 
 from cartscope.bench.machine import Machine
-from cartscope.bench.results import CaseResult, Measurement
+from cartscope.bench.results import Agreement, CaseResult, Measurement, Target
+from cartscope.bench.timing import StageTiming
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -118,6 +119,64 @@ class BenchReport:
             "peak_memory": "tracemalloc peak above the level at the start of the call",
             "cases": cases,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchReport:
+        """The run back from :meth:`to_dict` (``docs/benchmarks.json``): the Markdown is
+        regenerated from it, so the published page can be checked against its raw numbers."""
+        m = data["machine"]
+        machine = Machine(
+            cpu=m["cpu"], cores=m["cores"], memory_gib=m["memory_gib"], platform=m["platform"],
+            date=m["date"], load_average=m["load_average"], versions=tuple(m["versions"].items()),
+        )
+
+        def stages(rows: list[dict[str, Any]]) -> tuple[StageTiming, ...]:
+            return tuple(StageTiming(r["stage"], r["seconds"], r["share"]) for r in rows)
+
+        cases = tuple(
+            CaseResult(
+                name=c["name"],
+                title=c["title"],
+                available=c["available"],
+                sizes=tuple(c["sizes"].items()),
+                measurements=tuple(
+                    Measurement(
+                        tool=r["tool"], role=r["role"], seconds=r["seconds"], runs=tuple(r["runs"]),
+                        units_timed=r["units_timed"], units_total=r["units_total"], note=r["note"],
+                    )
+                    for r in c["measurements"]
+                ),
+                targets=tuple(
+                    Target(
+                        key=t["key"], text=t["text"], value=t["value"], bound=t["bound"],
+                        at_least=t["at_least"], explanation=t["explanation"],
+                    )
+                    for t in c["targets"]
+                ),
+                agreements=tuple(
+                    Agreement(
+                        quantity=a["quantity"], peer=a["peer"], n=a["n"],
+                        max_diff=float("nan") if a["max_diff"] is None else a["max_diff"],
+                        kind=a["kind"], tolerance=a["tolerance"],
+                    )
+                    for a in c["agreements"]
+                ),
+                breakdown=stages(c["breakdown"]),
+                detail=stages(c["detail"]),
+                peak_bytes=c["peak_memory_bytes"],
+                input_bytes=c["input_bytes"],
+                notes=tuple(c["notes"]),
+            )
+            for c in data["cases"]
+        )
+        return cls(
+            machine=machine, cases=cases, repeats=data["repeats"], quick=data["quick"],
+            seed=data["seed"], command=data["command"],
+        )
+
+    @classmethod
+    def read_json(cls, path: Path) -> BenchReport:
+        return cls.from_dict(json.loads(Path(path).read_text()))
 
     def write_json(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
