@@ -4,6 +4,8 @@ alone with its reason; the pool and the server process go on."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 
@@ -56,21 +58,35 @@ def test_time_limit(pool):
     assert pool.run(tasks.sleep, 0.01) == 0.01
 
 
-@pytest.mark.xfail(reason="known defect: after a 'busy' refusal the next task on a one-worker pool can find its "
-                   "worker SIGKILLed (seen once in a full run); the refusal itself is asserted", strict=False)
 def test_bounded_wait_for_a_free_worker():
     small = ProcessPool(1, WorkerLimits(time_s=10, memory_bytes=None))
-    import threading
-
+    results = []
     try:
-        thread = threading.Thread(target=small.run, args=(tasks.sleep, 1.5))
+        thread = threading.Thread(target=lambda: results.append(small.run(tasks.sleep, 1.5)))
         thread.start()
-        import time
-
         time.sleep(0.3)
         assert "busy" in _reason(small, tasks.add, 1, 1, wait_s=0.1)
         thread.join()
+        assert results == [1.5]
         assert small.run(tasks.add, 1, 1) == 2
+        assert small.started == 1 and small.failures == 0  # the same worker, alive after its thread ended
+    finally:
+        small.shutdown()
+
+
+def test_worker_outlives_the_thread_that_started_it():
+    """PR_SET_PDEATHSIG fires when the creating *thread* ends: workers are started by the
+    pool's long-lived spawner thread, so a request thread that ends kills nothing."""
+    small = ProcessPool(1, WorkerLimits(time_s=10, memory_bytes=None))
+    pids = []
+    try:
+        thread = threading.Thread(target=lambda: pids.append(small.run(tasks.pid)))
+        thread.start()
+        thread.join()
+        time.sleep(0.3)  # the kernel's signal, were it sent, has landed by now
+        assert small.pids() == pids
+        assert small.run(tasks.pid) == pids[0]
+        assert small.started == 1 and small.failures == 0
     finally:
         small.shutdown()
 

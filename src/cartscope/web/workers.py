@@ -15,7 +15,11 @@ inherited from the server's threads):
 - a task that exceeds its time limit is killed; a worker that dies (segfault, abort, killed
   by the kernel) fails only the task it was running, with the reason, and is replaced;
 - a worker asks the kernel to kill it when the server dies (``PR_SET_PDEATHSIG``), so no
-  orphan keeps writing after a ``kill -9`` of the server.
+  orphan keeps writing after a ``kill -9`` of the server. The kernel sends that signal when
+  the *thread* that forked the worker ends, not only the process (prctl(2): "the parent" is
+  the creating thread), so every worker is started from one long-lived spawner thread of this
+  module, never from the caller's thread: a request thread of the server (anyio retires idle
+  ones) or a job thread that ends would otherwise take its worker down with SIGKILL.
 
 A worker is a fresh interpreter (``python -m cartscope.web.workers``, the effect of the
 ``spawn`` start method without re-running the server's main module), talking to the server
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -141,6 +146,44 @@ def death_reason(exitcode: int | None, limits: WorkerLimits) -> str:
     return f"the worker process exited with status {exitcode}{memory if exitcode == 1 else ''}"
 
 
+class _Spawner:
+    """One daemon thread that starts every worker process and lives as long as the server.
+
+    ``PR_SET_PDEATHSIG`` fires when the thread that created the child ends, so the creating
+    thread must outlive every worker; callers hand it a start function and wait for the result.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: queue.SimpleQueue[tuple[Callable[[], Any], queue.SimpleQueue[tuple[bool, Any]]]] = (
+            queue.SimpleQueue())
+        self._thread: threading.Thread | None = None
+
+    def call(self, start: Callable[[], Any]) -> Any:
+        """``start()`` run in the spawner thread; its result, or what it raised."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="cartscope-worker-spawner", daemon=True)
+                self._thread.start()
+        answer: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        self._requests.put((start, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value
+
+    def _loop(self) -> None:
+        while True:
+            start, answer = self._requests.get()
+            try:
+                answer.put((True, start()))
+            except BaseException as exc:  # handed to the caller, the spawner lives on
+                answer.put((False, exc))
+
+
+_spawner = _Spawner()
+
+
 class _Process:
     """A worker started as ``python -m cartscope.web.workers FD ...`` (a fresh interpreter: spawn)."""
 
@@ -151,11 +194,11 @@ class _Process:
         env["PYTHONUNBUFFERED"] = "1"
         self.name = name
         with there:
-            self.popen = subprocess.Popen(
+            self.popen = _spawner.call(lambda: subprocess.Popen(
                 [sys.executable, "-m", "cartscope.web.workers", str(there.fileno()), str(memory_bytes or 0),
                  str(os.getpid())],
                 pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, env=env, close_fds=True,
-            )
+            ))
         self.conn = Connection(here.detach())
 
     @property
