@@ -97,19 +97,18 @@ def cluster(scheduler: str | None = None, workers: int | None = None, *,
 
 
 def map_blocks(fn: Callable[..., Any], plan: Any, x: Any, slices: Sequence[slice]) -> list[Any]:
-    """``[fn(plan, x_block, slice(0, width)) for each block]`` on the active cluster.
+    """``[fn(plan, x[:, cols], cols) for cols in slices]``, on the active cluster when there is one.
 
-    Only each block's columns travel to its worker (the panel itself need not fit on any one
-    machine's worker); the shared plan is scattered once.
+    ``fn`` receives the block's columns and the block's place in the panel (``cols``, for
+    per-marker parts of the plan such as the reference of a fold change). Only each block's
+    columns travel to its worker (the panel itself need not fit on any one machine's worker);
+    the shared plan is scattered once.
     """
     client = active_client()
     if client is None:
-        return [fn(plan, x, cols) for cols in slices]
+        return [fn(plan, x[:, cols], cols) for cols in slices]
     shared = client.scatter(plan, broadcast=True)
-    futures = [
-        client.submit(fn, shared, x[:, cols].copy(), slice(0, cols.stop - cols.start), pure=False)
-        for cols in slices
-    ]
+    futures = [client.submit(fn, shared, x[:, cols].copy(), cols, pure=False) for cols in slices]
     return client.gather(futures)
 
 

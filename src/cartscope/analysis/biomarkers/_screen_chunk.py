@@ -194,9 +194,10 @@ def _z(level: float) -> float:
     return float(special.ndtri((1.0 + level) / 2.0))
 
 
-def block(plan: ScreenPlan, x: FloatArray, cols: slice) -> FloatArray:
-    """The block's copy of the input columns, divided by their reference when there is one."""
-    xb = np.array(x[:, cols], dtype=np.float64, copy=True)
+def block(plan: ScreenPlan, xb: FloatArray, cols: slice) -> FloatArray:
+    """A copy of the block's columns ``xb`` (columns ``cols`` of the panel), divided by their
+    reference when there is one (``cols`` picks the reference of these columns)."""
+    xb = np.array(xb, dtype=np.float64, copy=True)
     if plan.reference is not None:
         xb /= plan.reference[cols][None, :]
     return xb
@@ -206,9 +207,9 @@ def _unreferenced(plan: ScreenPlan) -> ScreenPlan:
     return ScreenPlan(**{**plan.__dict__, "reference": None})
 
 
-def run_block(plan: ScreenPlan, x: FloatArray, cols: slice) -> dict[str, Any]:
-    """:func:`screen_chunk` of the block ``cols`` of ``x``."""
-    return screen_chunk(_unreferenced(plan), block(plan, x, cols))
+def run_block(plan: ScreenPlan, xb: FloatArray, cols: slice) -> dict[str, Any]:
+    """:func:`screen_chunk` of the block ``xb``, the columns ``cols`` of the panel."""
+    return screen_chunk(_unreferenced(plan), block(plan, xb, cols))
 
 
 class Parts:
@@ -227,4 +228,4 @@ def run_chunks(plan: ScreenPlan, x: FloatArray, slices: Sequence[slice]) -> Part
 
     if active_client() is not None and len(slices) > 1:
         return Parts(map_blocks(run_block, plan, x, slices))
-    return Parts([run_block(plan, x, cols) for cols in slices])
+    return Parts([run_block(plan, x[:, cols], cols) for cols in slices])
