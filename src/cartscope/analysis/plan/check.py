@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from cartscope.analysis.plan import schema as S
 from cartscope.analysis.plan.expr import ExpressionError, names as expr_names
+from cartscope.analysis.plan.messages import schema_problems, suggest
 from cartscope.analysis.plan.registry import kinds
 from cartscope.analysis.plan.schema import Plan
 from cartscope.analysis.protocol import ProtocolError
@@ -65,47 +66,12 @@ class PlanError(ProtocolError):
                                   for p in errors])
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest candidate, or ''."""
-    cands = [str(c) for c in candidates]
-    low = {c.casefold(): c for c in cands}
-    if name.casefold() in low:
-        return f" (did you mean {low[name.casefold()]!r}?)"
-    hit = difflib.get_close_matches(name.casefold(), list(low), n=1, cutoff=0.6)
-    return f" (did you mean {low[hit[0]]!r}?)" if hit else ""
-
-
-def _path(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _schema_problems(exc: ValidationError, source: str, prefix: tuple = (), model_fields: Iterable[str] = ()
-                     ) -> list[PlanProblem]:
+def _problems(exc: ValidationError, source: str, prefix: tuple = (), fields: Iterable[str] = (),
+              roles: dict[str, str] | None = None, suffix: str = "") -> list[PlanProblem]:
+    """Every schema error of ``exc`` in clinical words (:mod:`cartscope.analysis.plan.messages`)."""
     out = []
-    for e in exc.errors():
-        loc = list(prefix) + [p for p in e["loc"]]
-        # variables.<name>.<derive tag>.<field> -> variables.<name>.<field>
-        if len(loc) >= 3 and loc[0] == "variables" and loc[2] in S.VARIABLE_TYPE:
-            loc.pop(2)
-        where = _path(loc)
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key" + suggest(str(loc[-1]), model_fields)
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        elif e["type"] == "union_tag_invalid":
-            msg = f"unknown derive rule {e.get('input', {}).get('derive') if isinstance(e.get('input'), dict) else ''!r}" \
-                  f"; known: {', '.join(S.VARIABLE_TYPE)}"
-        elif e["type"] == "union_tag_not_found":
-            msg = f"a variable needs a 'derive' key (one of {', '.join(S.VARIABLE_TYPE)})"
-        else:
-            msg = f"{e['msg']} (got {e.get('input')!r})"
-        out.append(PlanProblem(source, where, msg))
+    for where, msg in schema_problems(exc, prefix, fields, roles, tags=S.VARIABLE_TYPE):
+        out.append(PlanProblem(source, where, msg + (suffix if msg.startswith("unknown key") else "")))
     return out
 
 
@@ -133,19 +99,45 @@ def read_text(spec: str | Path) -> tuple[str | bytes, str]:
 
     path = Path(spec)
     if not path.exists() and not path.is_symlink():
+        hint = suggest(str(spec), PRESET_PLANS) if not path.suffix and len(path.parts) == 1 else ""
         raise PlanError([PlanProblem(str(spec), "", "no such protocol file; built-in presets are "
-                                     + ", ".join(PRESET_PLANS))])
+                                     + ", ".join(PRESET_PLANS) + hint)])
     data, refused = read_bounded(path, str(path), DEFAULT_LIMITS.max_bytes)
     if data is None:
         raise _refused(str(path), refused.code, refused.message)
     return data, str(path)
 
 
-def read_plan(data: Any, source: str = "<protocol>") -> tuple[Plan, list[PlanProblem]]:
-    """Parse a mapping (or YAML text) into a plan and check every key and option value's type.
+@dataclass(frozen=True)
+class ParsedPlan:
+    """A plan read part by part: ``plan`` holds every part that reads (None when nothing does),
+    ``problems`` every schema problem, ``notes`` the migration note; ``broken`` the names
+    (variables, populations, windows, panels, analysis ids) defined in the file whose
+    definition has a problem: they are known names, so nothing that refers to them is reported
+    a second time as unknown."""
 
-    Returns the plan and its notes (e.g. the migration note); raises :class:`PlanError` with
-    every problem when anything is wrong."""
+    plan: Plan | None
+    problems: tuple[PlanProblem, ...]
+    notes: tuple[PlanProblem, ...]
+    broken: frozenset[str]
+
+
+_COLLECTIONS = {"variables": None, "populations": S.PopulationSpec, "windows": S.WindowSpec, "panels": None}
+_CORE_DEFAULTS = {"name": "plan"}
+
+
+def _entry_model(key: str):
+    from pydantic import TypeAdapter
+
+    if key == "variables":
+        return TypeAdapter(S.VariableSpec)
+    if key == "panels":
+        return TypeAdapter(tuple[str, ...])
+    return TypeAdapter(_COLLECTIONS[key])
+
+
+def _load_mapping(data: Any, source: str) -> tuple[dict, list[PlanProblem]]:
+    """YAML text or a mapping -> a version-1 mapping (an old protocol is migrated with a note)."""
     notes: list[PlanProblem] = []
     if isinstance(data, (str, bytes)):
         from cartscope.cohort.safe_yaml import YamlError, load_yaml
@@ -175,32 +167,131 @@ def read_plan(data: Any, source: str = "<protocol>") -> tuple[Plan, list[PlanPro
     elif "version" in data and data["version"] != S.PLAN_VERSION:
         raise PlanError([PlanProblem(source, "version", f"unknown plan version {data['version']!r}; this "
                                      f"cartscope reads version {S.PLAN_VERSION}")])
-    try:
-        plan = Plan.model_validate(data)
-        plan.endpoint_rules()
-    except ValidationError as exc:
-        raise PlanError(_schema_problems(exc, source, model_fields=Plan.model_fields)) from None
-    except (TypeError, ValueError) as exc:
-        raise PlanError([PlanProblem(source, "endpoints", str(exc))]) from None
-    problems: list[PlanProblem] = []
-    reg = kinds()
-    for i, a in enumerate(plan.analyses):
-        if a.kind not in reg:
-            problems.append(PlanProblem(source, f"analyses[{i}].kind",
-                                        f"unknown analysis kind {a.kind!r}{suggest(a.kind, reg)}; kinds are "
-                                        + ", ".join(reg)))
+    return data, notes
+
+
+def _parse_collection(key: str, value: Any, source: str, problems: list[PlanProblem], broken: set[str]) -> dict:
+    import re
+
+    from pydantic import TypeAdapter  # noqa: F401 - the entry models are TypeAdapters
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(PlanProblem(source, key, f"needs a mapping of names to definitions (name: {{...}}); "
+                                    f"got {type(value).__name__}"))
+        return {}
+    model = _entry_model(key)
+    good = {}
+    for name, entry in value.items():
+        if not re.match(S.NAME_PATTERN, str(name)):
+            problems.append(PlanProblem(source, f"{key}.{name}", f"{str(name)!r} is not a valid name (a letter, then "
+                                        "letters, digits, _ . -)"))
             continue
-        model = reg[a.kind].options
+        if key == "panels" and isinstance(entry, str):
+            problems.append(PlanProblem(source, f"{key}.{name}", f"a panel is a list of analytes: write [{entry}]"))
+            broken.add(str(name))
+            continue
         try:
-            model.model_validate(a.options)
+            good[name] = model.validate_python(entry)
         except ValidationError as exc:
-            known = list(model.model_fields) + list(S.COMMON_KEYS)
-            for p in _schema_problems(exc, source, model_fields=known):
-                msg = p.message + (f" for kind {a.kind}" if p.message.startswith("unknown key") else "")
-                problems.append(PlanProblem(source, f"analyses[{i}].{p.path}" if p.path else f"analyses[{i}]", msg))
-    if problems:
-        raise PlanError(problems)
-    return plan, notes
+            fields = ()
+            if key == "variables" and isinstance(entry, dict) and entry.get("derive") in S.VARIABLE_CLASSES:
+                fields = S.VARIABLE_CLASSES[entry["derive"]].model_fields
+            elif key in ("populations", "windows"):
+                fields = _COLLECTIONS[key].model_fields
+            for p in _problems(exc, source, (key, name), fields):
+                if p.message.startswith("needs a 'derive' key"):
+                    p = PlanProblem(source, p.path, f"{p.message} (one of {', '.join(S.VARIABLE_TYPE)})")
+                problems.append(p)
+            broken.add(str(name))
+    return good
+
+
+def _parse_analyses(value: Any, source: str, problems: list[PlanProblem], broken: set[str]) -> list[S.AnalysisSpec]:
+    reg = kinds()
+    if not isinstance(value, (list, tuple)):
+        problems.append(PlanProblem(source, "analyses", "needs a list of analyses (- {id: ..., kind: ...})"
+                                    if value is not None else "required key is missing"))
+        return []
+    good: list[S.AnalysisSpec] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(value):
+        base = f"analyses[{i}]"
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            if entry["id"] in seen:
+                problems.append(PlanProblem(source, f"{base}.id", f"analysis id {entry['id']!r} is used twice"))
+                continue
+            seen.add(entry["id"])
+        try:
+            a = S.AnalysisSpec.model_validate(entry)
+        except ValidationError as exc:
+            problems += _problems(exc, source, ("analyses", i), S.COMMON_KEYS)
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                broken.add(entry["id"])
+            continue
+        if a.kind not in reg:
+            problems.append(PlanProblem(source, f"{base}.kind", f"unknown analysis kind {a.kind!r}"
+                                        f"{suggest(a.kind, reg)}; kinds are " + ", ".join(reg)))
+            broken.add(a.id)
+            continue
+        kind = reg[a.kind]
+        try:
+            kind.options.model_validate(a.options)
+        except ValidationError as exc:
+            known = list(kind.options.model_fields) + list(S.COMMON_KEYS)
+            roles = {k: ROLE_WORDS.get(r, r) for k, r in kind.names.items()}
+            problems += _problems(exc, source, ("analyses", i), known, roles, suffix=f" for kind {a.kind}")
+        good.append(a)
+    return good
+
+
+def parse_plan(data: Any, source: str = "<protocol>") -> ParsedPlan:
+    """Read a plan part by part so that every schema problem is found in one pass: each variable,
+    population, window, panel and analysis is checked on its own, and what reads is kept (for
+    :func:`check_plan` to resolve its names). Raises :class:`PlanError` only when the text is no
+    plan at all (not YAML, not a mapping, another version)."""
+    data, notes = _load_mapping(data, source)
+    problems: list[PlanProblem] = []
+    broken: set[str] = set()
+    for key in data:
+        if key not in Plan.model_fields:
+            problems.append(PlanProblem(source, str(key), "unknown key" + suggest(str(key), Plan.model_fields)))
+    parts = {k: _parse_collection(k, data.get(k), source, problems, broken) for k in _COLLECTIONS}
+    analyses = _parse_analyses(data.get("analyses"), source, problems, broken)
+    core = {k: v for k, v in data.items() if k in Plan.model_fields and k not in (*_COLLECTIONS, "analyses")}
+    for _ in range(len(core) + 1):
+        try:
+            plan = Plan.model_validate({**_CORE_DEFAULTS, **core, "analyses": []})
+            plan.endpoint_rules()
+            break
+        except ValidationError as exc:
+            found = _problems(exc, source, (), Plan.model_fields)
+            problems += found
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            core = {k: v for k, v in core.items() if k not in bad}
+        except (TypeError, ValueError) as exc:
+            problems.append(PlanProblem(source, "endpoints", str(exc)))
+            core.pop("endpoints", None)
+    else:  # pragma: no cover - every round removes a failing key
+        return ParsedPlan(None, tuple(problems), tuple(notes), frozenset(broken))
+    if "name" not in data:
+        problems.append(PlanProblem(source, "name", "required key is missing"))
+    if "version" not in data:
+        problems.append(PlanProblem(source, "version", "required key is missing"))
+    plan = plan.model_copy(update={**parts, "analyses": tuple(analyses)})
+    return ParsedPlan(plan, tuple(problems), tuple(notes), frozenset(broken))
+
+
+def read_plan(data: Any, source: str = "<protocol>") -> tuple[Plan, list[PlanProblem]]:
+    """Parse a mapping (or YAML text) into a plan and check every key and option value's type.
+
+    Returns the plan and its notes (e.g. the migration note); raises :class:`PlanError` with
+    every problem when anything is wrong."""
+    parsed = parse_plan(data, source)
+    if parsed.problems or parsed.plan is None:
+        raise PlanError(list(parsed.problems))
+    return parsed.plan, list(parsed.notes)
 
 
 def load_plan(spec: str | Path) -> Plan:
@@ -220,7 +311,7 @@ ROLE_WORDS = {"variable": "variable", "binary": "binary variable", "continuous":
 
 
 class _Resolver:
-    def __init__(self, plan: Plan, cohort: "Cohort", source: str):
+    def __init__(self, plan: Plan, cohort: "Cohort", source: str, defined: Iterable[str] = ()):
         from cartscope.analysis.plan.context import StudyRun
         from cartscope.analysis.plan.variables import analyte_key, builtin_names, patient_labs
         from cartscope.analysis.study import study_endpoints
@@ -243,6 +334,8 @@ class _Resolver:
         self.columns = [c for c in cohort.patients.columns if c != "patient_id"]
         self.roles = sorted({str(r) for r in cohort.patients["cohort"].dropna()}) if "cohort" in cohort.patients else []
         self.broken: set[str] = set()
+        self.defined = set(defined)
+        """Names the file defines whose definition did not read (already reported)."""
 
     def error(self, path: str, msg: str, severity: Severity = "error") -> None:
         self.problems.append(PlanProblem(self.source, path, msg, severity))
@@ -261,6 +354,9 @@ class _Resolver:
 
     def name(self, path: str, value: str, role: str, earlier: Iterable[str] = ()) -> bool:
         word = ROLE_WORDS.get(role, role)
+        if value in self.defined and role in ("variable", "binary", "continuous", "categorical", "population",
+                                              "window", "panel", "analysis", "analyte"):
+            return False  # its definition's problem is reported where it is defined
         if role in ("variable", "binary", "continuous", "categorical"):
             if value in self.endpoints and value not in self.variables:
                 self.error(path, f"{value!r} is an endpoint, not a {word}; use {value}_time / {value}_event "
@@ -367,9 +463,37 @@ def _check_variables(r: _Resolver) -> None:
         visit(n, [])
 
 
-def check_plan(plan: Plan, cohort: "Cohort", source: str = "<protocol>") -> list[PlanProblem]:
-    """Every problem of ``plan`` on ``cohort`` (errors and warnings); nothing is run."""
-    r = _Resolver(plan, cohort, source)
+def check_plan(plan: Plan | dict | str | bytes, cohort: "Cohort", source: str = "<protocol>") -> list[PlanProblem]:
+    """Every problem of ``plan`` on ``cohort`` (errors and warnings), in one pass; nothing is run.
+
+    ``plan`` is a :class:`Plan` or, to find the schema problems (keys, value types, allowed
+    values) together with the names, the mapping or YAML text of one: each part that reads is
+    then resolved, so a misspelt key and an unknown variable elsewhere are both reported."""
+    if isinstance(plan, Plan):
+        return list(dict.fromkeys(_check_names(plan, cohort, source)))
+    parsed = parse_plan(plan, source)
+    found = list(parsed.problems)
+    if parsed.plan is not None:
+        found += _check_names(parsed.plan, cohort, source, parsed.broken)
+    return list(parsed.notes) + sorted(dict.fromkeys(found), key=_file_order)
+
+
+_SECTION_ORDER = ("version", "name", "title", "source", "endpoints", "crs_high_grade", "variables", "populations",
+                  "windows", "panels", "analyses")
+
+
+def _file_order(p: PlanProblem) -> tuple[int, int]:
+    """Problems in the order of the plan's sections, analyses by their position (stable within)."""
+    import re
+
+    head = re.split(r"[.\[]", p.path, maxsplit=1)[0]
+    rank = _SECTION_ORDER.index(head) if head in _SECTION_ORDER else -1
+    index = re.match(r"analyses\[(\d+)\]", p.path)
+    return rank, int(index.group(1)) if index else -1
+
+
+def _check_names(plan: Plan, cohort: "Cohort", source: str, defined: Iterable[str] = ()) -> list[PlanProblem]:
+    r = _Resolver(plan, cohort, source, defined)
     _check_variables(r)
     pops_ok = {}
     for name, pop in plan.populations.items():
@@ -388,7 +512,7 @@ def check_plan(plan: Plan, cohort: "Cohort", source: str = "<protocol>") -> list
     for i, a in enumerate(plan.analyses):
         base = f"analyses[{i}]"
         kind = reg[a.kind]
-        fine = True
+        fine = a.id not in r.defined
         if a.population is not None:
             fine &= r.name(f"{base}.population", a.population, "population")
         for j, b in enumerate(a.by):
@@ -440,17 +564,15 @@ def load_and_check(spec: str | Path | dict, cohort: "Cohort", source: str | None
     """Read a plan (preset, file or mapping) and check it on ``cohort``: the plan and every
     finding; raises :class:`PlanError` when any finding is an error."""
     if isinstance(spec, dict):
-        plan, notes = read_plan(spec, source or "<protocol>")
-        src = source or "<protocol>"
+        data, src = spec, source or "<protocol>"
     else:
-        text, src = read_text(spec)
-        plan, notes = read_plan(text, source or src)
+        data, src = read_text(spec)
         src = source or src
-    problems = notes + check_plan(plan, cohort, src)
+    problems = check_plan(data, cohort, src)
     if any(p.is_error for p in problems):
         raise PlanError(problems)
-    return plan, problems
+    return parse_plan(data, src).plan, problems
 
 
-__all__ = ["PRESET_PLANS", "PlanError", "PlanProblem", "check_plan", "load_and_check", "load_plan", "read_plan",
+__all__ = ["PRESET_PLANS", "ParsedPlan", "PlanError", "PlanProblem", "check_plan", "parse_plan", "load_and_check", "load_plan", "read_plan",
            "read_text", "suggest"]

@@ -199,6 +199,10 @@ VARIABLE_TYPE = {
 }
 """The type of the variable each ``derive`` gives (None: from the data or the expression)."""
 
+VARIABLE_CLASSES = {derive: cls for cls in VariableSpec.__origin__.__args__  # type: ignore[attr-defined]
+                    for derive in cls.model_fields["derive"].annotation.__args__}
+"""The model of each ``derive`` rule (for the allowed keys of a variable)."""
+
 
 # --- populations, windows, panels --------------------------------------------------------------
 
@@ -367,6 +371,6 @@ class Plan(Strict):
 
 
 __all__ = [
-    "COMMON_KEYS", "NAME_PATTERN", "PLAN_VERSION", "VARIABLE_TYPE", "AnalysisSpec", "Plan", "PopulationSpec",
+    "COMMON_KEYS", "NAME_PATTERN", "PLAN_VERSION", "VARIABLE_CLASSES", "VARIABLE_TYPE", "AnalysisSpec", "Plan", "PopulationSpec",
     "Strict", "VariableSpec", "WindowSpec",
 ]
