@@ -125,12 +125,56 @@ class _Sums:
     info: FloatArray
 
 
+def block_layout(n: int) -> tuple[int, int, IntArray]:
+    """The row layout of :func:`running_sum`: ``(size, count, position)``.
+
+    The sorted rows are cut into ``count`` blocks of ``size`` (about sqrt(n)) rows; row
+    ``k * size + i`` (block k, place i) is stored at ``i * count + k``, so that the i-th rows
+    of all the blocks are one contiguous slab. The last block is padded to ``size`` rows;
+    pads come after every real row, so they never enter a real row's sum.
+    """
+    size = max(1, int(np.sqrt(n)))
+    count = max(1, -(-n // size))
+    rows = np.arange(n)
+    return size, count, (rows % size) * count + rows // size
+
+
+def running_sum(buf: FloatArray, size: int, count: int) -> None:
+    """In place, the cumulative sum down the sorted rows of ``buf`` stored as :func:`block_layout`.
+
+    First the running sums inside every block at once (``size - 1`` adds of contiguous slabs,
+    one row of every block each), then each block adds the total of the blocks before it
+    (one add over the whole array). That is about sqrt(n) vector adds instead of one per row
+    (numpy's ``cumsum`` down a non-contiguous axis runs element by element, several times
+    slower), and the order of the additions depends on the number of rows only, never on the
+    other columns, so a marker gets the same bits whatever its neighbours.
+    """
+    v = buf.reshape((size, count) + buf.shape[1:])
+    for i in range(1, size):
+        v[i] += v[i - 1]
+    if count > 1:
+        before = np.empty((count,) + buf.shape[1:])
+        before[0] = 0.0
+        last = v[size - 1]
+        for k in range(1, count):
+            np.add(before[k - 1], last[k - 1], out=before[k])
+        v += before[None]
+
+
 class _Chunk:
-    """One chunk of markers in the shared time order: centred values, weights, death sums."""
+    """One chunk of markers in the shared time order: centred values, weights, death sums.
+
+    The values are stored in the row layout of :func:`block_layout` (``xc``, ``w``); the risk
+    sets are read at ``grid_pos`` (the last row of each death time) and the tied deaths' own
+    sums at ``below_pos`` (the row before them); every Efron term k >= 1 of every time with
+    ties is one row of ``term_time`` / ``term_k``, so the terms are computed in one pass.
+    """
 
     def __init__(self, xs: FloatArray, tord: TimeOrder, ties: str) -> None:
         # xs is the caller's private copy: centred in place (one block-sized array less)
+        n, c = xs.shape
         self.missing = bool(np.isnan(xs).any())
+        w: FloatArray | None = None
         if self.missing:
             known = ~np.isnan(xs)
             n_known = known.sum(axis=0)
@@ -138,37 +182,55 @@ class _Chunk:
                 mean = np.nansum(xs, axis=0) / n_known
             xs -= mean[None, :]
             xs[~known] = 0.0
-            self.w: FloatArray | None = known.astype(np.float64)
+            w = known.astype(np.float64)
             del known
         else:
-            n_known = np.full(xs.shape[1], xs.shape[0])
+            n_known = np.full(c, n)
             xs -= xs.mean(axis=0)[None, :]
-            self.w = None
-        xc = xs
-        self.xc = xc
         self.tord = tord
         self.ties = ties
         dr = np.flatnonzero(tord.event)
-        if self.missing:
-            wd = self.w[tord.event]  # type: ignore[index]
+        if w is not None:
+            wd = w[tord.event]
             cw = np.cumsum(wd, axis=0)
             first = np.searchsorted(dr, tord.before_deaths + 1)
             lastd = np.searchsorted(dr, tord.last_row + 1)
-            at = np.vstack([np.zeros((1, xs.shape[1])), cw])
-            self.d = at[lastd] - at[first] if dr.size else np.zeros((0, xs.shape[1]))
-            self.xd = (xc[dr] * wd).sum(axis=0)
+            at = np.vstack([np.zeros((1, c)), cw])
+            self.d = at[lastd] - at[first] if dr.size else np.zeros((0, c))
+            self.xd = (xs[dr] * wd).sum(axis=0)
         else:
-            self.d = tord.deaths[:, None] * np.ones((1, xs.shape[1]))
-            self.xd = xc[dr].sum(axis=0)
+            self.d = tord.deaths[:, None] * np.ones((1, c))
+            self.xd = xs[dr].sum(axis=0)
         self.n = n_known.astype(np.float64)
-        self.n_events = self.d.sum(axis=0) if dr.size else np.zeros(xs.shape[1])
-        dmax = self.d.max(axis=1) if dr.size else np.zeros(0)
-        self.efron_terms = [np.flatnonzero(dmax > k) for k in range(1, int(dmax.max()) if dmax.size else 0)]
-        # the same, as positions within the times with ties (efron_terms[0])
-        self.efron_within = [np.searchsorted(self.efron_terms[0], g) for g in self.efron_terms]
-        if self.efron_terms:
-            dt = self.d[self.efron_terms[0]]
-            self.d_tied = dt if self.missing else dt[:, :1]
+        self.n_events = self.d.sum(axis=0) if dr.size else np.zeros(c)
+        self.size, self.count, pos = block_layout(n)
+        rows = self.size * self.count
+        self.xc = np.zeros((rows, c))
+        self.xc[pos] = xs
+        self.w: FloatArray | None = None
+        if w is not None:
+            self.w = np.zeros((rows, c))
+            self.w[pos] = w
+        del xs, w
+        self._store = np.empty(rows * 3 * c)
+        # rows read from the running sums: the risk set of every death time, then (Efron)
+        # one row per term k = 1..d-1 of every time with d > 1 tied deaths
+        grid_pos = pos[tord.last_row]
+        dmax = self.d.max(axis=1).astype(np.intp) if dr.size else np.zeros(0, np.intp)
+        tied = np.flatnonzero(dmax > 1) if ties == "efron" else np.zeros(0, np.intp)
+        extra = dmax[tied] - 1
+        term_time = np.repeat(tied, extra)
+        starts = np.repeat(np.cumsum(extra) - extra, extra)
+        self.term_k = (np.arange(term_time.shape[0]) - starts + 1).astype(np.float64)
+        self.read_pos = np.concatenate([grid_pos, grid_pos[term_time]])
+        before = tord.before_deaths[term_time]
+        self.below_pos = pos[np.maximum(before, 0)] if n else np.zeros(0, np.intp)
+        self.below_none = before < 0
+        dt = self.d[term_time]
+        self.d_term = dt if self.missing else dt[:, :1]
+        # (missing values) which rows are terms of the marker: its own deaths at that time > k
+        self.active = (np.concatenate([self.d > 0, dt > self.term_k[:, None]], axis=0)
+                       if self.missing else None)
 
     def sums(self, beta: FloatArray, cols: IntArray | None) -> _Sums:
         """Log partial likelihood, score and information at ``beta`` for columns ``cols``.
@@ -190,16 +252,17 @@ class _Chunk:
         w = None if self.w is None else (self.w if cols is None else self.w[:, cols])
         d = self.d if cols is None else self.d[:, cols]
         xd = self.xd if cols is None else self.xd[cols]
-        tord = self.tord
-        n, a = xc.shape
+        rows, a = xc.shape
         at_zero = not beta.any()
-        # (patients, 3, markers): row i holds r, r x, r x^2 of patient i for every marker, so
-        # the cumulative sum down the patients is one vector add per row (numpy's cumsum along
-        # an axis runs element by element, several times slower than these row adds)
-        buf = np.empty((n, 3, a))
+        # (rows, 3, markers): row i holds r, r x, r x^2 of patient i for every marker, so the
+        # running sums are adds of whole slabs (see running_sum); the buffer is reused
+        buf = self._store[: rows * 3 * a].reshape(rows, 3, a)
         r = buf[:, 0, :]
         if at_zero:  # exp(0) = 1: the start of every fit costs no exponential
-            r[...] = 1.0 if w is None else w
+            if w is None:
+                r[...] = 1.0
+            else:
+                r[...] = w
             np.multiply(xc, r, out=buf[:, 1, :])
         else:
             np.multiply(xc, beta[None, :], out=r)
@@ -208,64 +271,47 @@ class _Chunk:
                 r *= w
             np.multiply(r, xc, out=buf[:, 1, :])
         np.multiply(buf[:, 1, :], xc, out=buf[:, 2, :])
-        for i in range(1, n):
-            buf[i] += buf[i - 1]
-        grid = buf[tord.last_row]  # (death times, 3, markers): S0, S1, S2 of each risk set
-        tied = None
-        if self.efron_terms:  # the tied deaths' own sums D0, D1, D2, at the times with ties
-            rows = self.efron_terms[0]
-            below = buf[np.maximum(tord.before_deaths[rows], 0)]
-            below[tord.before_deaths[rows] < 0] = 0.0
-            tied = (grid[rows], grid[rows] - below)
-        del buf
-        s0, s1, s2 = grid[:, 0], grid[:, 1], grid[:, 2]
+        running_sum(buf, self.size, self.count)
+        grid = buf[self.read_pos]  # (rows read, 3, markers): S0, S1, S2 at each
+        n_death_times = self.d.shape[0]
+        if self.term_k.size:  # Efron's terms: risk set minus k/d of the tied deaths' own sums
+            dk = self.d_term if cols is None or not self.missing else self.d_term[:, cols]
+            f = self.term_k[:, None] / np.where(dk > 0, dk, 1.0)
+            dead = buf[self.below_pos]
+            dead[self.below_none] = 0.0
+            terms = grid[n_death_times:]
+            np.subtract(terms, dead, out=dead)  # the tied deaths' own sums D0, D1, D2
+            dead *= f[:, None, :]
+            terms -= dead
+            del dead
         loglik = beta * xd
         score = xd.copy()
         if self.ties == "breslow":
+            s0, s1, s2 = grid[:, 0], grid[:, 1], grid[:, 2]
             m1 = s1 / s0
-            terms = (d * m1, d * (s2 / s0 - m1 * m1))
+            bterms = (d * m1, d * (s2 / s0 - m1 * m1))
             if self.missing:  # a time whose deaths are all missing has no term (0 * log 0)
-                terms = tuple(np.where(d > 0, v, 0.0) for v in terms)
+                bterms = (np.where(d > 0, bterms[0], 0.0), np.where(d > 0, bterms[1], 0.0))
                 logs = _sum_log(np.where(d > 0, s0, 1.0), d)
             else:
                 logs = _sum_log(s0, d)
             loglik -= logs
-            score -= terms[0].sum(axis=0)
-            return _Sums(loglik, score, terms[1].sum(axis=0))
-        # Efron, term k = 0: the whole risk set
-        m1 = s1 / s0
-        dens = [s0]
-        if self.missing:
-            has = d > 0
-            dens = [np.where(has, s0, 1.0)]
-            score -= np.where(has, m1, 0.0).sum(axis=0)
-            info = np.where(has, s2 / s0 - m1 * m1, 0.0).sum(axis=0)
-        else:
-            score -= m1.sum(axis=0)
-            info = (s2 / s0 - m1 * m1).sum(axis=0)
-        d_tied = getattr(self, "d_tied", None)
-        if self.missing and cols is not None and d_tied is not None:
-            d_tied = d_tied[:, cols]
-        for k, within in enumerate(self.efron_within, start=1):
-            # terms k of the times with more than k deaths: risk set minus k/d of the deaths
-            all_k, dead_k = tied[0][within], tied[1][within]  # type: ignore[index]
-            dk = d_tied[within]
-            f = k / np.where(dk > 0, dk, 1.0)
-            t = all_k - f[:, None, :] * dead_k
-            den = t[:, 0]
-            mk1 = t[:, 1] / den
-            term_info = t[:, 2] / den - mk1 * mk1
-            if self.missing:
-                act = dk > k
-                dens.append(np.where(act, den, 1.0))
-                score -= np.where(act, mk1, 0.0).sum(axis=0)
-                info += np.where(act, term_info, 0.0).sum(axis=0)
-            else:
-                dens.append(den)
-                score -= mk1.sum(axis=0)
-                info += term_info.sum(axis=0)
-        loglik -= _sum_log(np.concatenate(dens, axis=0) if len(dens) > 1 else dens[0], None)
-        return _Sums(loglik, score, info)
+            score -= bterms[0].sum(axis=0)
+            return _Sums(loglik, score, bterms[1].sum(axis=0))
+        # Efron: every death contributes one term, a mean and a variance of x over the term's
+        # weighted set (the whole risk set for k = 0)
+        den = grid[:, 0]
+        m1 = grid[:, 1] / den
+        v1 = grid[:, 2] / den
+        v1 -= m1 * m1
+        if self.active is not None:
+            act = self.active if cols is None else self.active[:, cols]
+            den = np.where(act, den, 1.0)
+            m1 = np.where(act, m1, 0.0)
+            v1 = np.where(act, v1, 0.0)
+        score -= m1.sum(axis=0)
+        loglik -= _sum_log(den, None)
+        return _Sums(loglik, score, v1.sum(axis=0))
 
 
 #: Rows multiplied together before one logarithm in :func:`_sum_log`.
