@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from cartscope.stats._cox_fit import ldl, ldl_inverse, ldl_solve
+from cartscope.stats._cox_fit import NewtonFit, maximise
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -257,54 +257,14 @@ def derivatives(z: FloatArray, beta: FloatArray, sets: CountingSets, ties: str) 
     return Derivatives(loglik, score, (info + info.T) / 2.0)
 
 
-@dataclass(frozen=True)
-class Fit:
-    beta: FloatArray
-    var: FloatArray
-    score: FloatArray
-    loglik_null: float
-    loglik: float
-    score_test: float
-    iterations: int
-    converged: bool
-    redundant_initial: IntArray
-    redundant_final: IntArray
-
-
-def newton_raphson(z: FloatArray, sets: CountingSets, ties: str, max_iter: int, eps: float) -> Fit:
+def newton_raphson(z: FloatArray, sets: CountingSets, ties: str, max_iter: int, eps: float) -> NewtonFit:
     """Maximise the partial likelihood from zero as R's ``agfit4`` / ``coxexact`` do."""
-    p = z.shape[1]
-    beta = np.zeros(p)
-    first = derivatives(z, beta, sets, ties)
-    factor, redundant0 = ldl(first.info)
-    step = ldl_solve(factor, first.score)
-    score_test = float(first.score @ step)
-    if redundant0.size:
-        return Fit(beta, np.zeros((p, p)), first.score, first.loglik, first.loglik, score_test,
-                   0, False, redundant0, redundant0)
-    best = first.loglik
-    new_beta = beta + step
-    halving = 0
-    for iteration in range(1, max_iter + 1):
-        cur = derivatives(z, new_beta, sets, ties)
-        factor, redundant = ldl(cur.info)
-        finite = (np.isfinite(cur.loglik) and bool(np.all(np.isfinite(cur.score)))
-                  and bool(np.all(np.isfinite(cur.info))))
-        if finite and halving == 0 and abs(1.0 - best / cur.loglik) <= eps:
-            return Fit(new_beta, ldl_inverse(factor), cur.score, first.loglik, cur.loglik,
-                       score_test, iteration, True, redundant0, redundant)
-        if not finite or cur.loglik < best:
-            halving += 1
-            new_beta = (new_beta + halving * beta) / (halving + 1.0)
-        else:
-            halving = 0
-            best = cur.loglik
-            beta = new_beta
-            new_beta = new_beta + ldl_solve(factor, cur.score)
-    last = derivatives(z, beta, sets, ties)
-    factor, redundant = ldl(last.info)
-    return Fit(beta, ldl_inverse(factor), last.score, first.loglik, last.loglik, score_test,
-               max_iter, False, redundant0, redundant)
+
+    def evaluate(beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        d = derivatives(z, beta, sets, ties)
+        return d.loglik, d.score, d.info
+
+    return maximise(evaluate, z.shape[1], max_iter, eps, converge_while_halving=False)
 
 
 @dataclass(frozen=True)

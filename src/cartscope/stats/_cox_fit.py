@@ -16,6 +16,7 @@ to the same point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -340,50 +341,68 @@ class NewtonFit:
     halved: bool
 
 
-def newton_raphson(
-    z: FloatArray, sets: RiskSets, max_iter: int, eps: float
+def maximise(
+    evaluate: Callable[[FloatArray], tuple[float, FloatArray, FloatArray]], p: int, max_iter: int, eps: float,
+    *, converge_while_halving: bool,
 ) -> NewtonFit:
-    """Maximise the partial likelihood from beta = 0 exactly as R's ``coxfit6`` does."""
-    p = z.shape[1]
+    """Newton-Raphson from beta = 0 with step halving, as R survival's fitting routines.
+
+    ``evaluate(beta)`` gives the log partial likelihood, score and information. A step whose
+    likelihood is not finite or lower than the best so far is halved towards the best beta;
+    the fit has converged when ``|1 - best / loglik| <= eps``, also during a halving when
+    ``converge_while_halving`` (``coxfit6``, right-censored data) and only after a full step
+    otherwise (``agfit4`` / ``coxexact``). A redundant column in the information at zero
+    stops the fit at once (``redundant_initial``).
+    """
     beta = np.zeros(p)
-    first = derivatives(z, beta, sets)
-    loglik_null = first.loglik
-    factor, redundant0 = ldl(first.info())
-    step = ldl_solve(factor, first.score)
-    score_test = float(first.score @ step)
+    loglik_null, score0, info0 = evaluate(beta)
+    factor, redundant0 = ldl(info0)
+    step = ldl_solve(factor, score0)
+    score_test = float(score0 @ step)
     if redundant0.size:
         return NewtonFit(
-            beta, np.zeros((p, p)), first.score, loglik_null, loglik_null, score_test, 0,
+            beta, np.zeros((p, p)), score0, loglik_null, loglik_null, score_test, 0,
             False, redundant0, redundant0, False,
         )
     best = loglik_null
     new_beta = beta + step
     halving = 0
     for iteration in range(1, max_iter + 1):
-        cur = derivatives(z, new_beta, sets)
-        imat = cur.info()
+        loglik, score, imat = evaluate(new_beta)
         factor, redundant = ldl(imat)
         finite = (
-            np.isfinite(cur.loglik)
-            and bool(np.all(np.isfinite(cur.score)))
+            np.isfinite(loglik)
+            and bool(np.all(np.isfinite(score)))
             and bool(np.all(np.isfinite(imat)))
         )
-        if finite and abs(1.0 - best / cur.loglik) <= eps:
+        if finite and (converge_while_halving or halving == 0) and abs(1.0 - best / loglik) <= eps:
             return NewtonFit(
-                new_beta, ldl_inverse(factor), cur.score, loglik_null, cur.loglik,
+                new_beta, ldl_inverse(factor), score, loglik_null, loglik,
                 score_test, iteration, True, redundant0, redundant, halving > 0,
             )
-        if not finite or cur.loglik < best:
+        if not finite or loglik < best:
             halving += 1
             new_beta = (new_beta + halving * beta) / (halving + 1.0)
         else:
             halving = 0
-            best = cur.loglik
+            best = loglik
             beta = new_beta
-            new_beta = new_beta + ldl_solve(factor, cur.score)
-    last = derivatives(z, beta, sets)
-    factor, redundant = ldl(last.info())
+            new_beta = new_beta + ldl_solve(factor, score)
+    loglik, score, imat = evaluate(beta)
+    factor, redundant = ldl(imat)
     return NewtonFit(
-        beta, ldl_inverse(factor), last.score, loglik_null, last.loglik, score_test,
+        beta, ldl_inverse(factor), score, loglik_null, loglik, score_test,
         max_iter, False, redundant0, redundant, halving > 0,
     )
+
+
+def newton_raphson(
+    z: FloatArray, sets: RiskSets, max_iter: int, eps: float
+) -> NewtonFit:
+    """Maximise the partial likelihood from beta = 0 exactly as R's ``coxfit6`` does."""
+
+    def evaluate(beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        d = derivatives(z, beta, sets)
+        return d.loglik, d.score, d.info()
+
+    return maximise(evaluate, z.shape[1], max_iter, eps, converge_while_halving=True)

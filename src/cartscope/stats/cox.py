@@ -27,7 +27,7 @@ rounding error only are merged first (``timefix``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from scipy import stats as sps
 from cartscope.stats._cox_concordance import concordance as _concordance
 from cartscope.stats._cox_fit import (
     CHOLESKY_TOLERANCE,
+    NewtonFit,
     build_risk_sets,
     ldl,
     ldl_solve,
@@ -342,6 +343,124 @@ def _chisq_test(statistic: float, df: int) -> CoxTest:
     return CoxTest(float(statistic), int(df), float(sps.chi2.sf(statistic, df)))
 
 
+# --- shared by cox() and cox_counting() ----------------------------------------------------
+
+
+def _check_options(level: float, max_iter: int) -> None:
+    if not 0.0 < level < 1.0:
+        raise CoxModelError(f"level must be between 0 and 1, got {level}")
+    if max_iter < 1:
+        raise CoxModelError(f"max_iter must be at least 1, got {max_iter}")
+
+
+def _model_inputs(
+    event: ArrayLike, covariates: ArrayLike | pd.DataFrame, names: Sequence[str] | None,
+    strata: ArrayLike | None, n: int,
+) -> tuple[FloatArray, FloatArray, tuple[str, ...], tuple[tuple[str, tuple[int, ...]], ...], NDArray[np.intp]]:
+    """The checked event indicator, design matrix, coefficient names, terms and stratum codes."""
+    ev = _vector(event, "event", n)
+    if not np.all((ev == 0) | (ev == 1)):
+        raise CoxModelError("event must be 0/1 (or boolean)")
+    x, col_names, terms = _design(covariates, names, n)
+    if x.shape[1] == 0:
+        raise CoxModelError("no covariates given")
+    return ev, x, col_names, terms, _strata_codes(strata, n)
+
+
+def _count_events(ev: FloatArray) -> int:
+    n_events = int(ev.sum())
+    if n_events == 0:
+        raise CoxModelError("no events: the Cox model needs at least one event")
+    return n_events
+
+
+def _estimate(
+    fit: NewtonFit, x: FloatArray, col_names: tuple[str, ...], scale: FloatArray, max_iter: int, tol: float,
+    linear_predictor: Callable[[FloatArray], FloatArray],
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Coefficients, model-based variance and linear predictor of a Newton fit of the
+    centred and scaled covariates, or the error R would warn about: a redundant column, no
+    convergence, or a coefficient whose likelihood converged before it did (R's "Loglik
+    converged before variable": an infinite estimate)."""
+    if fit.redundant_initial.size or fit.redundant_final.size:
+        redundant = fit.redundant_initial if fit.redundant_initial.size else fit.redundant_final
+        raise CoxModelError(_collinear_message(x, col_names, redundant))
+    coef = fit.beta * scale
+    var = fit.var * np.outer(scale, scale)
+    u = fit.score / scale
+    with np.errstate(all="ignore"):
+        infs = np.abs(u @ var)
+        lp = linear_predictor(coef)
+        max_lp = float(np.max(lp))
+    if not fit.converged:
+        hint = (
+            "; a coefficient may be infinite (monotone likelihood)"
+            if not max_lp <= 500 or not np.all(np.isfinite(infs))
+            else ""
+        )
+        raise CoxModelError(
+            f"Newton-Raphson did not converge in {max_iter} iterations{hint}"
+        )
+    diverging = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(coef)))
+    if np.any(diverging):
+        which = ", ".join(repr(col_names[j]) for j in np.flatnonzero(diverging))
+        raise CoxModelError(
+            f"the log likelihood converged before coefficient(s) {which}: the estimate may "
+            "be infinite (monotone likelihood, e.g. a group with no events or complete "
+            "separation)"
+        )
+    return coef, var, lp
+
+
+def _result(
+    fit: NewtonFit, coef: FloatArray, var: FloatArray, *, level: float, ties: str,
+    col_names: tuple[str, ...], terms: tuple[tuple[str, tuple[int, ...]], ...], time: FloatArray,
+    event: FloatArray, x: FloatArray, codes: NDArray[np.intp], strata: ArrayLike | None, covariates: Any,
+    concordance: float, concordance_se: float, n_events: int, **extra: Any,
+) -> CoxResult:
+    """The :class:`CoxResult` of coefficients ``coef`` with variance ``var`` (model-based or
+    robust): Wald intervals and z tests, the likelihood-ratio, Wald and score tests."""
+    se = np.sqrt(np.diag(var))
+    zval = coef / se
+    pval = 2.0 * sps.norm.sf(np.abs(zval))
+    q = sps.norm.ppf((1.0 + level) / 2.0)
+    p = coef.shape[0]
+    factor, _ = ldl(var, CHOLESKY_TOLERANCE)
+    wald = float(coef @ ldl_solve(factor, coef))
+    lr = 2.0 * (fit.loglik - fit.loglik_null)
+    return CoxResult(
+        names=col_names,
+        coef=coef,
+        se=se,
+        hazard_ratio=np.exp(coef),
+        ci_lower=np.exp(coef - q * se),
+        ci_upper=np.exp(coef + q * se),
+        z=zval,
+        p_value=pval,
+        var=var,
+        loglik_null=fit.loglik_null,
+        loglik=fit.loglik,
+        lr_test=_chisq_test(lr, p),
+        wald_test=_chisq_test(wald, p),
+        score_test=_chisq_test(fit.score_test, p),
+        concordance=concordance,
+        concordance_se=concordance_se,
+        n=time.shape[0],
+        n_events=n_events,
+        iterations=fit.iterations,
+        ties=ties,
+        level=level,
+        terms=terms,
+        time=time,
+        event=event,
+        x=x,
+        strata=codes,
+        strata_levels=_strata_levels(strata, codes),
+        factor_levels=_factor_levels(covariates),
+        **extra,
+    )
+
+
 # --- public API ----------------------------------------------------------------------------
 
 
@@ -392,22 +511,11 @@ def cox(
         )
     if ties not in ("efron", "breslow"):
         raise CoxModelError(f"ties must be 'efron', 'breslow' or 'exact', got {ties!r}")
-    if not 0.0 < level < 1.0:
-        raise CoxModelError(f"level must be between 0 and 1, got {level}")
-    if max_iter < 1:
-        raise CoxModelError(f"max_iter must be at least 1, got {max_iter}")
+    _check_options(level, max_iter)
     t = _merge_near_ties(_vector(time, "time"))
     n = t.shape[0]
-    ev = _vector(event, "event", n)
-    if not np.all((ev == 0) | (ev == 1)):
-        raise CoxModelError("event must be 0/1 (or boolean)")
-    x, col_names, terms = _design(covariates, names, n)
-    if x.shape[1] == 0:
-        raise CoxModelError("no covariates given")
-    codes = _strata_codes(strata, n)
-    n_events = int(ev.sum())
-    if n_events == 0:
-        raise CoxModelError("no events: the Cox model needs at least one event")
+    ev, x, col_names, terms, codes = _model_inputs(event, covariates, names, strata, n)
+    n_events = _count_events(ev)
 
     means = x.mean(axis=0)
     xc = x - means
@@ -416,73 +524,13 @@ def cox(
     sets = build_risk_sets(t, ev, codes, ties)
     z = (xc * scale)[sets.order]
     fit = newton_raphson(z, sets, max_iter=max_iter, eps=tol)
-
-    if fit.redundant_initial.size or fit.redundant_final.size:
-        redundant = fit.redundant_initial if fit.redundant_initial.size else fit.redundant_final
-        raise CoxModelError(_collinear_message(x, col_names, redundant))
-    coef = fit.beta * scale
-    var = fit.var * np.outer(scale, scale)
-    u = fit.score / scale
-    with np.errstate(all="ignore"):
-        infs = np.abs(u @ var)
-        lp = np.einsum("ij,j->i", xc, coef)  # tall-skinny: kept off BLAS threads
-        max_lp = float(np.max(lp))
-    if not fit.converged:
-        hint = (
-            "; a coefficient may be infinite (monotone likelihood)"
-            if not max_lp <= 500 or not np.all(np.isfinite(infs))
-            else ""
-        )
-        raise CoxModelError(
-            f"Newton-Raphson did not converge in {max_iter} iterations{hint}"
-        )
-    diverging = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(coef)))
-    if np.any(diverging):
-        which = ", ".join(repr(col_names[j]) for j in np.flatnonzero(diverging))
-        raise CoxModelError(
-            f"the log likelihood converged before coefficient(s) {which}: the estimate may "
-            "be infinite (monotone likelihood, e.g. a group with no events or complete "
-            "separation)"
-        )
-
-    se = np.sqrt(np.diag(var))
-    zval = coef / se
-    pval = 2.0 * sps.norm.sf(np.abs(zval))
-    q = sps.norm.ppf((1.0 + level) / 2.0)
-    p = coef.shape[0]
-    factor, _ = ldl(var, CHOLESKY_TOLERANCE)
-    wald = float(coef @ ldl_solve(factor, coef))
-    lr = 2.0 * (fit.loglik - fit.loglik_null)
+    # the linear predictor of a tall-skinny design is kept off BLAS threads
+    coef, var, lp = _estimate(fit, x, col_names, scale, max_iter, tol, lambda b: np.einsum("ij,j->i", xc, b))
     conc = _concordance(t, ev, lp, codes)
-    return CoxResult(
-        names=col_names,
-        coef=coef,
-        se=se,
-        hazard_ratio=np.exp(coef),
-        ci_lower=np.exp(coef - q * se),
-        ci_upper=np.exp(coef + q * se),
-        z=zval,
-        p_value=pval,
-        var=var,
-        loglik_null=fit.loglik_null,
-        loglik=fit.loglik,
-        lr_test=_chisq_test(lr, p),
-        wald_test=_chisq_test(wald, p),
-        score_test=_chisq_test(fit.score_test, p),
-        concordance=conc.concordance,
-        concordance_se=conc.std_err,
-        n=n,
-        n_events=n_events,
-        iterations=fit.iterations,
-        ties=ties,
-        level=level,
-        terms=terms,
-        time=t,
-        event=ev,
-        x=x,
-        strata=codes,
-        strata_levels=_strata_levels(strata, codes),
-        factor_levels=_factor_levels(covariates),
+    return _result(
+        fit, coef, var, level=level, ties=ties, col_names=col_names, terms=terms, time=t, event=ev, x=x,
+        codes=codes, strata=strata, covariates=covariates, concordance=conc.concordance,
+        concordance_se=conc.std_err, n_events=n_events,
     )
 
 

@@ -40,13 +40,13 @@ from cartscope.stats._cox_fit import CHOLESKY_TOLERANCE, ldl, ldl_solve
 from cartscope.stats.cox import (
     CoxModelError,
     CoxResult,
+    _check_options,
     _chisq_test,
-    _collinear_message,
-    _design,
+    _count_events,
+    _estimate,
     _merge_near_ties,
-    _factor_levels,
-    _strata_codes,
-    _strata_levels,
+    _model_inputs,
+    _result,
     _vector,
 )
 
@@ -158,10 +158,7 @@ def cox_counting(
     """
     if ties not in TIES:
         raise CoxModelError(f"ties must be one of {', '.join(map(repr, TIES))}, got {ties!r}")
-    if not 0.0 < level < 1.0:
-        raise CoxModelError(f"level must be between 0 and 1, got {level}")
-    if max_iter < 1:
-        raise CoxModelError(f"max_iter must be at least 1, got {max_iter}")
+    _check_options(level, max_iter)
     t2 = _vector(stop, "stop" if start is not None else "time")
     n = t2.shape[0]
     if start is None:
@@ -177,13 +174,7 @@ def cox_counting(
                 f"start must be less than stop: {bad.size} row(s), first at position "
                 f"{int(bad[0])} ({t1[bad[0]]!r} >= {t2[bad[0]]!r})"
             )
-    ev = _vector(event, "event", n)
-    if not np.all((ev == 0) | (ev == 1)):
-        raise CoxModelError("event must be 0/1 (or boolean)")
-    x, col_names, terms = _design(covariates, names, n)
-    if x.shape[1] == 0:
-        raise CoxModelError("no covariates given")
-    codes = _strata_codes(strata, n)
+    ev, x, col_names, terms, codes = _model_inputs(event, covariates, names, strata, n)
     clusters = _cluster_codes(cluster, n)
     robust = clusters is not None if robust is None else bool(robust)
     if robust and ties == "exact":
@@ -193,9 +184,7 @@ def cox_counting(
         )
     if clusters is not None and not robust:
         raise CoxModelError("a cluster was given with robust=False; drop one of them")
-    n_events = int(ev.sum())
-    if n_events == 0:
-        raise CoxModelError("no events: the Cox model needs at least one event")
+    n_events = _count_events(ev)
 
     sets = build_counting_sets(t1, t2, ev, codes)
     # rows at risk at no death time (R's "ignore") take no part in centring or scaling
@@ -206,27 +195,7 @@ def cox_counting(
     scale = np.where(abs_dev > 0, used.sum() / np.where(abs_dev > 0, abs_dev, 1.0), 1.0)
     z = xc * scale
     fit = newton_raphson(z, sets, ties, max_iter=max_iter, eps=tol)
-    if fit.redundant_initial.size or fit.redundant_final.size:
-        redundant = fit.redundant_initial if fit.redundant_initial.size else fit.redundant_final
-        raise CoxModelError(_collinear_message(x, col_names, redundant))
-    coef = fit.beta * scale
-    naive_var = fit.var * np.outer(scale, scale)
-    u = fit.score / scale
-    with np.errstate(all="ignore"):
-        infs = np.abs(u @ naive_var)
-        lp = xc @ coef
-    if not fit.converged:
-        hint = ("; a coefficient may be infinite (monotone likelihood)"
-                if not np.max(lp) <= 500 or not np.all(np.isfinite(infs)) else "")
-        raise CoxModelError(f"Newton-Raphson did not converge in {max_iter} iterations{hint}")
-    diverging = ~np.isfinite(u) | ((infs > tol) & (infs > np.sqrt(tol) * np.abs(coef)))
-    if np.any(diverging):
-        which = ", ".join(repr(col_names[j]) for j in np.flatnonzero(diverging))
-        raise CoxModelError(
-            f"the log likelihood converged before coefficient(s) {which}: the estimate may "
-            "be infinite (monotone likelihood, e.g. a group with no events or complete "
-            "separation)"
-        )
+    coef, naive_var, lp = _estimate(fit, x, col_names, scale, max_iter, tol, lambda b: xc @ b)
 
     p = coef.shape[0]
     var = naive_var
@@ -240,12 +209,6 @@ def cox_counting(
         factor0, _ = ldl(resid0.T @ resid0, CHOLESKY_TOLERANCE)
         robust_score = _chisq_test(float(u0 @ ldl_solve(factor0, u0)), p)
 
-    se = np.sqrt(np.diag(var))
-    zval = coef / se
-    q = sps.norm.ppf((1.0 + level) / 2.0)
-    factor, _ = ldl(var, CHOLESKY_TOLERANCE)
-    wald = float(coef @ ldl_solve(factor, coef))
-    lr = 2.0 * (fit.loglik - fit.loglik_null)
     if start is None and clusters is None:
         from cartscope.stats._cox_concordance import concordance as _concordance
 
@@ -253,39 +216,11 @@ def cox_counting(
         conc, conc_se = cc.concordance, cc.std_err
     else:
         conc, conc_se, _ = counting_concordance(t1, t2, ev, lp, codes, clusters)
-    return CoxResult(
-        names=col_names,
-        coef=coef,
-        se=se,
-        hazard_ratio=np.exp(coef),
-        ci_lower=np.exp(coef - q * se),
-        ci_upper=np.exp(coef + q * se),
-        z=zval,
-        p_value=2.0 * sps.norm.sf(np.abs(zval)),
-        var=var,
-        loglik_null=fit.loglik_null,
-        loglik=fit.loglik,
-        lr_test=_chisq_test(lr, p),
-        wald_test=_chisq_test(wald, p),
-        score_test=_chisq_test(fit.score_test, p),
-        concordance=float(conc),
-        concordance_se=float(conc_se),
-        n=n,
-        n_events=n_events,
-        iterations=fit.iterations,
-        ties=ties,
-        level=level,
-        terms=terms,
-        time=t2,
-        event=ev,
-        x=x,
-        strata=codes,
-        start=None if start is None else t1,
-        naive_var=naive_var if robust else None,
-        robust_score_test=robust_score,
-        cluster=clusters,
-        strata_levels=_strata_levels(strata, codes),
-        factor_levels=_factor_levels(covariates),
+    return _result(
+        fit, coef, var, level=level, ties=ties, col_names=col_names, terms=terms, time=t2, event=ev, x=x,
+        codes=codes, strata=strata, covariates=covariates, concordance=float(conc), concordance_se=float(conc_se),
+        n_events=n_events, start=None if start is None else t1, naive_var=naive_var if robust else None,
+        robust_score_test=robust_score, cluster=clusters,
     )
 
 
