@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_time_event
@@ -87,29 +87,10 @@ def logrank_at_cutoffs(
     if np.isnan(cuts).any():
         raise ValueError("cutoffs must not be missing (NaN)")
 
-    order = np.argsort(t, kind="stable")
-    ts = t[order]
-    es = e[order].astype(np.float64)
-    # distinct event times: first sorted position of each time, and one past its last
-    first = np.ones(ts.size, dtype=bool)
-    first[1:] = ts[1:] != ts[:-1]
-    starts = np.flatnonzero(first)
-    stops = np.append(starts[1:], ts.size)
-    has_event = np.add.reduceat(es, starts) > 0
-    starts, stops = starts[has_event], stops[has_event]
-
-    out = {k: np.full(m, np.nan) for k in ("o1", "e1", "o0", "e0", "v")}
-    n_hi = np.zeros(m, dtype=np.int64)
-    n_lo = np.zeros(m, dtype=np.int64)
-    is_event = es > 0
-    for cols in marker_chunks(x.shape[0], m):
-        o1, e1, o0, e0, v, c1, c0 = _chunk(x[:, cols][order], cuts[cols], is_event, starts, stops)
-        out["o1"][cols], out["e1"][cols], out["o0"][cols], out["e0"][cols], out["v"][cols] = o1, e1, o0, e0, v
-        n_hi[cols], n_lo[cols] = c1, c0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = out["o1"] - out["e1"]
-        chisq = np.where(out["v"] > 0, diff * diff / out["v"], np.nan)
-    p = np.where(np.isnan(chisq), np.nan, stats.chi2.sf(np.nan_to_num(chisq), 1))
+    times = logrank_times(t, e)
+    parts = [logrank_block(times, x[:, cols][times.order], cuts[cols]) for cols in marker_chunks(x.shape[0], m)]
+    out = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in _BLOCK_FIELDS}
+    chisq, p = out["statistic"], out["p_value"]
     return CutoffLogrankResult(
         cutoff=cuts,
         statistic=chisq,
@@ -119,9 +100,60 @@ def logrank_at_cutoffs(
         observed_low=out["o0"],
         expected_low=out["e0"],
         variance=out["v"],
-        n_high=n_hi,
-        n_low=n_lo,
+        n_high=out["n_high"].astype(np.int64),
+        n_low=out["n_low"].astype(np.int64),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class LogrankTimes:
+    """The time order shared by every marker: ``order`` sorts the patients by time (stable);
+    ``starts``/``stops`` are the first and one-past-last sorted positions of each distinct
+    event time; ``at_risk`` and ``deaths`` the pooled counts there."""
+
+    order: NDArray[np.intp]
+    is_event: NDArray[np.bool_]
+    starts: NDArray[np.intp]
+    stops: NDArray[np.intp]
+    at_risk: NDArray[np.int32]
+    deaths: NDArray[np.int32]
+
+
+def logrank_times(time: NDArray[np.float64], event: NDArray[np.float64]) -> LogrankTimes:
+    """Sort once for :func:`logrank_block` (times already merged by R's ``timefix``)."""
+    order = np.argsort(time, kind="stable")
+    ts = time[order]
+    es = event[order].astype(np.float64)
+    first = np.ones(ts.size, dtype=bool)
+    first[1:] = ts[1:] != ts[:-1]
+    starts = np.flatnonzero(first)
+    stops = np.append(starts[1:], ts.size)
+    has_event = np.add.reduceat(es, starts) > 0 if ts.size else np.zeros(0, dtype=bool)
+    starts, stops = starts[has_event], stops[has_event]
+    is_event = es > 0
+    return LogrankTimes(
+        order=order,
+        is_event=is_event,
+        starts=starts,
+        stops=stops,
+        at_risk=(ts.size - starts).astype(np.int32),
+        deaths=_events_between(is_event, starts, stops),
+    )
+
+
+_BLOCK_FIELDS = ("o1", "e1", "o0", "e0", "v", "n_high", "n_low", "statistic", "p_value")
+
+
+def logrank_block(times: LogrankTimes, xs: NDArray[np.float64], cuts: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """O, E, V, group sizes, statistic and p of a block of markers whose rows (patients) are
+    already in ``times.order``; the p-values come from one chi-square survival call."""
+    o1, e1, o0, e0, v, c1, c0 = _chunk(xs, cuts, times)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = o1 - e1
+        chisq = np.where(v > 0, diff * diff / v, np.nan)
+    p = np.where(np.isnan(chisq), np.nan, special.chdtrc(1.0, np.nan_to_num(chisq)))
+    return {"o1": o1, "e1": e1, "o0": o0, "e0": e0, "v": v, "n_high": c1, "n_low": c0,
+            "statistic": chisq, "p_value": p}
 
 
 def _running(member: NDArray[np.bool_]) -> NDArray[np.int32]:
@@ -135,9 +167,7 @@ def _running(member: NDArray[np.bool_]) -> NDArray[np.int32]:
 def _chunk(
     xs: NDArray[np.float64],
     cuts: NDArray[np.float64],
-    is_event: NDArray[np.bool_],
-    starts: NDArray[np.intp],
-    stops: NDArray[np.intp],
+    times: LogrankTimes,
 ) -> tuple[NDArray[np.float64], ...]:
     """O, E, V for one chunk of markers; rows of ``xs`` (patients x chunk) are in time order.
 
@@ -148,9 +178,10 @@ def _chunk(
     """
     with np.errstate(invalid="ignore"):
         high = np.ascontiguousarray((xs > cuts[None, :]).T)
+    starts, stops = times.starts, times.stops
     missing = np.isnan(xs)
     any_missing = bool(missing.any())
-    ev = is_event[None, :]
+    ev = times.is_event[None, :]
     cum1 = _running(high)
     total1 = cum1[:, -1].astype(np.int64)
     r1 = total1[:, None] - np.take(cum1, starts, axis=1)  # at risk: members from the time's first position on
@@ -171,10 +202,8 @@ def _chunk(
         del cumd0, low
     else:
         total0 = n_total - total1
-        at_risk = (n_total - starts).astype(np.int32)
-        deaths = _events_between(is_event, starts, stops)
-        r0 = at_risk[None, :] - r1
-        d0 = deaths[None, :] - d1
+        r0 = times.at_risk[None, :] - r1
+        d0 = times.deaths[None, :] - d1
     del missing
     nt = (r1 + r0).astype(np.float64)
     dt = (d1 + d0).astype(np.float64)

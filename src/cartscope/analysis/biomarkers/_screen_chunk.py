@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 from cartscope.stats._cox_univariable import TimeOrder, fit_chunk, time_order
 from cartscope.stats._ranks import rank_pass
 from cartscope.stats._roc_kernel import _median, kernel_pass
-from cartscope.stats.cutoff_logrank import logrank_at_cutoffs
+from cartscope.stats._timefix import merge_near_ties
+from cartscope.stats.cutoff_logrank import LogrankTimes, logrank_block, logrank_times
 from cartscope.stats.ranktests import _wilcox_p, tie_term, u_statistic
 
 FloatArray = NDArray[np.float64]
@@ -52,6 +53,7 @@ class ScreenPlan:
     event: FloatArray | None
     cox_rows: NDArray[np.intp] | None  # survival_rows in the Cox time order
     cox_order: TimeOrder | None
+    logrank: LogrankTimes | None  # over survival_rows: the log-rank test's time order
     levels: tuple[str, ...]
     level_rows: tuple[NDArray[np.intp], ...]  # per subgroup: positions within ``known``
 
@@ -59,11 +61,12 @@ class ScreenPlan:
     def make(cls, *, known: NDArray[np.bool_], positive: NDArray[np.bool_],
              survival: tuple[FloatArray, FloatArray] | None, subgroups: NDArray[Any] | None,
              direction: str, cox_per: str, level: float, reference: FloatArray | None) -> ScreenPlan:
-        rows = t = e = cox_rows = tord = None
+        rows = t = e = cox_rows = tord = lr = None
         if survival is not None:
             ts, es = survival
             rows = np.flatnonzero(~(np.isnan(ts) | np.isnan(es)))
             t, e = ts[rows], es[rows]
+            lr = logrank_times(merge_near_ties(t), e)
             if cox_per != "none":
                 tord = time_order(t, e > 0)
                 cox_rows = rows[tord.order]
@@ -72,7 +75,7 @@ class ScreenPlan:
         return cls(
             known=np.flatnonzero(known), positive=positive, direction=direction, level=level,
             cox_per=cox_per, reference=reference, survival_rows=rows, time=t, event=e,
-            cox_rows=cox_rows, cox_order=tord, levels=levels, level_rows=level_rows,
+            cox_rows=cox_rows, cox_order=tord, logrank=lr, levels=levels, level_rows=level_rows,
         )
 
 
@@ -152,11 +155,26 @@ def screen_chunk(plan: ScreenPlan, x: FloatArray) -> dict[str, Any]:
     if plan.survival_rows is not None:
         usable = np.isfinite(rk["auc"])
         cut = np.where(usable, rk["threshold"], np.inf)
-        lr = logrank_at_cutoffs(plan.time, plan.event, x[plan.survival_rows], cut)
-        out.update(n_high=lr.n_high, n_low=lr.n_low, logrank_statistic=lr.statistic, logrank_p=lr.p_value)
+        out.update(_logrank(plan, x, cut))
         if plan.cox_per != "none":
             out.update(_cox(plan, x))
     return out
+
+
+def _logrank(plan: ScreenPlan, x: FloatArray, cut: FloatArray) -> dict[str, Any]:
+    """Log-rank test of high (> cut) vs low per marker of the block (R ``survdiff``), in the
+    plan's shared time order, a few rank-pass-sized sub-blocks at a time."""
+    lr = plan.logrank
+    rows = plan.survival_rows[lr.order]  # type: ignore[index, union-attr]
+    n, c = rows.shape[0], x.shape[1]
+    step = max(1, min(c, _RANK_ELEMENTS // max(1, n)))
+    parts = [logrank_block(lr, x[rows, lo : lo + step], cut[lo : lo + step]) for lo in range(0, c, step)]  # type: ignore[arg-type]
+
+    def cat(k: str) -> Any:
+        return np.concatenate([p[k] for p in parts])
+
+    return {"n_high": cat("n_high").astype(np.int64), "n_low": cat("n_low").astype(np.int64),
+            "logrank_statistic": cat("statistic"), "logrank_p": cat("p_value")}
 
 
 def _cox(plan: ScreenPlan, x: FloatArray) -> dict[str, FloatArray]:
