@@ -300,7 +300,9 @@ def cytokine_kinetics(labs: pd.DataFrame, *, analytes: Sequence[str] | None = No
     lab["day"] = pd.to_numeric(lab["day"], errors="coerce")
     lab["value"] = pd.to_numeric(lab["value"], errors="coerce")
     lab = lab[lab["day"].notna() & lab["value"].notna()]
-    key = lab["analyte"].astype(str).map(_analyte_key)
+    names = lab["analyte"].astype(str)
+    distinct = pd.unique(names)  # keyed once per distinct name, not per row
+    key = names.map(dict(zip(distinct, map(_analyte_key, distinct)))) if len(names) else names.map(_analyte_key)
     if analytes is not None:
         lab = lab[key.isin({_analyte_key(a) for a in analytes})]
         key = key[lab.index]

@@ -33,12 +33,21 @@ def analyte_key(name: object) -> str:
     return canon if canon else re.sub(r"[\s_\-]+", "", str(name).strip().lower())
 
 
+def analyte_keys(names: pd.Series) -> pd.Series:
+    """:func:`analyte_key` of every value, computed once per distinct name (a labs table has a
+    few dozen analytes over up to millions of rows)."""
+    if names.empty or names.isna().any():  # None and NaN key differently: the per-value rule
+        return names.map(analyte_key)
+    distinct = pd.unique(names)
+    return names.map(dict(zip(distinct, map(analyte_key, distinct))))
+
+
 def patient_labs(study: "StudyRun") -> pd.DataFrame:
     """Lab rows of patients (healthy donors left out) with an ``analyte_key`` column."""
     labs = study.cohort.labs
     if "role" in labs:
         labs = labs[labs["role"].astype(object).fillna("patient") != "healthy_donor"]
-    labs = labs.assign(patient_id=labs["patient_id"].astype(str), analyte_key=labs["analyte"].map(analyte_key))
+    labs = labs.assign(patient_id=labs["patient_id"].astype(str), analyte_key=analyte_keys(labs["analyte"]))
     return labs
 
 
@@ -47,7 +56,7 @@ def donor_labs(study: "StudyRun") -> pd.DataFrame:
     if "role" not in labs:
         return labs.iloc[0:0]
     d = labs[labs["role"].astype(object) == "healthy_donor"]
-    return d.assign(analyte_key=d["analyte"].map(analyte_key), value=pd.to_numeric(d["value"], errors="coerce"))
+    return d.assign(analyte_key=analyte_keys(d["analyte"]), value=pd.to_numeric(d["value"], errors="coerce"))
 
 
 def _patients(study: "StudyRun") -> pd.DataFrame:
