@@ -88,11 +88,12 @@ def import_(
     data_cutoff: CutoffOption = None,
 ) -> None:
     """Import a cohort into the DuckDB store, all or nothing."""
-    from cartscope.cohort.load import load_cohort
+    from cartscope.cohort.load import load_cohort_with_problems
     from cartscope.cohort.store import store_cohort
 
     try:
-        cohort = load_cohort(path, date_order=date_order, data_cutoff=data_cutoff)
+        cohort, warnings = load_cohort_with_problems(path, date_order=date_order, data_cutoff=data_cutoff)
+        _print_problems(warnings)  # the load warnings, as validate prints them
         report = store_cohort(cohort, db, study=study or path.stem, source=str(path))
     except _cohort_error() as exc:
         _fail_on(exc.problems)
@@ -168,13 +169,14 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
         except (ValueError, KeyError, TypeError) as exc:
             err_console.print(f"analysis failed: {exc}", style="red", markup=False)
             raise typer.Exit(1) from None
-    console.print(f"sections run: {', '.join(results.sections)}")
+    from cartscope.cli_protocol import print_status
+
+    ran = int((results.status["status"] == "ran").sum())
+    console.print(f"analyses ({ran} of {len(results.status)} ran):")
+    print_status(results.status, console)
     failed = results.status[results.status["status"] == "failed"]
     for aid, why in zip(failed["analysis"], failed["reason"]):  # the run goes on, exit 0 (as skips)
         err_console.print(f"analysis {aid!r} failed: {why}", style="red", markup=False)
-    for section, why in results.skipped.items():
-        if not any(why.endswith(f"failed: {w}") for w in failed["reason"]):
-            console.print(f"skipped {section}: {why}", style="yellow", markup=False)
     console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
     written = write_results(results, out)
     if report_dir is not None:
@@ -197,7 +199,7 @@ def analyze(
     path: Annotated[Path, typer.Argument(help="cohort folder, XLSX workbook, Parquet folder or DuckDB store")],
     protocol: Annotated[str, typer.Option("--protocol", help="protocol YAML file or preset (jin2023, li2023, lu2021)")],
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("results"),
-    study: Annotated[str | None, typer.Option("--study", help="study name inside a DuckDB store")] = None,
+    study: Annotated[str | None, typer.Option("--study", help="study name inside a DuckDB store (default: its only study)")] = None,
     report: Annotated[bool, typer.Option("--report", help="also write the HTML/PDF report into OUT/report")] = False,
     date_order: DateOrderOption = None,
     data_cutoff: CutoffOption = None,
@@ -215,30 +217,10 @@ def analyze(
             err_console.print(f"{exc.source}: {line}", style="red", markup=False, soft_wrap=True)
         err_console.print(f"{len(exc.problems)} protocol error(s); nothing was run.", style="bold red")
         raise typer.Exit(2) from None
-    is_store = path.suffix.lower() in (".duckdb", ".db") or study is not None
-    try:
-        if is_store:
-            from cartscope.cohort.store import load_snapshot
-
-            if study is None:
-                err_console.print(f"{path}: a DuckDB store needs --study NAME", style="red")
-                raise typer.Exit(1)
-            if not path.is_file():
-                err_console.print(f"{path}: no such DuckDB store", style="red")
-                raise typer.Exit(1)
-            cohort = load_snapshot(path, study)
-        else:
-            from cartscope.cohort.load import load_cohort
-
-            cohort = load_cohort(path, date_order=date_order, data_cutoff=data_cutoff)
-    except _cohort_error() as exc:
-        _fail_on(exc.problems)
-        return
-    except KeyError as exc:
-        err_console.print(f"{path}: {exc.args[0]}", style="red", markup=False)
-        raise typer.Exit(1) from None
     from cartscope.analysis.distributed import ClusterError, cluster
-    from cartscope.cli_protocol import checked_plan
+    from cartscope.cli_protocol import checked_plan, open_cohort
+
+    cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
 
     proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
     try:
