@@ -143,7 +143,8 @@ def _check_image(fig: Figure, name: str, tmp_path: Path, tol: float = 1.0) -> No
 
 
 def _legend_texts(ax) -> list[str]:
-    return [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = ax.get_legend() or ax.figure.legends[0]  # a legend in its band above the plot
+    return [t.get_text() for t in legend.get_texts()]
 
 
 # --- style and export ----------------------------------------------------------------------
@@ -339,6 +340,44 @@ def test_cif_single_cause_with_one_gray(cif_data):
     assert len(ax.lines) == 2 and len(ax.collections) == 2
     assert _legend_texts(ax) == ["B-ALL", "B-NHL",
                                  style.format_p(cif_data["gray"][1].p_value, prefix="Gray's test p")]
+
+
+def test_cif_risk_table_prints_the_analysis_counts(cif_data):
+    from cartscope.analysis.analyses.competing import risk_marks
+    from cartscope.stats.competing_risk_table import competing_risk_table
+
+    rng = np.random.default_rng(7)  # the data of cif_data
+    n = 40
+    group = np.repeat(["B-ALL", "B-NHL"], n // 2)
+    time = np.round(rng.exponential(300.0, n)) + 1
+    cause = rng.choice([0, 1, 2], n, p=[0.4, 0.45, 0.15])
+    marks = risk_marks(time.max())
+    frame = competing_risk_table(time, cause, marks * MONTH, group).to_frame()
+    frame["month"] = np.tile(marks, 2)
+    fig = cif_figure(cif_data["cif"], cause_labels={1: "Relapse", 2: "Non-relapse mortality"},
+                     cause_short={1: "Relapse", 2: "NRM"}, risk_table=frame, gray=cif_data["gray"])
+    ax = fig.axes[0]
+    risk = next(a for a in fig.axes if a.get_label() == "risk table")
+    np.testing.assert_array_equal(ax.get_xticks(), marks)
+    cells = [(round(t.get_position()[0], 6), t.get_position()[1], t.get_text()) for t in risk.texts
+             if t.get_transform() == risk.transData]
+    by_line: dict = {}
+    for x, line, txt in cells:
+        by_line.setdefault(line, []).append((x, int(txt)))
+    rows = [[v for _, v in sorted(by_line[k])] for k in sorted(by_line)]
+    want = []
+    for g in ("B-ALL", "B-NHL"):
+        part = frame[frame["group"] == g]
+        want += [list(part["n_risk"]), list(part["events_1"]), list(part["events_2"])]
+    assert rows == want
+    labels = [t.get_text() for t in risk.texts if t.get_transform() != risk.transData]
+    assert labels == ["Number at risk and cumulative events", "B-ALL", "At risk", "Relapse", "NRM",
+                      "B-NHL", "At risk", "Relapse", "NRM"]
+    with pytest.raises(ValueError, match="no row for group"):
+        cif_figure(cif_data["cif"], risk_table=frame.drop(index=len(marks) - 1))  # B-ALL lacks the last mark
+    from tests.report.figure_quality import check_figure
+
+    assert not check_figure(fig, "cif_risk")
 
 
 def test_cif_image(cif_data, tmp_path):

@@ -9,7 +9,9 @@ Two codings of the endpoint frame (domain-reference §7.7):
 
 Aalen-Johansen estimates at the landmark months (cmprsk ``cuminc`` / ``timepoints``) for the
 population and per level of each ``by`` variable, with Gray's test across the levels for
-each cause.
+each cause. Under each curve figure the numbers at risk and the cumulative events of each
+cause and censorings at the figure's time marks (table ``cif_risk_table``; the marks of
+:func:`cartscope.analysis.time_marks.nice_ticks` over the split's follow-up, in months).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import pandas as pd
 
 from cartscope.analysis.analyses._context import MONTH_DAYS, fmt_num
 from cartscope.analysis.plan import AnalysisSpec, Group, Kind, Options, RunContext
+from cartscope.analysis.time_marks import nice_ticks
 from cartscope.stats.competing import cumulative_incidence, gray_test
+from cartscope.stats.competing_risk_table import competing_risk_table
 
 CAUSES = {"relapse_nrm": {1: "relapse", 2: "non-relapse mortality"},
           "failure": {1: "no response or relapse", 2: "death without failure"}}
@@ -50,6 +54,37 @@ def _failure(ep: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return time, cause
 
 
+RISK_COLUMNS = ("coding", "by", "group", "month", "day", "n_risk", "events_1", "events_2", "censored")
+
+
+def risk_marks(last_day: float) -> np.ndarray:
+    """The time marks (months) of a curve figure whose follow-up ends at ``last_day``: its x ticks."""
+    return nice_ticks(float(last_day) / MONTH_DAYS, "months")
+
+
+def _risk_rows(rc: RunContext, name: str, split: str, groups: list[Group], t: np.ndarray, c: np.ndarray,
+               lab: np.ndarray) -> pd.DataFrame:
+    """Numbers at risk and cumulative events of causes 1 and 2 and censorings per group at the
+    figure's marks (R ``summary(survfit(Surv(time, factor(cause)) ~ group), times=)``); ARD rows too."""
+    marks = risk_marks(float(t.max()))
+    tab = competing_risk_table(t, c, marks * MONTH_DAYS, lab)
+    frame = tab.to_frame().rename(columns={"time": "day"})
+    for k in (1, 2):
+        if f"events_{k}" not in frame:
+            frame[f"events_{k}"] = 0
+    frame["month"] = np.tile(marks, len(tab.groups))
+    frame.insert(0, "coding", name)
+    frame.insert(1, "by", split)
+    frame["group"] = frame["group"].astype(str)
+    for rec in frame.itertuples():
+        g = next((x for x in groups if (x.level if x.by else "all") == rec.group), groups[0])
+        rc.stats({"n_risk": int(rec.n_risk), "events_1": int(rec.events_1), "events_2": int(rec.events_2),
+                  "censored": int(rec.censored)}, group=g, variable=f"{name}:risk table",
+                 variable_level=f"{fmt_num(round(rec.month, 6))} months", method="number at risk (time >= t), "
+                 "cumulative events and censorings (<= t)")
+    return frame[list(RISK_COLUMNS)]
+
+
 def run(rc: RunContext) -> None:
     o: CifOptions = rc.options
     ep = rc.endpoints
@@ -61,7 +96,7 @@ def run(rc: RunContext) -> None:
     splits: dict[str, list[Group]] = {}
     for g in rc.groups(mask=has):
         splits.setdefault((g.by or "all") + (f"|{g.within_level}" if g.within else ""), []).append(g)
-    est_rows, test_rows = [], []
+    est_rows, test_rows, risk_rows = [], [], []
     for name in o.codings:
         time, cause = codings[name]
         for split, groups in splits.items():
@@ -76,6 +111,7 @@ def run(rc: RunContext) -> None:
             cif = cumulative_incidence(t, c, lab)
             main = rc.spec.by[0] if rc.spec.by and not rc.spec.within else "all"
             rc.add_object(f"cif/{name}" if split == main else f"cif/{name}/{split}", cif)
+            risk_rows.append(_risk_rows(rc, name, split, groups, t, c, lab))
             at = cif.at(months * MONTH_DAYS).to_frame()
             at["month"] = at["time"] / MONTH_DAYS
             at.insert(0, "coding", name)
@@ -111,6 +147,8 @@ def run(rc: RunContext) -> None:
                          variable=f"{name}:{CAUSES[name][k]}", method="gray test")
                 rc.key(f"gray.{name}.cause{k}.p", gt.p_value)
     rc.add_table("cif_landmarks", pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame())
+    rc.add_table("cif_risk_table", pd.concat(risk_rows, ignore_index=True) if risk_rows else
+                 pd.DataFrame(columns=list(RISK_COLUMNS)))
     rc.add_table("gray_tests", pd.DataFrame(test_rows, columns=["coding", "by", "cause", "cause_label", "statistic",
                                                                 "df", "p_value", "note"]))
 

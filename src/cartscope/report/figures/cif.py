@@ -1,5 +1,8 @@
 """Cumulative incidence figure: one step curve per cause and group (e.g. relapse and
-non-relapse mortality, or NR + relapse by disease), with Gray's test p per cause.
+non-relapse mortality, or NR + relapse by disease), with Gray's test p per cause and, under
+the plot, the number at risk and the cumulative events of each cause per group at the time
+marks (the ``cif_risk_table`` the ``cif`` analysis publishes; laid out as the Kaplan-Meier
+figure's table).
 
 Drawn from a :class:`~cartscope.stats.competing.CumulativeIncidence` (Aalen-Johansen, as
 ``cmprsk::cuminc``) and optional :class:`~cartscope.stats.competing.GrayTest` results;
@@ -18,9 +21,9 @@ from matplotlib.lines import Line2D
 from cartscope.report.figures._time import TimeUnit, axis_label, check_unit, nice_ticks, per_day
 from cartscope.report.figures.style import (
     SINGLE_COLUMN,
+    SMALL_FONT_SIZE,
     colors_for,
     figure_style,
-    freeze_layout,
     format_p,
     new_figure,
 )
@@ -37,14 +40,35 @@ def cif_steps(curve: CIFCurve) -> tuple[np.ndarray, np.ndarray]:
     return t, y
 
 
+def _risk_values(frame: Any, group: Hashable, ticks: np.ndarray) -> dict[str, list[int]] | None:
+    """The counts of ``group`` at ``ticks`` (months) from a ``cif_risk_table`` frame (None: absent)."""
+    part = frame[frame["group"].astype(str) == str(group)]
+    if part.empty:
+        return None
+    by_month = {round(float(m), 6): r for m, (_, r) in zip(part["month"], part.iterrows())}
+    out: dict[str, list[int]] = {}
+    for col in ("n_risk", "events_1", "events_2", "censored"):
+        vals = []
+        for t in ticks:
+            r = by_month.get(round(float(t), 6))
+            if r is None:
+                raise ValueError(f"the risk table has no row for group {group!r} at month {t:g}")
+            vals.append(int(r[col]) if col in r and r[col] == r[col] else 0)
+        out[col] = vals
+    return out
+
+
 def cif_figure(
     cif: CumulativeIncidence,
     *,
     causes: Sequence[Hashable] | None = None,
     cause_labels: Mapping[Hashable, str] | None = None,
+    cause_short: Mapping[Hashable, str] | None = None,
     groups: Sequence[Hashable] | None = None,
     gray: Mapping[Hashable, Any] | Any | None = None,
     p_texts: Mapping[Hashable, str] | None = None,
+    risk_table: Any | None = None,
+    risk_rows: tuple[str, ...] = ("at risk", "events"),
     unit: TimeUnit = "months",
     ci: bool = False,
     ticks: Any | None = None,
@@ -55,38 +79,56 @@ def cif_figure(
     colors: Mapping[Hashable, str] | None = None,
     legend_loc: str = "auto",
     width: float = SINGLE_COLUMN * 1.25,
-    height: float = 2.6,
+    height: float = 2.3,
 ) -> Figure:
-    """Cumulative incidence curves per cause (line style) and group (colour).
+    """Cumulative incidence curves per cause (line style) and group (colour), with the risk
+    table under the plot.
 
     Parameters
     ----------
     cif : the cumulative incidence result (times in days).
     causes : causes to draw, in this order (default: all of ``cif.causes``).
     cause_labels : display names, e.g. ``{1: "Relapse", 2: "Non-relapse mortality"}``.
+    cause_short : short names of causes 1 and 2 for the risk-table rows ("Relapse", "NRM";
+        default: ``cause_labels``).
     groups : groups to draw (default: all).
     gray : Gray's test per cause (``{cause: GrayTest}``), or one GrayTest (its ``cause``
         says which); each p is printed as "Gray's test (<cause>) p = ...".
     ci : draw the pointwise log-log confidence band of each curve.
     p_texts : the printed p per cause ("p = 0.023"), e.g. from the report's number format
         (default: two significant digits).
-    legend_loc : matplotlib legend location; "auto" puts the legend above the plot, outside
-        the data area, so it covers no curve.
+    risk_table : the analysis' counts (the ``cif_risk_table`` rows of this figure: ``group``,
+        ``month``, ``n_risk``, ``events_1``, ``events_2``, ``censored``); its months are the
+        x ticks and, per group, ``risk_rows`` are printed under the plot: "at risk" (time >=
+        t), "events" (one row per cause, cumulative <= t), "censored" (cumulative). Months only.
+    legend_loc : "auto" puts the legend in its own band above the plot, where it covers no
+        curve; any matplotlib location puts it inside the axes.
     ymax : top of the y axis in percent (default: the highest curve rounded up to 10, at
         least 20, at most 100).
+    width, height : inches of the plot part; the legend band and the table add their own
+        height (fixed per line), so the plot never collapses.
 
     Returns
     -------
-    Figure with one axes labelled "cif".
+    Figure with one axes labelled "cif" and, with ``risk_table``, one labelled "risk table".
     """
+    import textwrap
+
     if not isinstance(cif, CumulativeIncidence):
         raise TypeError(f"expected a CumulativeIncidence result, got {type(cif).__name__}")
     unit = check_unit(unit)
+    unknown = [r for r in risk_rows if r not in ("at risk", "events", "censored")]
+    if unknown:
+        raise ValueError(f"risk_rows may hold 'at risk', 'events', 'censored'; got {unknown}")
+    if risk_table is not None and unit != "months":
+        raise ValueError("a risk table is given in months: draw the figure with unit='months'")
     f = per_day(unit)
     causes = list(cif.causes if causes is None else causes)
     groups = list(cif.groups if groups is None else groups)
     names = {c: str(c) for c in causes}
     names.update({c: str(v) for c, v in (cause_labels or {}).items()})
+    short = dict(names)
+    short.update({c: str(v) for c, v in (cause_short or {}).items()})
     ungrouped = groups == [None]
     palette = colors_for(causes if ungrouped else groups, colors)
     if gray is not None and not isinstance(gray, Mapping):
@@ -94,20 +136,65 @@ def cif_figure(
 
     curves = [(g, c, cif.curve(c, g)) for g in groups for c in causes]
     last = max(cv.max_time for _, _, cv in curves) * f
-    tick_pos = np.asarray(ticks, dtype=float) if ticks is not None else nice_ticks(last, unit)
+    if risk_table is not None and ticks is None:
+        tick_pos = np.unique(np.asarray(risk_table["month"], dtype=float))
+    else:
+        tick_pos = np.asarray(ticks, dtype=float) if ticks is not None else nice_ticks(last, unit)
     top = max((float(np.nanmax(cv.estimate)) for _, _, cv in curves if cv.estimate.size), default=0.0)
     if ymax is None:
         ymax = float(min(100.0, max(20.0, np.ceil(top * 100 / 10 + 1e-9) * 10)))
 
+    wrap_chars = max(20, int((width - 0.8) / (SMALL_FONT_SIZE * 0.6 / 72.0)))
+    entries = []
+    for g, c, _ in curves:
+        label = names[c] if ungrouped else (f"{g}, {names[c]}" if len(causes) > 1 else str(g))
+        entries.append("\n".join(textwrap.wrap(label, wrap_chars)) or label)
+    extra = []
+    for c in causes:
+        if gray is not None and c in gray:
+            what = f"Gray's test ({names[c]}) p" if len(causes) > 1 else "Gray's test p"
+            given = (p_texts or {}).get(c)
+            extra.append("\n".join(textwrap.wrap(f"{what[:-2]} {given}" if given
+                                                  else format_p(gray[c].p_value, prefix=what), wrap_chars)))
+    line_in = SMALL_FONT_SIZE * 1.45 / 72.0
+    above = legend_loc == "auto"
+    n_legend = sum(e.count("\n") + 1 for e in entries + extra)
+    legend_h = (n_legend * line_in + 0.06) if above else 0.0
+    top_h = 0.08 + legend_h + (0.22 if title else 0.0)
+    xlabel_h = 0.36
+    table_groups: list[tuple[Hashable, list[str], dict[str, list[int]]]] = []
+    if risk_table is not None:
+        for g in (["all"] if ungrouped else groups):
+            vals = _risk_values(risk_table, g, tick_pos)
+            if vals is not None:
+                table_groups.append((g, textwrap.wrap("All patients" if ungrouped else str(g), wrap_chars) or [""],
+                                     vals))
+    row_keys: list[tuple[str, str]] = []  # (row label, column)
+    for r in risk_rows:
+        if r == "at risk":
+            row_keys.append(("At risk", "n_risk"))
+        elif r == "events":
+            row_keys += [(short[c], f"events_{c}") for c in causes if c in (1, 2)]
+        else:
+            row_keys.append(("Censored", "censored"))
+    table_lines = (1 + sum(len(nm) + len(row_keys) for _, nm, _ in table_groups)) if table_groups else 0
+    table_h = table_lines * line_in + (0.08 if table_groups else 0.0)
+    label_w = max((len(k) for k, _ in row_keys), default=0) * (SMALL_FONT_SIZE - 0.5) * 0.55 / 72.0
+    left_in = max(0.75, 0.22 + label_w) if table_groups else 0.5
+    right_in = 0.22
+    total_h = top_h + height + xlabel_h + table_h
+
     with figure_style():
-        fig = new_figure(width, height)
-        fig.set_layout_engine("constrained")
-        ax = fig.add_subplot(1, 1, 1)
+        fig = new_figure(width, total_h)
+        fig.set_layout_engine("none")
+        fx = lambda inches: inches / width  # noqa: E731
+        fy = lambda inches: inches / total_h  # noqa: E731
+        plot_w = fx(width - left_in - right_in)
+        ax = fig.add_axes((fx(left_in), fy(xlabel_h + table_h), plot_w, fy(height)))
         ax.set_label("cif")
-        for g, c, cv in curves:
+        for (g, c, cv), label in zip(curves, entries):
             ls = _LINESTYLES[causes.index(c) % len(_LINESTYLES)] if not ungrouped else "solid"
             color = palette[c] if ungrouped else palette[g]
-            label = names[c] if ungrouped else (f"{g}, {names[c]}" if len(causes) > 1 else str(g))
             x, y = cif_steps(cv)
             if ci and cv.time.size:
                 lo = np.concatenate([[0.0], np.nan_to_num(cv.lower, nan=0.0), [cv.lower[-1]]])
@@ -122,19 +209,48 @@ def cif_figure(
         ax.set_ylabel(ylabel)
         ax.set_xlabel(xlabel if xlabel is not None else axis_label(unit))
         if title:
-            ax.set_title(title, loc="left")
+            fig.text(fx(0.05), 1 - fy(0.05), title, ha="left", va="top", fontweight="bold")
         handles, labels = ax.get_legend_handles_labels()
-        for c in causes:
-            if gray is not None and c in gray:
-                handles.append(Line2D([], [], linestyle="none"))
-                what = f"Gray's test ({names[c]}) p" if len(causes) > 1 else "Gray's test p"
-                given = (p_texts or {}).get(c)
-                labels.append(f"{what[:-2]} {given}" if given else format_p(gray[c].p_value, prefix=what))
-        if legend_loc == "auto":
-            fig.set_size_inches(width, height + len(handles) * 0.15 + 0.1)
-            ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.02), borderaxespad=0,
-                      ncols=1)
+        for text in extra:
+            handles.append(Line2D([], [], linestyle="none"))
+            labels.append(text)
+        if above:
+            fig.legend(handles, labels, loc="upper left",
+                       bbox_to_anchor=(fx(left_in), 1 - fy(0.04 + (0.22 if title else 0))),
+                       borderaxespad=0, borderpad=0, handlelength=2.2, labelspacing=0.3)
         else:
             ax.legend(handles, labels, loc=legend_loc, borderaxespad=0.3)
-        freeze_layout(fig)
+        if table_groups:
+            _draw_table(fig, ax, table_groups, row_keys, tick_pos, palette, ungrouped, causes,
+                        (fx(left_in), fy(0.02), plot_w, fy(table_h - 0.04)), table_lines, fx(0.16) / plot_w)
     return fig
+
+
+def _draw_table(fig: Figure, ax: Any, table_groups: list, row_keys: list[tuple[str, str]], ticks: np.ndarray,
+                palette: Mapping[Hashable, str], ungrouped: bool, causes: list, box: tuple, lines: int,
+                gap: float) -> None:
+    """The numbers under the plot, one column per x tick, one block of rows per group."""
+    ax_risk = fig.add_axes(box, sharex=ax)
+    ax_risk.set_label("risk table")
+    ax_risk.set_ylim(lines - 0.5, -0.5)
+    ax_risk.set_yticks([])
+    ax_risk.tick_params(axis="both", length=0, labelbottom=False, labelleft=False)
+    for side in ("top", "right", "bottom", "left"):
+        ax_risk.spines[side].set_visible(False)
+    has_events = any(col.startswith("events_") for _, col in row_keys)
+    head = "Number at risk" + (" and cumulative events" if has_events else "")
+    ax_risk.text(0, 0, head, transform=ax_risk.get_yaxis_transform(), ha="left", va="center",
+                 fontsize=SMALL_FONT_SIZE, fontweight="bold")
+    ytf = ax_risk.get_yaxis_transform()
+    line = 1
+    for g, name_lines, vals in table_groups:
+        color = "#222222" if ungrouped else palette[g]
+        for part in name_lines:
+            ax_risk.text(0, line, part, transform=ytf, ha="left", va="center", color=color, fontsize=SMALL_FONT_SIZE)
+            line += 1
+        for label, col in row_keys:
+            ax_risk.text(-gap, line, label, transform=ytf, ha="right", va="center",
+                         fontsize=SMALL_FONT_SIZE - 0.5, color="#444444")
+            for t, n in zip(ticks, vals[col]):
+                ax_risk.text(t, line, str(int(n)), ha="center", va="center", color=color, fontsize=SMALL_FONT_SIZE)
+            line += 1

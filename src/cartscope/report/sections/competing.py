@@ -10,14 +10,30 @@ from cartscope.report.sections._base import SectionInput, decimals, grid_table, 
 from cartscope.report.tables.formatting import fmt_estimate_ci
 
 SHORT = {"relapse_nrm": "Relapse vs NRM", "failure": "Failure vs death without failure"}
+ROW_NAMES = {"relapse_nrm": {1: "Relapse", 2: "NRM"}, "failure": {1: "Failure", 2: "Death"}}
+"""Short cause names of the risk-table rows under the figures."""
 TITLES = {"relapse_nrm": "Relapse and non-relapse mortality",
           "failure": "Treatment failure (no response or relapse) and death without failure"}
+
+
+def _figure_rows(risk: Any, coding: str, cif: Any) -> Any:
+    """The ``cif_risk_table`` rows of the figure of ``coding`` (its groups, one split), or None."""
+    if risk is None or not len(risk):
+        return None
+    part = risk[risk["coding"].astype(str) == coding]
+    want = {"all"} if list(cif.groups) == [None] else {str(g) for g in cif.groups}
+    for by in dict.fromkeys(part["by"].astype(str)):
+        rows = part[part["by"].astype(str) == by]
+        if set(rows["group"].astype(str)) == want:
+            return rows.reset_index(drop=True)
+    return None
 
 
 def competing_section(inp: SectionInput) -> list[Item]:
     items: list[Item] = []
     labels_tab = inp.table("cif_landmarks")
     gray_tab = inp.table("gray_tests")
+    risk_tab = inp.table("cif_risk_table")
     for name in ("relapse_nrm", "failure"):
         cif = inp.obj(f"cif/{name}")
         if cif is None:
@@ -28,11 +44,16 @@ def competing_section(inp: SectionInput) -> list[Item]:
                 labels[r["cause"]] = str(r["cause_label"])
         gray = {c: inp.obj(f"gray/{name}/{c}") for c in cif.causes if inp.obj(f"gray/{name}/{c}") is not None}
         p_texts = {c: inp.fmt.p_text(g.p_value) for c, g in gray.items()}
+        risk = _figure_rows(risk_tab, name, cif)
         fig = recipe("figures.cif:cif_figure", cif,
                      cause_labels={k: v[:1].upper() + v[1:] for k, v in labels.items()} or None,
+                     cause_short=ROW_NAMES[name], risk_table=risk,
                      gray=gray or None, p_texts=p_texts or None)
         caption = f"Cumulative incidence of {TITLES[name].lower()} (Aalen-Johansen)"
         caption += ", with Gray's test across groups" if gray else ""
+        if risk is not None:
+            caption += ("; under the plot the number at risk and the cumulative number of events of each cause"
+                        + (" per group" if len(cif.groups) > 1 else ""))
         caption += "."
         items.append(FigureItem(f"cif_{name}", fig, caption))
     if labels_tab is not None:
