@@ -4,7 +4,10 @@
 variable (nested in each level of ``within`` only when the analysis asks), interval type and
 level from the options, the median with its Brookmeyer-Crowley CI, landmark rates at
 ``landmark_months`` (month = 30.4375 days) with Greenwood SE and pointwise CI, and the log-rank
-test across the levels of each split. Patients outside an endpoint (NA event) or without a
+test across the levels of each split; with ``annotate_hr: true`` also the Cox hazard ratio
+(Efron ties, Wald interval at ``level``) of each level against the split's first level (table
+``km_hazard_ratios``, as R ``coxph(Surv(time, event) ~ group)``), printed on the split's figure
+beside the log-rank p. Patients outside an endpoint (NA event) or without a
 grouping value are listed as excluded.
 
 ``followup``: the simple median (range) of the observed follow-up time and the reverse
@@ -31,6 +34,43 @@ class KmOptions(Options):
     conf_type: ConfType = "log-log"
     level: float = Field(0.95, gt=0.5, lt=1.0)
     landmark_months: tuple[float, ...] = (6.0, 12.0, 24.0)
+    annotate_hr: bool = False
+
+
+HR_COLUMNS = ("endpoint", "by", "group", "reference", "n", "events", "hr", "lower", "upper", "p_value", "note")
+
+
+def _hazard_ratios(rc: RunContext, endpoint: str, prefix: str, groups: list[Group], time: np.ndarray,
+                   event: np.ndarray, level: float) -> list[dict]:
+    """Cox HR of each level of a split against its first level (R ``coxph(Surv(t, e) ~ factor)``,
+    the first level as reference); a fit that fails (no event, monotone likelihood) is a row with
+    the reason and a note, no number."""
+    from cartscope.stats.cox import CoxModelError, cox
+
+    present = [g for g in groups if g.mask.any()]
+    ref = present[0]
+    sel = np.zeros(len(time), dtype=bool)
+    for g in present:
+        sel |= g.mask
+    x = np.column_stack([g.mask[sel].astype(float) for g in present[1:]])
+    base = {"endpoint": endpoint, "by": prefix, "reference": ref.level}
+    try:
+        fit = cox(time[sel], event[sel], x, names=[str(g.level) for g in present[1:]], level=level)
+    except CoxModelError as exc:
+        rc.note(f"{endpoint}:{prefix}:hr", f"hazard ratio not computed: {exc}")
+        return [{**base, "group": g.level, "n": int(g.mask.sum()), "events": int(event[g.mask].sum()),
+                 "hr": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan, "note": str(exc)}
+                for g in present[1:]]
+    rows = []
+    for j, g in enumerate(present[1:]):
+        row = {**base, "group": g.level, "n": int(g.mask.sum()), "events": int(event[g.mask].sum()),
+               "hr": float(fit.hazard_ratio[j]), "lower": float(fit.ci_lower[j]), "upper": float(fit.ci_upper[j]),
+               "p_value": float(fit.p_value[j]), "note": ""}
+        rows.append(row)
+        rc.stats({k: row[k] for k in ("hr", "lower", "upper", "p_value")}, group=g, variable=endpoint,
+                 variable_level=f"vs {ref.level}", method=f"cox (efron ties), wald {fmt_num(100 * level)}% CI")
+        rc.key(f"hr.{endpoint}.{prefix}.{g.level}", row["hr"])
+    return rows
 
 
 def needs(rc: RunContext) -> str:
@@ -57,7 +97,7 @@ def run(rc: RunContext) -> None:
     o: KmOptions = rc.options
     ep = rc.endpoints
     method = f"kaplan-meier, {o.conf_type} {fmt_num(100 * o.level)}% CI"
-    medians, landmarks, tests = [], [], []
+    medians, landmarks, tests, hrs = [], [], [], []
     months = np.asarray(o.landmark_months, dtype=float)
     for endpoint in o.endpoints:
         ok = _in_endpoint(rc, endpoint)
@@ -116,10 +156,14 @@ def run(rc: RunContext) -> None:
                 tests.append({"endpoint": endpoint, "by": prefix, "groups": "", "n": int(sel.sum()),
                               "statistic": np.nan, "df": 0, "p_value": np.nan, "note": str(exc)})
                 rc.note(f"{endpoint}:{prefix}", f"log-rank not computed: {exc}")
+            if o.annotate_hr and sum(g.mask.any() for g in groups) >= 2:
+                hrs += _hazard_ratios(rc, endpoint, prefix, groups, time, event, o.level)
     rc.add_table("km_medians", pd.DataFrame(medians, columns=[
         "endpoint", "by", "group", "n", "events", "median_days", "median_lower", "median_upper", "median_months"]))
     rc.add_table("km_landmarks", pd.DataFrame(landmarks, columns=[
         "endpoint", "by", "group", "month", "day", "n_risk", "survival", "std_err", "lower", "upper"]))
+    if o.annotate_hr:
+        rc.add_table("km_hazard_ratios", pd.DataFrame(hrs, columns=list(HR_COLUMNS)))
     rc.add_table("logrank", pd.DataFrame(tests, columns=["endpoint", "by", "groups", "n", "statistic", "df",
                                                          "p_value", "note"]))
 
@@ -127,6 +171,8 @@ def run(rc: RunContext) -> None:
 def describe(spec: AnalysisSpec, o: KmOptions) -> str:
     lm = ", ".join(fmt_num(m) for m in o.landmark_months)
     test = " and log-rank tests across the levels" if spec.by else ""
+    if spec.by and o.annotate_hr:
+        test += ", Cox hazard ratios against the first level"
     return (f"Kaplan-Meier curves of {', '.join(o.endpoints)} ({o.conf_type} {fmt_num(100 * o.level)}% pointwise "
             f"intervals), medians and landmark rates at {lm} months{test}.")
 

@@ -9,7 +9,8 @@ each tick is ``KaplanMeier.risk_table(tick)``, i.e. patients with time >= tick (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,7 @@ def km_figure(
     show_n: bool = True,
     p_label: str = "Log-rank",
     p_text: str | None = None,
-    hr_text: str | None = None,
+    hr_text: str | Sequence[str] | None = None,
     legend_loc: str = "above",
     width: float = SINGLE_COLUMN * 1.25,
     height: float = 2.3,
@@ -93,7 +94,8 @@ def km_figure(
     logrank : optional LogRank (anything with ``p_value``) whose p is printed in the legend,
         "Log-rank p = ..." (``p_text`` gives the printed p instead, e.g. from the report's
         number format).
-    hr_text : a hazard-ratio line for the legend ("HR 2.1 (1.2-3.6)"), printed when given.
+    hr_text : hazard-ratio line(s) for the legend ("HR 2.1 (95% CI 1.2-3.6), B vs A"), printed
+        when given, under the p; the legend sits above the plot, so they cover no curve.
     unit : "months" (30.4375 days) or "days" for the time axis.
     ci : draw the pointwise confidence band of each curve (as step bands, the curve's
         ``conf_type`` and ``level``).
@@ -128,8 +130,6 @@ def km_figure(
     palette = colors_for(list(fits), colors)
     n_groups = len(fits)
 
-    import textwrap
-
     wrap_chars = max(20, int((width - 0.8) / (SMALL_FONT_SIZE * 0.6 / 72.0)))
     names = ["\n".join(textwrap.wrap(f"{label} (n = {km.n})" if show_n else str(label), wrap_chars))
              for label, km in fits.items()]
@@ -139,10 +139,11 @@ def km_figure(
         if p_text is not None and logrank is not None and not p_text.lower().startswith(p_label.lower()):
             extra[-1] = f"{p_label} {p_text}"
     if hr_text:
-        extra.append(hr_text)
+        for line in ([hr_text] if isinstance(hr_text, str) else list(hr_text)):
+            extra.append("\n".join(textwrap.wrap(str(line), wrap_chars)))
     line_in = SMALL_FONT_SIZE * 1.45 / 72.0
     above = legend_loc == "above"
-    n_legend = sum(nm.count("\n") + 1 for nm in names) + len(extra) if (len(names) > 1 or show_n or extra) else 0
+    n_legend = sum(nm.count("\n") + 1 for nm in names + extra) if (len(names) > 1 or show_n or extra) else 0
     legend_h = (n_legend * line_in + 0.06) if above and n_legend else 0.0
     top_h = 0.08 + legend_h + (0.22 if title else 0.0)
     xlabel_h = 0.36

@@ -99,6 +99,7 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
     med = _own(inp.table("km_medians"), aid)
     lr = _own(inp.table("logrank"), aid)
     lm = _own(inp.table("km_landmarks"), aid)
+    hr = _own(inp.table("km_hazard_ratios"), aid)
     whole = f"population {pop}" if pop else "all patients"
     where = f", population {pop}" if pop else ""
     endpoints = list(dict.fromkeys(med["endpoint"].astype(str))) if med is not None else \
@@ -130,10 +131,12 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
                                     & lr["p_value"].notna()).any()
             test = _obj(inp, aid, f"logrank/{endpoint}/{by}") if tested else None
             safe = by.replace("|", "_").replace(" ", "_")
+            hr_lines = hr_texts(inp, hr, endpoint, by, level)
+            with_hr = (f", the Cox hazard ratio ({level} CI) against {hr_lines[1]}" if hr_lines[0] else "")
             items.append(km_item(inp, f"km_{tag}{endpoint}_{safe}", endpoint, curves, test,
-                                 f"{name} {by_title(inp, by)}{where} (Kaplan-Meier), with the log-rank p; under "
-                                 "the plot the number at risk and the cumulative number censored per group.",
-                                 median_lines=True))
+                                 f"{name} {by_title(inp, by)}{where} (Kaplan-Meier), with the log-rank p{with_hr}; "
+                                 "under the plot the number at risk and the cumulative number censored per group.",
+                                 median_lines=True, **({"hr_text": hr_lines[0]} if hr_lines[0] else {})))
     if lm is not None:
         items += _landmark_tables(inp, lm, conf, level, where, tag)
     if med is not None:
@@ -156,6 +159,26 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
             f"Events and median times{where}",
             ("NR, not reached. Log-rank p on the first row of each split.",))))
     return items
+
+
+def hr_texts(inp: SectionInput, hr: pd.DataFrame | None, endpoint: str, by: str,
+             level: str = "95%") -> tuple[list[str], str]:
+    """The legend lines "HR 2.10 (95% CI 1.20–3.60), B-NHL vs B-ALL" of a split's Cox hazard
+    ratios (``annotate_hr``) and the reference level; ([], "") when none were asked for."""
+    if hr is None or not len(hr):
+        return [], ""
+    rows = hr[(hr["endpoint"].astype(str) == endpoint) & (hr["by"].astype(str) == by)]
+    if rows.empty:
+        return [], ""
+    ref = str(rows["reference"].iloc[0])
+    lines = []
+    for _, r in rows.iterrows():
+        vs = f", {r['group']} vs {ref}"
+        if missing(r["hr"]):
+            lines.append(f"HR not estimable{vs}")
+        else:
+            lines.append(f"HR {inp.fmt.estimate(r['hr'])} ({level} CI {inp.fmt.estimate(r['lower'])}\u2013{inp.fmt.estimate(r['upper'])}){vs}")
+    return lines, ref
 
 
 def _median_text(inp: SectionInput, m: Any, lo: Any, hi: Any) -> str:
