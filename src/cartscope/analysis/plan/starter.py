@@ -37,6 +37,15 @@ def _groups(cohort: "Cohort") -> list[str]:
     return out
 
 
+def has_toxicity(cohort: "Cohort") -> bool:
+    """True when CRS / ICANS can be graded: daily observations (``toxicity_daily``) or grades the
+    centre recorded (``crs_grade`` / ``icans_grade`` in ``patients`` or a ``toxicity`` sheet,
+    folded into ``patients`` on load); the ``toxicity`` kind runs from either source."""
+    if "toxicity_daily" in cohort.present and not cohort.toxicity_daily.empty:
+        return True
+    return any(col in cohort.patients and cohort.patients[col].notna().any() for col in ("crs_grade", "icans_grade"))
+
+
 def starter_plan(cohort: "Cohort", name: str = "my-study") -> str:
     """YAML text of a starter plan for ``cohort``, with comments."""
     from cartscope.analysis.plan.variables import analyte_key
@@ -59,7 +68,7 @@ def starter_plan(cohort: "Cohort", name: str = "my-study") -> str:
         {"id": "survival", "kind": "km", "endpoints": ["os", "pfs"], **by, "landmark_months": [6, 12]},
         {"id": "followup", "kind": "followup", "endpoint": "os"},
     ]
-    if "toxicity_daily" in present and not cohort.toxicity_daily.empty:
+    if has_toxicity(cohort):
         analyses.append({"id": "toxicity", "kind": "toxicity", **by})
     if len(labs):
         analyses.append({"id": "ae_table", "kind": "ae_table"})
@@ -142,4 +151,4 @@ def explain(plan: Plan) -> list[str]:
     return lines
 
 
-__all__ = ["explain", "starter_plan"]
+__all__ = ["explain", "has_toxicity", "starter_plan"]
