@@ -80,3 +80,21 @@ def test_screen_of_another_binary_outcome_names_it():
     assert "Patients with CRS grade >= 3 (= 1) and without it (= 0) (population B-ALL) were compared" in methods
     assert "training cohort" not in methods and "NR/ER" not in methods  # survival_endpoint: null
     assert "maxstat" not in methods and "bootstrap" not in methods and "log-rank" not in methods
+
+
+@pytest.mark.slow
+def test_population_names_the_landmark_column_and_methods_name_every_km(two_km):
+    from cartscope.report.methods import methods_paragraphs
+
+    res, items = two_km
+    tables = {i.key: i.table for i in items if isinstance(i, TableItem)}
+    heads = list(map(str, tables["landmarks_old_all"].display.columns))
+    assert heads[1].startswith("Older, % (95") and not any("All patients" in h for h in heads)
+    assert list(map(str, tables["landmarks_all"].display.columns))[1].startswith("All patients, % (95")
+    assert set(tables["km_old_medians"].display["Group"]) == {"Older"}
+    figs = {i.key: i for i in items if isinstance(i, FigureItem)}
+    assert [t.get_text() for t in figs["km_old_pfs"].recipe.draw().legends[0].get_texts()][0].startswith("Older (n = ")
+    methods = next(p for p in methods_paragraphs(res) if p.startswith("Statistical analysis."))
+    assert "Progression-free survival (all patients) was estimated by the Kaplan-Meier method" in methods
+    assert ("Progression-free survival and overall survival (population older) were estimated by the "
+            "Kaplan-Meier method (log-log 95% pointwise intervals; landmark estimates at 6 and 600 months)") in methods

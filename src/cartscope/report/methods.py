@@ -120,19 +120,23 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         if parts:
             text = _join(parts)
             stats.append(text[0].upper() + text[1:] + " are given.")
-    if "survival" in ran:
-        sv = proto.survival
-        stats.append(
-            f"Survival was estimated by the Kaplan-Meier method with {KM_CI[sv.conf_type]} "
-            f"{fmt_num(100 * sv.level, 0)}% pointwise intervals and compared with the log-rank test"
-            + (f" across {_join([labels.text(b).lower() for b in sv.by])}" if sv.by else "")
-            + f"; landmark estimates at {_join([fmt_num(m, 0) for m in sv.landmark_months])} months. "
-            "Median follow-up was estimated by the reverse Kaplan-Meier method.")
-    if "competing_risks" in ran:
-        stats.append("Cumulative incidences of relapse with non-relapse mortality as the competing event "
-                     "(and of treatment failure with death without failure as the competing event) were "
-                     "estimated by the Aalen-Johansen method with the variance of R cmprsk::cuminc and "
-                     "compared across groups with Gray's test.")
+    survival = _survival_methods(results, labels)
+    if survival is not None:
+        stats.extend(survival)
+    else:  # results without a plan: the section-form protocol's one survival and one cif entry
+        if "survival" in ran:
+            sv = proto.survival
+            stats.append(
+                f"Survival was estimated by the Kaplan-Meier method with {KM_CI[sv.conf_type]} "
+                f"{fmt_num(100 * sv.level, 0)}% pointwise intervals and compared with the log-rank test"
+                + (f" across {_join([labels.text(b).lower() for b in sv.by])}" if sv.by else "")
+                + f"; landmark estimates at {_join([fmt_num(m, 0) for m in sv.landmark_months])} months. "
+                "Median follow-up was estimated by the reverse Kaplan-Meier method.")
+        if "competing_risks" in ran:
+            stats.append("Cumulative incidences of relapse with non-relapse mortality as the competing event "
+                         "(and of treatment failure with death without failure as the competing event) were "
+                         "estimated by the Aalen-Johansen method with the variance of R cmprsk::cuminc and "
+                         "compared across groups with Gray's test.")
     if "toxicity" in ran:
         stats.append(grading_sentence(results))  # daily-graded / recorded, with counts
     if "ae_table" in ran:
@@ -151,7 +155,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         who = _screen_groups(results, labels) or (f"In the {bm.training} cohort, NR/ER and durable-remission "
                                                    "patients")
         text_ = (
-            f"Biomarkers measured at {bm.timepoint.replace('_', ' ')} were analysed {ref}. {who} were compared "
+            f"Biomarkers measured at {_lower(labels.text(bm.timepoint))} were analysed {ref}. {who} were compared "
             f"marker by marker with the two-sided Mann-Whitney U test (exact for small samples without ties, as "
             f"R wilcox.test), p-values adjusted by the {ADJUST_NAMES[bm.fdr_method]} method (significance p < "
             f"{fmt_num(bm.significance, 2, strip_zeros=True)}, q < {fmt_num(bm.fdr_level, 2, strip_zeros=True)}). "
@@ -197,6 +201,85 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         "The same data and protocol reproduce this report byte for byte."
     )
     return paras
+
+
+CIF_CODINGS = {"relapse_nrm": "relapse with non-relapse mortality as the competing event",
+               "failure": "treatment failure (no response or relapse) with death without failure as the "
+                          "competing event"}
+
+
+def _ran(results: Results) -> list[Any] | None:
+    """The plan's analyses that ran, plan order (None without a plan or status)."""
+    plan = getattr(results, "plan", None)
+    status = getattr(results, "status", None)
+    if plan is None or status is None or "status" not in status:
+        return None
+    ok = set(status.loc[status["status"] == "ran", "analysis"].astype(str))
+    return [a for a in plan.analyses if a.id in ok]
+
+
+def _who(results: Results, a: Any, labels: LabelRegistry) -> str:
+    """"all patients", "population B-ALL", and the splits: "by CRS grade within disease group"."""
+    plan = results.plan
+    if a.population:
+        spec = (getattr(plan, "populations", {}) or {}).get(a.population)
+        who = f"population {getattr(spec, 'title', '') or a.population}"
+    else:
+        who = "all patients"
+    return who
+
+
+def _by_text(a: Any, labels: LabelRegistry) -> str:
+    by = _join([_lower(labels.text(b)) for b in a.by])
+    return by + (f" within each {_lower(labels.text(a.within))}" if a.within and by else "")
+
+
+def _lower(text: str) -> str:
+    """Lower-case a label inside a sentence unless it starts with an acronym ("CRS grade")."""
+    head = text.split(" ", 1)[0]
+    return text if head.isupper() or any(ch.isdigit() for ch in head) else text[:1].lower() + text[1:]
+
+
+def _survival_methods(results: Results, labels: LabelRegistry) -> list[str] | None:
+    """One sentence per ``km``, ``followup`` and ``cif`` analysis that ran: its endpoints,
+    population, splits, tests and intervals (None without a plan: the caller falls back)."""
+    ran = _ran(results)
+    if ran is None:
+        return None
+    from cartscope.analysis.plan.registry import kinds
+
+    reg = kinds()
+    out: list[str] = []
+    named: set[str] = set()  # interval types already spelt out
+    for a in ran:
+        if a.kind not in ("km", "cif", "followup"):
+            continue
+        o = reg[a.kind].options.model_validate(a.options)
+        who, by = _who(results, a, labels), _by_text(a, labels)
+        if a.kind == "km":
+            eps = _join([_lower(labels.text(e)) for e in o.endpoints])
+            ci = o.conf_type if o.conf_type in named else KM_CI[o.conf_type]
+            named.add(o.conf_type)
+            marks = _join([fmt_num(m, 1, strip_zeros=True) for m in o.landmark_months])
+            text = (f"{eps[:1].upper() + eps[1:]} ({who}) {'was' if len(o.endpoints) == 1 else 'were'} estimated "
+                    f"by the Kaplan-Meier method ({ci} {fmt_num(100 * o.level, 0)}% pointwise intervals; landmark "
+                    f"estimates at {marks} months)")
+            if by:
+                text += f", and compared across {by} with the log-rank test"
+                if getattr(o, "annotate_hr", False):
+                    text += (" and Cox hazard ratios (Efron ties, Wald intervals) of each level against the "
+                             "first")
+            out.append(text + ".")
+        elif a.kind == "followup":
+            out.append(f"Median follow-up of {_lower(labels.text(o.endpoint))} ({who}"
+                       + (f", by {by}" if by else "") + ") was estimated by the reverse Kaplan-Meier method.")
+        else:
+            what = _join([CIF_CODINGS[c] for c in o.codings])
+            text = (f"Cumulative incidences of {what} ({who}) were estimated by the Aalen-Johansen method with "
+                    "the variance of R cmprsk::cuminc")
+            text += f" and compared across {by} with Gray's test." if by else "."
+            out.append(text)
+    return out
 
 
 def _screen_groups(results: Results, labels: LabelRegistry) -> str:

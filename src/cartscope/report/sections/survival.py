@@ -101,6 +101,7 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
     lm = _own(inp.table("km_landmarks"), aid)
     hr = _own(inp.table("km_hazard_ratios"), aid)
     whole = f"population {pop}" if pop else "all patients"
+    everyone = _everyone(pop)
     where = f", population {pop}" if pop else ""
     endpoints = list(dict.fromkeys(med["endpoint"].astype(str))) if med is not None else \
         ([] if aid else list(spec.endpoints))
@@ -110,7 +111,7 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
         if km_all is not None and (med is None or ((med["endpoint"].astype(str) == endpoint)
                                                    & (med["by"].astype(str) == "all")).any()):
             n = getattr(km_all, "n", None)
-            items.append(km_item(inp, f"km_{tag}{endpoint}", endpoint, {"All patients": km_all}, None,
+            items.append(km_item(inp, f"km_{tag}{endpoint}", endpoint, {everyone: km_all}, None,
                                  f"{name}, {whole}{f' (n = {n})' if n is not None else ''} (Kaplan-Meier) "
                                  f"with the {conf} {level} pointwise confidence band and the median (dashed); "
                                  "under the plot the number at risk and the cumulative number censored.",
@@ -138,12 +139,12 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
                                  "under the plot the number at risk and the cumulative number censored per group.",
                                  median_lines=True, **({"hr_text": hr_lines[0]} if hr_lines[0] else {})))
     if lm is not None:
-        items += _landmark_tables(inp, lm, conf, level, where, tag)
+        items += _landmark_tables(inp, lm, conf, level, where, tag, everyone)
     if med is not None:
         frame = med.assign(
             endpoint=med["endpoint"].astype(str).map(lambda e: endpoint_short(inp, e)),
             by=[("all patients" if b == "all" else by_title(inp, str(b))[3:]) for b in med["by"].astype(str)],
-            group=med["group"].astype(str).map(group_label),
+            group=med["group"].astype(str).map(lambda g: everyone if g == "all" else group_label(g)),
             median=[_median_text(inp, m, lo, hi)
                     for m, lo, hi in zip(med["median_days"], med["median_lower"], med["median_upper"])],
         )
@@ -192,10 +193,17 @@ def _median_text(inp: SectionInput, m: Any, lo: Any, hi: Any) -> str:
     return out
 
 
+def _everyone(pop: str) -> str:
+    """The name of an analysis' whole population in tables and legends: "All patients", or the
+    population's title ("B-ALL", "Age >= 40")."""
+    return (pop[:1].upper() + pop[1:]) if pop else "All patients"
+
+
 def _landmark_tables(inp: SectionInput, lm: pd.DataFrame, conf: str, level: str, where: str = "",
-                     tag: str = "") -> list[Item]:
+                     tag: str = "", everyone: str = "All patients") -> list[Item]:
     """One landmark table per grouping; a grouping within a subgroup ("crs_group|B-ALL") has
-    that subgroup's total as its first column, not the whole cohort."""
+    that subgroup's total as its first column, not the whole cohort; the whole population's
+    column is named by the population (``everyone``), not "All patients"."""
     spec = inp.protocol.survival
     items: list[Item] = []
     bys = list(dict.fromkeys(lm["by"].astype(str)))
@@ -215,14 +223,14 @@ def _landmark_tables(inp: SectionInput, lm: pd.DataFrame, conf: str, level: str,
         order = {inp.labels.text(e): i for i, e in enumerate(names)}
         frame = pd.DataFrame({
             "endpoint": part["endpoint"].astype(str).map(inp.labels.text),
-            "group": part["group"].astype(str).map(group_label),
+            "group": part["group"].astype(str).map(lambda g: everyone if g == "all" else group_label(g)),
             "time": part["day"].astype(float), "survival": part["survival"],
             "lower": part["lower"], "upper": part["upper"], "n_risk": part["n_risk"],
         })
         frame = frame.sort_values(["endpoint", "time"], key=lambda s: s.map(order) if s.name == "endpoint" else s,
                                   kind="mergesort")
         title = "Landmark survival estimates" + ("" if by == "all" else f" {by_title(inp, by)}") + where
-        t = landmark_table(frame, title=title, pct_decimals=inp.fmt.pct_decimals)
+        t = landmark_table(frame, title=title, pct_decimals=inp.fmt.pct_decimals, level=spec.level)
         notes = (f"Kaplan-Meier estimates with {conf} {level} pointwise confidence intervals; months of "
                  f"{MONTH_DAYS} days.",)
         items.append(TableItem(f"landmarks_{tag}{by.replace('|', '_')}", Table(t.frame, t.display, t.title, notes)))
