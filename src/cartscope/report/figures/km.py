@@ -47,9 +47,9 @@ def _band(km: KaplanMeier) -> tuple[NDArray[np.float64], NDArray[np.float64], ND
     return t, lo, hi
 
 
-def _check_curves(curves: Mapping[Any, KaplanMeier]) -> dict[Any, KaplanMeier]:
+def _check_curves(curves: Mapping[Any, KaplanMeier], label: str = "All patients") -> dict[Any, KaplanMeier]:
     if isinstance(curves, KaplanMeier):
-        curves = {"All patients": curves}
+        curves = {label: curves}
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty mapping of group label -> KaplanMeier")
     for k, v in curves.items():
@@ -83,6 +83,7 @@ def km_figure(
     p_text: str | None = None,
     hr_text: str | Sequence[str] | None = None,
     legend_loc: str = "above",
+    label: str = "All patients",
     width: float = SINGLE_COLUMN * 1.25,
     height: float = 2.3,
 ) -> Figure:
@@ -90,7 +91,8 @@ def km_figure(
 
     Parameters
     ----------
-    curves : group label -> KaplanMeier (times in days), or one KaplanMeier for the whole cohort.
+    curves : group label -> KaplanMeier (times in days), or one KaplanMeier for the whole cohort
+        (named ``label``: "All patients", or the population's name).
     logrank : optional LogRank (anything with ``p_value``) whose p is printed in the legend,
         "Log-rank p = ..." (``p_text`` gives the printed p instead, e.g. from the report's
         number format).
@@ -116,7 +118,7 @@ def km_figure(
     -------
     Figure with axes labelled "km" and, with ``risk_table``, "risk table".
     """
-    fits = _check_curves(curves)
+    fits = _check_curves(curves, label)
     unit = check_unit(unit)
     unknown = [r for r in risk_rows if r not in RISK_ROWS]
     if unknown:

@@ -115,7 +115,7 @@ def _one_analysis(inp: SectionInput, aid: str, pop: str, tag: str) -> list[Item]
                                  f"{name}, {whole}{f' (n = {n})' if n is not None else ''} (Kaplan-Meier) "
                                  f"with the {conf} {level} pointwise confidence band and the median (dashed); "
                                  "under the plot the number at risk and the cumulative number censored.",
-                                 ci=True, median_lines=True))
+                                 ci=True, median_lines=True, label=everyone))
         if med is not None:
             rows = med[(med["endpoint"].astype(str) == endpoint) & (med["by"].astype(str) != "all")]
             groups: dict[str, list[str]] = {}
