@@ -256,11 +256,16 @@ def car_kinetics(kinetics: pd.DataFrame, *, measure: str | Sequence[str] = "car_
         measures += [m for m in CAR_COMPONENTS if m not in measures]
     k = kinetics[kinetics["measure"].isin(measures)]
     k = infusion_windows(k, infusions)
+    # duplicates averaged for every curve in one grouped pass; curves are then slices of the
+    # sorted arrays (patient, infusion, measure, day)
+    means = k.groupby(["patient_id", "infusion_no", "measure", "t"], sort=True)["value"].mean()
+    curve = means.index.droplevel("t")
+    starts = np.flatnonzero(~curve.duplicated())
+    ends = np.append(starts[1:], len(means))
+    t_all, c_all = means.index.get_level_values("t").to_numpy(dtype=float), means.to_numpy(dtype=float)
     rows = []
-    for (pid, no, meas), g in k.groupby(["patient_id", "infusion_no", "measure"], sort=True):
-        g = g.groupby("t", sort=True)["value"].mean()
-        r = _nca(g.index.to_numpy(dtype=float), g.to_numpy(dtype=float), lloq=lloq, method=method,
-                 auc_end=auc_end)
+    for (pid, no, meas), a, b in zip(curve[starts], starts, ends):
+        r = _nca(t_all[a:b], c_all[a:b], lloq=lloq, method=method, auc_end=auc_end)
         rows.append({"patient_id": pid, "infusion_no": int(no), "measure": meas, **r, "method": method})
     return pd.DataFrame(rows, columns=list(KINETICS_COLUMNS))
 
