@@ -84,6 +84,34 @@ def run(rc: RunContext) -> None:
                          group=g, variable=var, variable_level=lv, method="count (% of the group)")
     rc.add_table("cohort_description", pd.DataFrame(rows, columns=["group", "variable", "level", "n", "value",
                                                                     "median", "q1", "q3", "min", "max"]))
+    rc.add_table("cohort_values", _values_frame(rc, values, types))
+
+
+def _values_frame(rc: RunContext, values: dict[str, pd.Series], types: dict[str, str]) -> pd.DataFrame:
+    """The described values per patient of the population, long (patient, variable, role, type,
+    text, number), for the report's Table 1 (it lays them out and tests the groups): ``by`` and
+    ``within`` variables have role ``by``, the described ones role ``variable``."""
+    mask = np.ones(len(rc.endpoints), dtype=bool)  # rc.endpoints holds the population's rows
+    ids = rc.endpoints["patient_id"].astype(str).to_numpy()[mask]
+    parts = []
+    split = [b for b in (*rc.spec.by, *([rc.spec.within] if rc.spec.within else [])) if b not in values]
+    for role, names in (("by", split), ("variable", list(values))):
+        for var in names:
+            s = (values[var] if var in values else rc.variable(var)).reset_index(drop=True)[mask]
+            kind = types.get(var, "categorical") if role == "variable" else "categorical"
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                order = "|".join(str(c) for c in s.cat.categories)
+            else:
+                order = ""
+            known = s.notna().to_numpy()
+            text = [(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) if k else ""
+                    for v, k in zip(s.astype(object), known)]
+            number = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float) if kind == "continuous" \
+                else np.full(len(s), np.nan)
+            parts.append(pd.DataFrame({"patient_id": ids, "variable": var, "role": role, "type": kind,
+                                       "levels": order, "text": text, "number": number}))
+    columns = ["patient_id", "variable", "role", "type", "levels", "text", "number"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def describe(spec: AnalysisSpec, options: DescribeOptions) -> str:

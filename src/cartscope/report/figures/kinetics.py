@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import math
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from cartscope.cohort.units import canonical_analyte
 from cartscope.report.figures._time import nice_ticks
@@ -241,6 +244,89 @@ def cytokine_course_figure(
                 handles, names = ax.get_legend_handles_labels()
         if handles:
             fig.legend(handles, names, loc="outside upper left", ncols=1 if nc == 1 else min(len(names), 3),
+                       borderaxespad=0.2)
+        freeze_layout(fig)
+    return fig
+
+
+def _log_tick(x: float, _pos: Any = None) -> str:
+    """A log-axis tick as written in a clinical figure: 0.5, 20, 1000, 20000 (10^k from 10^6)."""
+    if x <= 0:
+        return ""
+    if 1e-3 <= x < 1e6:
+        return f"{x:.4g}" if x < 1 else f"{x:,.0f}".replace(",", "\u2009") if x >= 1e4 else f"{x:g}"
+    exp = math.floor(math.log10(x))
+    return f"$10^{{{exp}}}$"
+
+
+def cytokine_summary_figure(
+    course: pd.DataFrame,
+    *,
+    analytes: Sequence[str],
+    groups: Sequence[str] = ("all",),
+    group_labels: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
+    window: tuple[float, float] = (0.0, 30.0),
+    min_patients: int = 3,
+    ncols: int = 2,
+    panel_size: tuple[float, float] = (2.4, 2.1),
+) -> Figure:
+    """The daily median and interquartile band of a ``cytokines`` analysis, one panel per
+    analyte, one colour per group, drawn from its ``cytokine_course`` table (columns analyte,
+    group, day, n, median, q1, q3: computed by the analysis, nothing is estimated here).
+
+    ``analytes`` are the table's analyte keys in panel order (titled by ``titles``); ``groups``
+    the table's group labels to draw (legend names from ``group_labels``); days with fewer than
+    ``min_patients`` patients are not drawn; values <= 0 cannot sit on the log axis.
+    """
+    need = {"analyte", "group", "day", "n", "median", "q1", "q3"}
+    if not need <= set(course.columns):
+        raise ValueError(f"the course table lacks {sorted(need - set(course.columns))}")
+    names = {g: (group_labels or {}).get(g, "All patients" if g == "all" else str(g)) for g in groups}
+    palette = colors_for([names[g] for g in groups]) if len(groups) > 1 else {names[groups[0]]: PALETTE[0]}
+    data = course.assign(day=pd.to_numeric(course["day"], errors="coerce"))
+    data = data[data["day"].between(window[0], window[1]) & (data["n"] >= min_patients)]
+    n = len(analytes)
+    nc = min(ncols, n)
+    nr = int(np.ceil(n / nc))
+    handles: list[Any] = []
+    labels: list[str] = []
+    with figure_style():
+        fig = new_figure(panel_size[0] * nc, panel_size[1] * nr)
+        fig.set_layout_engine("constrained")
+        for i, analyte in enumerate(analytes):
+            ax = fig.add_subplot(nr, nc, i + 1)
+            title = (titles or {}).get(analyte, analyte)
+            ax.set_label(title)
+            part = data[data["analyte"].astype(str) == analyte]
+            for g in groups:
+                s = part[part["group"].astype(str) == g].sort_values("day", kind="mergesort")
+                if s.empty:
+                    continue
+                color = palette[names[g]]
+                q1, q3 = s["q1"].where(s["q1"] > 0), s["q3"].where(s["q3"] > 0)
+                ax.fill_between(s["day"], q1.fillna(q3), q3, color=color, alpha=0.18, linewidth=0, zorder=2)
+                ax.plot(s["day"], s["median"].where(s["median"] > 0), color=color, linewidth=1.8, marker="o",
+                        markersize=2.5, zorder=3, label=names[g])
+            shown = pd.DataFrame({"day": part["day"]}) if len(part) else pd.DataFrame({"day": [window[1]]})
+            _day_axis(ax, window, shown)
+            unit = (units or {}).get(analyte)
+            ax.set_ylabel(f"{title} ({unit})" if unit else title)
+            ax.set_title(title, loc="left")
+            if part.empty:
+                ax.text(0.5, 0.5, f"fewer than {min_patients} patients\non every day", transform=ax.transAxes,
+                        ha="center", va="center", fontsize=6.5, color="0.35")
+                ax.set_ylim(1, 10)
+            readable_log_ticks(ax, "y")
+            ax.yaxis.set_major_formatter(FuncFormatter(_log_tick))  # 1000, not 1e+03
+            h, lab = ax.get_legend_handles_labels()
+            for hh, ll in zip(h, lab):
+                if ll not in labels:
+                    handles.append(hh)
+                    labels.append(ll)
+        if handles:  # above the panels, where it covers no course
+            fig.legend(handles, labels, loc="outside upper left", ncols=1 if nc == 1 else min(len(labels), 3),
                        borderaxespad=0.2)
         freeze_layout(fig)
     return fig

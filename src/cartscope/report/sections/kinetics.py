@@ -10,6 +10,88 @@ from cartscope.report.labels import analyte_label
 from cartscope.report.sections._base import SectionInput, grid_table, group_label, integer, text
 
 
+def _window_text(plan, name: str | None) -> tuple[str, tuple[float, float]]:
+    """The caption words and the days shown of a cytokines analysis' window (default 0-30)."""
+    spec = plan.windows.get(name) if name else None
+    if spec is None:
+        return "days 0\u201330 after the index infusion", (0.0, 30.0)
+    end = spec.end if spec.end is not None else 30.0
+    which = "the index infusion" if spec.infusion == "index" else f"infusion {spec.infusion}"
+    stop = ", up to the next infusion" if spec.until_next_infusion else ""
+    title = f" ({spec.title})" if spec.title else ""
+    return (f"days {spec.start:g}\u2013{end:g} after {which}{stop}{title}", (float(spec.start), float(end)))
+
+
+def _levels_of(inp: SectionInput, aid: str) -> dict[str, list[str]]:
+    """The ``by`` variable of each group level of analysis ``aid``, from its ARD rows."""
+    ard = getattr(inp.results, "ard", None)
+    out: dict[str, list[str]] = {}
+    if ard is None or not len(ard):
+        return out
+    rows = ard[(ard["analysis"].astype(str) == aid) & (ard["group1"].astype(str) != "")]
+    for by, level in zip(rows["group1"].astype(str), rows["group1_level"].astype(str)):
+        if level not in out.setdefault(by, []):
+            out[by].append(level)
+    return out
+
+
+def cytokine_figures(inp: SectionInput) -> list[Item]:
+    """One course figure per ``cytokines`` analysis of the plan and per ``by`` variable, from
+    the analysis' ``cytokine_course`` table: its analytes (panels in the plan's order), its
+    window and its groups; captions name the analysis' population, window and groups."""
+    course = inp.table("cytokine_course")
+    plan = getattr(inp.results, "plan", None)
+    if course is None or plan is None:
+        return []
+    items: list[Item] = []
+    for a in plan.analyses:
+        if a.kind != "cytokines":
+            continue
+        rows = course[course["analysis"].astype(str) == a.id]
+        if rows.empty:
+            continue
+        analytes = list(dict.fromkeys(rows["analyte"].astype(str)))
+        order = [str(x) for x in (a.options.get("analytes") or ())]
+        ranked = []
+        for name in order:
+            for member in plan.panels.get(name, (name,)):
+                key = next((k for k in analytes if _same_analyte(k, member)), None)
+                if key is not None and key not in ranked:
+                    ranked.append(key)
+        analytes = ranked + [k for k in analytes if k not in ranked]
+        words, window = _window_text(plan, a.window)
+        titles = {k: analyte_label(inp.labels, k) for k in analytes}
+        units = {k: inp.labels.unit(k) for k in analytes}
+        titles = {k: (t.rsplit(" (", 1)[0] if units.get(k) and t.endswith(f"({units[k]})") else t)
+                  for k, t in titles.items()}
+        pop = plan.populations.get(a.population) if a.population else None
+        who = (pop.title or a.population) if pop is not None else "all patients"
+        levels = _levels_of(inp, a.id)
+        splits = [(by, levels.get(by, [])) for by in a.by] or [("", ["all"])]
+        for by, groups in splits:
+            groups = [g for g in groups if (rows["group"].astype(str) == g).any()] or ["all"]
+            byword = inp.labels(by, False) if by else ""
+            binary = set(groups) <= {"0", "1"}
+            names = {g: (f"{byword}: {({'0': 'no', '1': 'yes'}[g] if binary else g)}" if by else "All patients")
+                     for g in groups}
+            key = f"cytokine_course_{a.id}" + (f"_{by}" if by else "")
+            split = f", by {byword}" if by else ""
+            items.append(FigureItem(key, recipe(
+                "figures.kinetics:cytokine_summary_figure", rows, analytes=tuple(analytes), groups=tuple(groups),
+                group_labels=names, titles=titles, units=units, window=window),
+                f"{a.title or 'Cytokine courses'} ({a.id}): {', '.join(titles[k] for k in analytes)} over {words} "
+                f"in {who}{split} (log scale): daily median and interquartile band on days with at least 3 "
+                "patients sampled."))
+    return items
+
+
+def _same_analyte(key: str, name: str) -> bool:
+    from cartscope.report.figures.kinetics import _analyte_key
+
+    norm = lambda x: str(x).lower().replace("-", "").replace("_", "").replace(" ", "")  # noqa: E731
+    return norm(key) == norm(name) or _analyte_key(key) == _analyte_key(name)
+
+
 def kinetics_section(inp: SectionInput) -> list[Item]:
     from cartscope.analysis.analyses._context import float_days, rebase
 
@@ -50,7 +132,10 @@ def kinetics_section(inp: SectionInput) -> list[Item]:
                                                            measures=tuple(measures), titles=titles),
                                     "CAR transgene levels after the index infusion (log scale): patients as "
                                     "thin lines, median and interquartile band."))
-    if "labs" in inp.cohort.present and not inp.cohort.labs.empty:
+    planned = cytokine_figures(inp)
+    if planned:  # what the plan's cytokines analyses ask: their analytes, window and groups
+        items += planned
+    elif "labs" in inp.cohort.present and not inp.cohort.labs.empty:
         labs = inp.cohort.labs
         labs = labs[labs["role"].astype(object) != "healthy_donor"] if "role" in labs else labs
         labs = float_days(rebase(labs, index_day))
