@@ -19,20 +19,12 @@ from cartscope.stats.tests import (
     mann_whitney,
 )
 
-from r_json import num
+from r_json import ALTERNATIVE as ALT
+from r_json import case as _get
+from r_json import num, reference_fixture
 
-R_SCRIPT = Path(__file__).parent / "r" / "tests.R"
 RTOL = 1e-8
-ALT = {"two.sided": "two-sided", "less": "less", "greater": "greater"}
-
-
-@pytest.fixture(scope="module")
-def ref(r_reference: Any) -> Any:
-    return r_reference(R_SCRIPT)
-
-
-def _get(ref: Any, section: str, name: str) -> Any:
-    return next(c for c in ref[section] if c["name"] == name)
+ref = reference_fixture(Path(__file__).parent / "r" / "tests.R")
 
 
 WILCOX = [

@@ -9,13 +9,8 @@ suppressPackageStartupMessages({
   library(pROC)
   library(jsonlite)
 })
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "screen.json"
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) return(sprintf("%.17g", x))
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("screen.json")
 
 set.seed(2023)
 n <- 60

@@ -7,19 +7,8 @@ suppressPackageStartupMessages({
   library(survival)
   library(jsonlite)
 })
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "cutoff_logrank.json"
-
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    s[is.na(x) & !is.nan(x)] <- "NA"
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("cutoff_logrank.json")
 
 one <- function(time, event, value, cutoff) {
   ok <- !is.na(value)

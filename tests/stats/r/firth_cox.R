@@ -5,23 +5,8 @@
 # iter.max = 0) and maximised numerically (optimize / optim), its profile inverted by uniroot.
 # Usage: Rscript --vanilla firth_cox.R out.json
 suppressPackageStartupMessages({library(jsonlite); library(survival)})
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "firth_cox.json"
-here <- local({
-  a <- commandArgs(FALSE); f <- sub("^--file=", "", a[grep("^--file=", a)])
-  if (length(f)) dirname(normalizePath(f)) else "."
-})
-
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    s[is.na(x) & !is.nan(x)] <- "NA"
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("firth_cox.json")
 
 penal <- function(X, y, ties, strata = NULL) {
   storage.mode(X) <- "double"
@@ -79,7 +64,7 @@ two <- list(time = tt, event = ev, arm = arm, age = age, estimate = o2$par, pena
 
 # Heinze & Schemper (2001)'s breast cancer data (100 patients, grading G has no event in one
 # level: monotone likelihood); the data set of R package coxphf
-d <- read.csv(file.path(here, "..", "data", "heinze_schemper_2001_breast.csv"))
+d <- read.csv(file.path(script_dir, "..", "data", "heinze_schemper_2001_breast.csv"))
 X4 <- as.matrix(d[, c("T", "N", "G", "CD")]); y4 <- Surv(d$TIME, d$CENS)
 pl4 <- penal(X4, y4, "breslow")
 o4 <- optim(rep(0, 4), function(b) -pl4(b), method = "BFGS", control = list(reltol = 1e-16, maxit = 2000))

@@ -7,19 +7,9 @@
 # Usage: Rscript --vanilla logistic.R out.json
 # Every case carries its data; doubles are written with 17 significant digits.
 suppressPackageStartupMessages({library(jsonlite); library(MASS); library(brglm2)})
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "logistic.json"
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("logistic.json")
 
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    s[is.na(x) & !is.nan(x)] <- "NA"
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
 tight <- glm.control(epsilon = 1e-14, maxit = 200)
 
 # exact profile-likelihood limit of coefficient j: deviance of the fit with beta_j fixed at v

@@ -11,14 +11,8 @@ suppressPackageStartupMessages({
   library(mvtnorm)
   library(jsonlite)
 })
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "maxstat.json"
-
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) return(sprintf("%.17g", x))
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("maxstat.json")
 
 # pmethod = "exactGauss" is 1 - pmvnorm(-M, M, corr = corrmsrs(x)); called directly here so
 # that the Monte-Carlo error estimate of mvtnorm (attribute "error") is kept for the test.

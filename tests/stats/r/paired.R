@@ -3,19 +3,9 @@
 # Usage: Rscript --vanilla paired.R out.json
 # Every case carries its data; doubles are written with 17 significant digits.
 suppressPackageStartupMessages(library(jsonlite))
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "paired.json"
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("paired.json")
 
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    s[is.na(x) & !is.nan(x)] <- "NA"
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
 nul <- function(v) if (is.null(v)) "auto" else v
 
 # ---- wilcox.test(paired = TRUE) -----------------------------------------------------------

@@ -8,18 +8,8 @@ suppressPackageStartupMessages({
   library(pROC)
   library(jsonlite)
 })
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "roc.json"
-
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("roc.json")
 
 one <- function(name, score, label, direction = "auto") {
   r <- roc(label, score, direction = direction, quiet = TRUE, levels = c(0, 1))

@@ -4,19 +4,8 @@
 # Every case carries its data. Doubles are written as strings with 17 significant digits
 # (jsonlite stops at 15), so Python reads exactly the numbers R used.
 suppressPackageStartupMessages(library(jsonlite))
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "tests.json"
-
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    s[is.na(x) & !is.nan(x)] <- "NA"
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("tests.json")
 
 # ---- wilcox.test --------------------------------------------------------------------------
 set.seed(101)

@@ -3,18 +3,8 @@
 # aeqSurv), and quantile.survfit where the log-scale band is not monotone or stays at 1.
 # Usage: Rscript --vanilla timefix.R out.json
 suppressPackageStartupMessages({library(jsonlite); library(survival)})
-args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "timefix.json"
-as17 <- function(x) {
-  if (is.list(x)) return(lapply(x, as17))
-  if (is.double(x)) {
-    s <- sprintf("%.17g", x)
-    s[is.na(x) & !is.nan(x)] <- "NA"
-    dim(s) <- dim(x)
-    return(s)
-  }
-  x
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "..", "..", "r_common.R"))
+out <- out_path("timefix.json")
 
 # times computed two ways: 0.1 + 0.2 and 0.3, 0.7 and 7 * 0.1, 1.1 and 2.2 - 1.1
 tm <- c(0.1 + 0.2, 0.3, 0.7, 7 * 0.1, 1.1, 2.2 - 1.1, 3, 0.3, 5, 6, 0.1 * 3, 8)
