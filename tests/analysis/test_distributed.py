@@ -85,6 +85,9 @@ def test_worker_processes_give_the_in_process_results_byte_for_byte() -> None:
     with dist.cluster(workers=2) as client:
         pids = client.run(os.getpid)
         assert len(pids) == 2 and os.getpid() not in pids.values()
+        # glibc's dynamic mmap threshold is left on in the workers (see dist.TRIM_KEY)
+        trim = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert list(trim.values()) == [os.environ.get("MALLOC_TRIM_THRESHOLD_")] * 2
         there = _runs(x, y, t, e)
     assert [k for k in here if here[k] != there[k]] == []
 

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 ENV_SCHEDULER = "CARTSCOPE_DASK_SCHEDULER"
+#: The Dask setting that makes the nannies export MALLOC_TRIM_THRESHOLD_ to their workers.
+TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 _ACTIVE: list[Any] = []
 
@@ -68,14 +70,21 @@ def cluster(scheduler: str | None = None, workers: int | None = None, *,
         if address is None:
             if int(workers) < 1:  # type: ignore[arg-type]
                 raise ClusterError(f"workers must be at least 1; got {workers}")
-            local = distributed.LocalCluster(
-                n_workers=int(workers),  # type: ignore[arg-type]
-                threads_per_worker=threads_per_worker,
-                processes=processes,
-                protocol="tcp://",  # loopback tcp, as a real cluster talks (not in-process comms)
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
+            import dask
+
+            # Dask's nannies start every worker with MALLOC_TRIM_THRESHOLD_=65536; setting it
+            # turns off glibc's dynamic mmap threshold, so each large temporary array is mapped
+            # and zero-filled afresh: the resampling passes cost 2.4x the CPU in such a worker.
+            # Unset here (a remote cluster's workers: see docs/scale.md).
+            with dask.config.set({TRIM_KEY: None}):
+                local = distributed.LocalCluster(
+                    n_workers=int(workers),  # type: ignore[arg-type]
+                    threads_per_worker=threads_per_worker,
+                    processes=processes,
+                    protocol="tcp://",  # loopback tcp, as a real cluster talks (not in-process comms)
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
             client = distributed.Client(local)
         else:
             try:
