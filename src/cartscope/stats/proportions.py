@@ -170,11 +170,15 @@ def proportion_ci(
         low_edge = (small & ((xi == 1) | (xi == 2))) | (mid & (xi >= 1) & (xi <= 3))
         k = ni - xi
         high_edge = (small & ((k == 1) | (k == 2))) | (mid & (k >= 1) & (k <= 3))
-        # qchisq(alpha, 0) is undefined; the masks never select x = 0 (or n - x = 0).
-        lower = np.where(low_edge, 0.5 * sps.chi2.ppf(alpha, 2.0 * np.maximum(xf, 1.0)) / nf, lower)
-        upper = np.where(
-            high_edge, 1.0 - 0.5 * sps.chi2.ppf(alpha, 2.0 * np.maximum(nf - xf, 1.0)) / nf, upper
-        )
+        # qchisq(alpha, 0) is undefined; the masks never select x = 0 (or n - x = 0). The
+        # quantiles are evaluated at the edge counts only (a panel has thousands of counts).
+        lower = np.array(lower, dtype=np.float64, ndmin=1)
+        upper = np.array(upper, dtype=np.float64, ndmin=1)
+        low_edge, high_edge = np.atleast_1d(low_edge), np.atleast_1d(high_edge)
+        xe, ne = np.atleast_1d(xf), np.atleast_1d(nf)
+        lower[low_edge] = 0.5 * sps.chi2.ppf(alpha, 2.0 * xe[low_edge]) / ne[low_edge]
+        upper[high_edge] = 1.0 - 0.5 * sps.chi2.ppf(alpha, 2.0 * (ne[high_edge] - xe[high_edge])) / ne[high_edge]
+        lower, upper = lower.reshape(np.shape(xf)), upper.reshape(np.shape(xf))
     elif method == "clopper-pearson":
         lower = np.where(xi == 0, 0.0, sps.beta.ppf(alpha / 2.0, np.maximum(xf, 1.0), nf - xf + 1.0))
         upper = np.where(
