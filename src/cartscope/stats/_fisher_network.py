@@ -1,108 +1,194 @@
 """Exact p of Fisher's test for r x c tables by a network algorithm (Mehta and Patel 1983).
 
-The tables with the observed margins are the paths through a network: stage j fills column j,
-a node is the multiset of row totals still to be filled (the completions of a node depend on
-the multiset only, so rows are kept sorted and equal nodes merge). Along a path, the table's
-probability is
+The tables with the observed margins are the paths through a network. The shorter side of
+the table holds the node state: stage j fills column j (columns in ascending order of their
+totals, as FEXACT does), and a node is the multiset of row totals still to be filled (the
+completions of a node depend on the multiset only, so rows are kept sorted and equal nodes
+merge). Along a path the table's probability is
 
     P(T) = [prod r_i! prod c_j! / N!] * prod_ij 1 / x_ij!
 
-so a node carries its *past* paths as a list of log values v = -sum log x_ij! (paths with the
-same value, to 1e-12, are merged and their weights added, as FEXACT merges equal "past
-probabilities"). At every node two bounds on the value of the rest of the path decide:
+so a path carries its *value* v = -sum log x_ij! over the columns filled so far; paths that
+reach the same node with the same value (to 1e-9 on the log scale, i.e. the same value up to
+rounding) merge and their multiplicities add, as FEXACT merges equal "past path lengths".
 
-* if v + (largest completion value) <= the observed table's, every completion counts: the
-  whole subtree adds weight * exp(v) * sum over completions of exp(completion value), which is
-  N_rest! / (prod R_i! prod C_k!) in closed form;
-* if v + (smallest completion value) > the observed table's, no completion counts: dropped;
-* otherwise the paths go on to the next stage.
+The whole stage is handled at once with numpy (no Python loop over nodes or paths):
 
-The bounds relax the coupling between the remaining columns: each column is filled on its own
-within the remaining row totals, as evenly as possible for the largest value (water filling)
-and as unevenly as possible for the smallest, and the column bounds add up; the same with the
-roles of rows and columns exchanged gives a second pair, and the tighter bound of each side
-is used. All are valid bounds, so the p-value is exact; they only decide how much of the
-network is walked.
+1. **The node graph.** From the root, every node's splits of the next column total within
+   its row totals (vectorised over all nodes of the stage) give the arcs, their values
+   -sum log x! (from one table of log factorials) and the sorted child nodes.
+2. **Exact longest and shortest paths.** Walking the graph backwards, the largest (LP) and
+   smallest (SP) value of any completion of each node are maxima and minima over its arcs
+   (``maximum.reduceat``): exact, where FEXACT bounds SP and searches LP per node.
+3. **Forward with pruning.** A path whose v + LP is within the threshold counts with its
+   whole subtree, in closed form (sum over completions of prod 1/x! =
+   n! / (prod R_i! prod C_k!)); one whose v + SP is beyond it is dropped; only the others go
+   on to the next stage.
+4. **The last two columns exactly.** Once two columns are left, the completion is the split
+   of the first of them (the second is forced): each node's completion values are sorted with
+   their running sums of probabilities, and every open path takes the sum of those within the
+   threshold by one merged sort (no further paths are made).
 
-As R (``fisher.test``, FEXACT) a table counts when P(T) <= P(observed) (1 + 1e-7). The table is
-transposed so that the shorter side holds the node state.
+Ties. As R (``fisher.test`` calls FEXACT), a table counts when
+log P(T) <= log P(observed) + 3.45254e-7: FEXACT's tolerance ``tol``, added to the observed
+path length, so tables more probable than the observed one by a factor below
+exp(3.45254e-7) (about 1 + 3.45e-7) still count. (R's 2 x 2 code uses 1 + 1e-7 instead;
+:mod:`cartscope.stats.contingency` follows it there.) FEXACT also merges past paths whose
+lengths differ by less than that tolerance, keeping the first one's length; cartscope merges
+only values equal up to rounding, so where FEXACT has merged two nearly equal but different
+values cartscope's p is the exact one and R's differs from it far below 1e-10 relative.
+
+Everything is plain numpy: a compiled kernel is not needed at Table 1 sizes (the cost is a
+few dozen array operations per stage) and would add a dependency to every install.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-_REL_ERR = 1.0 + 1e-7
-_MERGE = 1e-12  # past-path values closer than this (log scale) are one value
+#: FEXACT's ``tol`` (the square root of the smallest relative spacing): a table counts when its
+#: log probability is at most the observed one's plus this.
+FEXACT_TOL = 3.45254e-7
+_MERGE = 1e-9  # past-path values closer than this (log scale) are one value (rounding only)
+_MAX_ARCS = 30_000_000  # arcs of the node graph beyond which the table is refused (memory)
+
+IntArr = NDArray[np.int64]
+FloatArr = NDArray[np.float64]
 
 
-@lru_cache(maxsize=None)
-def _lgam(k: int) -> float:
-    return float(special.gammaln(k + 1.0))
+@dataclass(frozen=True)
+class _Stage:
+    """One stage of the node graph: its nodes and their arcs to the next stage's nodes."""
+
+    nodes: IntArr  # (M, k) sorted remaining row totals
+    start: IntArr  # (M,) first arc of each node (arcs are grouped by parent)
+    count: IntArr  # (M,) number of arcs of each node
+    child: IntArr  # (E,) child node (index into the next stage) of each arc
+    value: FloatArr  # (E,) -sum log x! of each arc
 
 
-@lru_cache(maxsize=65536)
-def _compositions(total: int, caps: tuple[int, ...]) -> NDArray[np.int64]:
-    """Every way to split ``total`` over rows with capacities ``caps`` (K x r)."""
-    r = len(caps)
-    parts = np.zeros((1, 0), dtype=np.int64)
-    left = np.array([total], dtype=np.int64)
-    rest_cap = np.cumsum(np.array(caps[::-1], dtype=np.int64))[::-1]  # capacity of rows i..r-1
-    for i in range(r):
-        if i == r - 1:
-            ok = left <= caps[i]
-            parts = np.column_stack([parts[ok], left[ok]])
-            break
-        after = int(rest_cap[i + 1])
-        lo = np.maximum(0, left - after)
-        hi = np.minimum(caps[i], left)
-        count = np.maximum(hi - lo + 1, 0)
-        idx = np.repeat(np.arange(parts.shape[0]), count)
-        start = np.repeat(lo, count)
-        offs = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-        v = start + offs
-        parts = np.column_stack([parts[idx], v])
-        left = left[idx] - v
-    return parts
+def _splits(caps: IntArr, total: int) -> tuple[IntArr, IntArr]:
+    """Every split of ``total`` over the rows of each node within its row totals ``caps``.
+
+    Returns (parent node of each split, the split (E x k)); the splits of a node are
+    contiguous and in node order.
+    """
+    m, k = caps.shape
+    suffix = np.zeros((m, k + 1), dtype=np.int64)
+    suffix[:, :k] = np.cumsum(caps[:, ::-1], axis=1)[:, ::-1]
+    parent = np.arange(m, dtype=np.int64)
+    left = np.full(m, total, dtype=np.int64)
+    parts: list[IntArr] = []
+    for i in range(k - 1):
+        lo = np.maximum(0, left - suffix[parent, i + 1])
+        hi = np.minimum(caps[parent, i], left)
+        cnt = np.maximum(hi - lo + 1, 0)
+        idx = np.repeat(np.arange(parent.size), cnt)
+        offs = np.arange(idx.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        x = lo[idx] + offs
+        parts = [p[idx] for p in parts]
+        parts.append(x)
+        parent = parent[idx]
+        left = left[idx] - x
+    ok = left <= caps[parent, k - 1]  # only fails for a node whose caps cannot hold total
+    parts = [p[ok] for p in parts]
+    parts.append(left[ok])
+    return parent[ok], np.column_stack(parts)
 
 
-@lru_cache(maxsize=65536)
-def _column_bounds(total: int, caps: tuple[int, ...]) -> tuple[float, float]:
-    """(largest, smallest) of -sum log x_i! over splits of ``total`` within ``caps``."""
-    caps_arr = np.array(caps, dtype=np.int64)
-    # largest: as even as possible (water filling under the caps)
-    x = np.zeros(len(caps), dtype=np.int64)
-    left = total
-    order = np.argsort(caps_arr, kind="stable")
-    for pos, i in enumerate(order):
-        share = left // (len(caps) - pos)
-        x[i] = min(caps_arr[i], share)
-        left -= x[i]
-    # distribute what is left one by one to rows with room, smallest first
-    while left > 0:
-        room = np.flatnonzero(x < caps_arr)
-        j = room[np.argmin(x[room])]
-        x[j] += 1
-        left -= 1
-    largest = -sum(_lgam(int(v)) for v in x)
-    # smallest: fill the largest capacities first
-    y = np.zeros(len(caps), dtype=np.int64)
-    left = total
-    for i in np.argsort(-caps_arr, kind="stable"):
-        y[i] = min(caps_arr[i], left)
-        left -= y[i]
-    smallest = -sum(_lgam(int(v)) for v in y)
-    return largest, smallest
+def _unique_rows(rows: IntArr, base: int) -> tuple[IntArr, IntArr]:
+    """(unique sorted rows, index of each input row's unique row)."""
+    k = rows.shape[1]
+    if float(base) ** k < 2.0**62:
+        weights = base ** np.arange(k - 1, -1, -1, dtype=np.int64)
+        keys = rows @ weights
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return rows[first], inverse.ravel()
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    return uniq, inverse.ravel()
 
 
-def _subtree_log_sum(rows: tuple[int, ...], cols: tuple[int, ...]) -> float:
-    """log of sum over completions of prod 1/x! = log N! - sum log R! - sum log C!."""
-    n = sum(rows)
-    return _lgam(n) - sum(_lgam(r) for r in rows) - sum(_lgam(c) for c in cols)
+def _graph(rows: IntArr, cols: IntArr, lf: FloatArr, base: int) -> tuple[list[_Stage], IntArr]:
+    """The node graph of stages 0 .. c-2 and the nodes of the last stage."""
+    nodes = np.sort(rows)[None, :]
+    stages: list[_Stage] = []
+    arcs = 0
+    for j in range(cols.size - 1):
+        parent, x = _splits(nodes, int(cols[j]))
+        arcs += parent.size
+        if arcs > _MAX_ARCS:
+            raise ValueError("too large")
+        child_rows = np.sort(nodes[parent] - x, axis=1)
+        nxt, child = _unique_rows(child_rows, base)
+        count = np.bincount(parent, minlength=nodes.shape[0]).astype(np.int64)
+        start = np.cumsum(count) - count
+        stages.append(_Stage(nodes, start, count, child.astype(np.int64), -lf[x].sum(axis=1)))
+        nodes = nxt
+    return stages, nodes
+
+
+def _merge(node: IntArr, v: FloatArr, w: FloatArr) -> tuple[IntArr, FloatArr, FloatArr]:
+    """Merge paths at the same node with the same value (multiplicities add)."""
+    order = np.lexsort((v, node))
+    node, v, w = node[order], v[order], w[order]
+    new = np.ones(node.size, dtype=bool)
+    new[1:] = (node[1:] != node[:-1]) | (np.diff(v) > _MERGE)
+    starts = np.flatnonzero(new)
+    return node[starts], v[starts], np.add.reduceat(w, starts)
+
+
+def _segments(start: IntArr, count: IntArr) -> tuple[IntArr, IntArr]:
+    """(segment of each element, element index) for the segments [start, start + count)."""
+    seg = np.repeat(np.arange(count.size), count)
+    idx = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(seg.size)
+    return seg, idx
+
+
+def _join(seg_count: IntArr, f: FloatArr, mult: FloatArr, node: IntArr, v: FloatArr,
+          w: FloatArr, threshold: float, const: float) -> float:
+    """Sum of w * mult * exp(const + v + f) over each path's completions with v + f <= threshold.
+
+    The completions of node i are the entries of segment i of (f, mult) (segments contiguous,
+    ``seg_count`` entries each); the open paths are (node, v, w).
+    """
+    n_seg = seg_count.size
+    seg = np.repeat(np.arange(n_seg), seg_count)
+    seg_start = np.cumsum(seg_count) - seg_count
+    by_value = np.argsort(f, kind="stable")
+    rank = np.empty(f.size, dtype=np.int64)
+    rank[by_value] = np.arange(f.size)
+    f_sorted = f[by_value]
+    key = seg * f.size + rank  # integer: within each segment, by value
+    order = np.argsort(key)
+    key, f, mult, seg = key[order], f[order], mult[order], seg[order]
+    fmax = np.maximum.reduceat(f, seg_start)
+    # running sums within each segment, on a (segments x widest) grid: no cancellation between
+    # segments (a path's sum may be tiny beside the others')
+    width = int(seg_count.max())
+    pad = np.zeros((n_seg, width + 1))
+    pad[seg, np.arange(f.size) - seg_start[seg] + 1] = mult * np.exp(f - fmax[seg])
+    cum = np.cumsum(pad, axis=1)
+    # completions of the path's node with value <= threshold - v: those whose global rank is
+    # below the number of values <= threshold - v
+    below = np.searchsorted(f_sorted, threshold - v, side="right")
+    inside = np.searchsorted(key, node * f.size + below, side="left") - seg_start[node]
+    partial = cum[node, inside]
+    keep = partial > 0
+    return float(np.sum(w[keep] * np.exp(const + v[keep] + fmax[node[keep]]) * partial[keep]))
+
+
+def _tail(stage: _Stage, last_value: FloatArr, node: IntArr, v: FloatArr, w: FloatArr,
+          threshold: float, const: float) -> float:
+    """Exact sum over the last two columns of the open paths (node, v, w)."""
+    live, local = np.unique(node, return_inverse=True)
+    seg, arc = _segments(stage.start[live], stage.count[live])
+    del seg
+    f = stage.value[arc] + last_value[stage.child[arc]]  # completion value of each arc
+    return _join(stage.count[live], f, np.ones(f.size), local.ravel(), v, w, threshold, const)
 
 
 def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -> float:
@@ -115,97 +201,53 @@ def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -
     if t.shape[0] > t.shape[1]:
         t = t.T
     rows = t.sum(axis=1)
-    cols = np.sort(t.sum(axis=0))[::-1]  # large columns first: fewer, wider early stages
+    cols = np.sort(t.sum(axis=0))  # ascending, as FEXACT
     total = int(rows.sum())
-    const = sum(_lgam(int(r)) for r in rows) + sum(_lgam(int(c)) for c in cols) - _lgam(total)
-    obs = -sum(_lgam(int(v)) for v in t.ravel())
-    threshold = obs + np.log(_REL_ERR)  # compare values v (log P(T) = const + v)
-    n_cols = cols.shape[0]
-    col_t = tuple(int(c) for c in cols)
-    # bounds of the completion value from stage j on, for a node's remaining rows
-    bound_cache: dict[tuple[int, tuple[int, ...]], tuple[float, float]] = {}
+    lf = special.gammaln(np.arange(total + 1, dtype=np.float64) + 1.0)
+    const = float(lf[rows].sum() + lf[cols].sum() - lf[total])
+    threshold = float(-lf[t].sum()) + FEXACT_TOL
+    too_large = ValueError(
+        f"table too large for the exact test (more than {max_paths} open paths with these "
+        "margins); use chi_square() or raise max_tables"
+    )
+    try:
+        stages, last = _graph(rows, cols, lf, total + 1)
+    except ValueError:
+        raise too_large from None
+    last_value = -lf[last].sum(axis=1)  # the last column is forced
+    # exact longest / shortest completion of every node, backwards
+    lp, sp = last_value, last_value
+    longest: list[FloatArr] = []
+    shortest: list[FloatArr] = []
+    for st in reversed(stages):
+        lp = np.maximum.reduceat(st.value + lp[st.child], st.start)
+        sp = np.minimum.reduceat(st.value + sp[st.child], st.start)
+        longest.append(lp)
+        shortest.append(sp)
+    longest.reverse()
+    shortest.reverse()
+    col_rest = np.cumsum(lf[cols][::-1])[::-1]  # sum log C_k! over the columns k >= j
+    n_rest = np.cumsum(cols[::-1])[::-1]
 
-    def bounds(j: int, rem: tuple[int, ...]) -> tuple[float, float]:
-        key = (j, rem)
-        got = bound_cache.get(key)
-        if got is None:
-            # relax the columns (each filled alone within the row totals), then the rows
-            # (each spread alone within the column totals): both bound the completions, so
-            # the tighter of the two is taken on each side
-            hi = lo = 0.0
-            for c in col_t[j:]:
-                a, b = _column_bounds(c, rem)
-                hi += a
-                lo += b
-            hi_r = lo_r = 0.0
-            rest = tuple(sorted(col_t[j:]))
-            for r_tot in rem:
-                a, b = _column_bounds(r_tot, rest)
-                hi_r += a
-                lo_r += b
-            got = (min(hi, hi_r), max(lo, lo_r))
-            bound_cache[key] = got
-        return got
-
-    p_terms: list[NDArray[np.float64]] = []
-    # a node: remaining rows (sorted) -> (values, log weights)
-    nodes: dict[tuple[int, ...], tuple[NDArray[np.float64], NDArray[np.float64]]] = {
-        tuple(sorted(int(r) for r in rows)): (np.zeros(1), np.zeros(1))
-    }
-    radix = total + 1
-    r = rows.shape[0]
-    weights = radix ** np.arange(r - 1, -1, -1, dtype=np.int64)  # node key: sorted rows in base N+1
-    for j in range(n_cols):
-        keys: list[NDArray[np.int64]] = []
-        values: list[NDArray[np.float64]] = []
-        logws: list[NDArray[np.float64]] = []
-        for rem, (vals, logw) in nodes.items():
-            hi, lo = bounds(j, rem)
-            everything = vals + hi <= threshold
-            if everything.any():
-                s = _subtree_log_sum(rem, col_t[j:])
-                p_terms.append(const + vals[everything] + logw[everything] + s)
-            live = ~everything & (vals + lo <= threshold)
-            if not live.any():
-                continue
-            vals, logw = vals[live], logw[live]
-            if j == n_cols - 1:  # forced completion: exact value
-                v = vals - sum(_lgam(x) for x in rem)
-                keep = v <= threshold
-                p_terms.append(const + v[keep] + logw[keep])
-                continue
-            comps = _compositions(col_t[j], rem)
-            lg = -special.gammaln(comps + 1.0).sum(axis=1)
-            child = np.sort(np.array(rem, dtype=np.int64)[None, :] - comps, axis=1) @ weights
-            keys.append(np.repeat(child, vals.size))
-            values.append((lg[:, None] + vals[None, :]).ravel())
-            logws.append(np.tile(logw, comps.shape[0]))
-        nodes = {}
-        if not keys:
+    p = 0.0
+    node = np.zeros(1, dtype=np.int64)
+    v = np.zeros(1)
+    w = np.ones(1)
+    for j, st in enumerate(stages):
+        every = v + longest[j][node] <= threshold
+        if every.any():
+            nd = node[every]
+            sub = lf[n_rest[j]] - lf[st.nodes[nd]].sum(axis=1) - col_rest[j]
+            p += float(np.sum(w[every] * np.exp(const + v[every] + sub)))
+        live = ~every & (v + shortest[j][node] <= threshold)
+        node, v, w = node[live], v[live], w[live]
+        if node.size == 0:
             break
-        key = np.concatenate(keys)
-        val = np.concatenate(values)
-        lw = np.concatenate(logws)
-        order = np.lexsort((val, key))
-        key, val, lw = key[order], val[order], lw[order]
-        new = np.ones(key.size, dtype=bool)
-        new[1:] = (key[1:] != key[:-1]) | (np.diff(val) > _MERGE)
-        starts = np.flatnonzero(new)
-        group = np.cumsum(new) - 1
-        rep = val[starts]
-        wsum = np.log(np.add.reduceat(np.exp(lw + val - rep[group]), starts))
-        if rep.size > max_paths:
-            raise ValueError(
-                f"table too large for the exact test (more than {max_paths} open paths with these "
-                "margins); use chi_square() or raise max_tables"
-            )
-        gkey = key[starts]
-        cut = np.flatnonzero(np.concatenate([[True], gkey[1:] != gkey[:-1], [True]]))
-        for lo_i, hi_i in zip(cut[:-1], cut[1:]):
-            k = int(gkey[lo_i])
-            rem_t = tuple(int((k // int(w)) % radix) for w in weights)
-            nodes[rem_t] = (rep[lo_i:hi_i], wsum[lo_i:hi_i])
-    if not p_terms:
-        return 0.0
-    allp = np.concatenate(p_terms)
-    return float(min(1.0, np.exp(allp).sum()))
+        if j == len(stages) - 1:
+            p += _tail(st, last_value, node, v, w, threshold, const)
+            break
+        idx, arc = _segments(st.start[node], st.count[node])
+        node, v, w = _merge(st.child[arc], v[idx] + st.value[arc], w[idx])
+        if node.size > max_paths:
+            raise too_large
+    return float(min(1.0, p))
