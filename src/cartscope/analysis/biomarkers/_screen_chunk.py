@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cartscope.stats._cox_univariable import TimeOrder, fit_chunk, time_order
+from cartscope.stats._cox_univariable import TimeOrder, fit_chunk, marker_steps, time_order
 from cartscope.stats._ranks import rank_pass
 from cartscope.stats._roc_kernel import _median, kernel_pass
 from cartscope.stats._timefix import merge_near_ties
@@ -27,6 +27,9 @@ FloatArray = NDArray[np.float64]
 
 #: Rank-pass block: about this many (markers x patients) elements (it holds ~150 bytes each).
 _RANK_ELEMENTS = 1 << 16
+#: Cox sub-block: about this many elements (the Newton pass holds some 40 bytes each, so a
+#: sub-block's arrays stay within the second-level cache of a core).
+_COX_ELEMENTS = 1 << 16
 
 
 def subgroup_levels(labels: NDArray[Any] | None) -> tuple[tuple[str, ...], NDArray[Any] | None]:
@@ -179,17 +182,24 @@ def _logrank(plan: ScreenPlan, x: FloatArray, cut: FloatArray) -> dict[str, Any]
 
 def _cox(plan: ScreenPlan, x: FloatArray) -> dict[str, FloatArray]:
     """Univariable Cox per marker of the block: per unit, or per doubling (log2 of the value;
-    a marker with a value <= 0 gets NaN, the log being undefined)."""
-    xs = x[plan.cox_rows]
-    bad = np.zeros(xs.shape[1], dtype=bool)
-    if plan.cox_per == "log2":
-        with np.errstate(invalid="ignore"):
-            bad = np.any(xs <= 0, axis=0)
-        xs[:, bad] = 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.log2(xs, out=xs)
-    fit = fit_chunk(xs, plan.cox_order)  # type: ignore[arg-type]
-    del xs
+    a marker with a value <= 0 gets NaN, the log being undefined). Fitted in sub-blocks of
+    about ``_COX_ELEMENTS`` values, whose working arrays stay in the processor's cache."""
+    parts = []
+    bads = []
+    for cols in marker_steps(x.shape[0], x.shape[1], _COX_ELEMENTS):
+        xs = x[plan.cox_rows, cols]
+        bad = np.zeros(xs.shape[1], dtype=bool)
+        if plan.cox_per == "log2":
+            with np.errstate(invalid="ignore"):
+                bad = np.any(xs <= 0, axis=0)
+            xs[:, bad] = 1.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.log2(xs, out=xs)
+        parts.append(fit_chunk(xs, plan.cox_order))  # type: ignore[arg-type]
+        bads.append(bad)
+        del xs
+    fit = {k: np.concatenate([f[k] for f in parts]) for k in ("coef", "var", "n")}
+    bad = np.concatenate(bads)
     coef = fit["coef"]
     se = np.sqrt(fit["var"])
     q = _z(plan.level)
