@@ -37,7 +37,7 @@ Section = Literal[
     "kinetics", "biomarkers", "validation", "cox", "ae_table", "infusion_comparison",
     "correlations", "exclusions",
     "icaht", "iec_hs", "infections", "hypogammaglobulinemia", "prolonged_cytopenia", "toxicity_treatment",
-    "landmark", "rmst", "td_roc", "logistic",
+    "landmark", "rmst", "td_roc", "logistic", "compare",
 ]
 
 

@@ -15,6 +15,9 @@ peak after infusion 1 and after infusion 2); complete pairs are compared by the 
 signed-rank test (R ``wilcox.test(paired = TRUE)``; ``paired_test: t`` = paired t-test), or by
 McNemar's test for two binary readings, in the population and in each ``by`` group.
 
+The values compared (continuous variables, and both readings of each complete pair) are kept
+per patient in the ``comparison_values`` table, for the report's dot and paired-line figures.
+
 Every patient of the population left out is listed in the exclusions with the reason: no
 value of the variable (or no level of the ``by`` variable); paired, no value of one reading
 or of both.
@@ -53,7 +56,7 @@ def _kind_of(s: pd.Series) -> str:
     return "continuous" if t == "continuous" else "categorical"
 
 
-def _unpaired(rc: RunContext, var: str, rows: list[dict]) -> None:
+def _unpaired(rc: RunContext, var: str, rows: list[dict], values: list[pd.DataFrame]) -> None:
     o: CompareOptions = rc.options
     s = rc.variable(var)
     kind = _kind_of(s)
@@ -69,6 +72,8 @@ def _unpaired(rc: RunContext, var: str, rows: list[dict]) -> None:
             for g in gs:
                 v = x[g.mask & np.isfinite(x)]
                 samples.append(v)
+                values.append(pd.DataFrame({"patient_id": rc.ids(g.mask & np.isfinite(x)), "variable": var, "by": by,
+                                            "within": wl, "group": g.level, "reading": "", "value": v}))
                 stats = {"n": int(v.size)}
                 if v.size:
                     q1, med, q3 = np.percentile(v, [25, 50, 75])
@@ -143,7 +148,7 @@ def _present(s: pd.Series, numeric: bool) -> np.ndarray:
     return s.notna().to_numpy()
 
 
-def _paired(rc: RunContext, rows: list[dict]) -> None:
+def _paired(rc: RunContext, rows: list[dict], values: list[pd.DataFrame]) -> None:
     o: CompareOptions = rc.options
     a, b = rc.spec.variables
     sa, sb = rc.variable(a), rc.variable(b)
@@ -156,6 +161,11 @@ def _paired(rc: RunContext, rows: list[dict]) -> None:
         x = pd.to_numeric(sa[g.mask], errors="coerce").to_numpy(dtype=float)
         y = pd.to_numeric(sb[g.mask], errors="coerce").to_numpy(dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
+        pids = np.asarray(rc.ids(g.mask))
+        for reading, v in ((a, x), (b, y)):
+            values.append(pd.DataFrame({"patient_id": pids[ok], "variable": f"{a} vs {b}", "by": g.by,
+                                        "within": g.within_level, "group": g.level if g.by else "all",
+                                        "reading": reading, "value": v[ok]}))
         row = {"variable": f"{a} vs {b}", "by": g.by, "within": g.within_level, "group": g.level if g.by else "all",
                "level": "", "n": int(ok.sum())}
         if ok.sum() < 2:
@@ -186,12 +196,16 @@ def _paired(rc: RunContext, rows: list[dict]) -> None:
 def run(rc: RunContext) -> None:
     o: CompareOptions = rc.options
     rows: list[dict] = []
+    values: list[pd.DataFrame] = []
     if o.paired:
-        _paired(rc, rows)
+        _paired(rc, rows, values)
     else:
         for var in rc.spec.variables:
-            _unpaired(rc, var, rows)
+            _unpaired(rc, var, rows, values)
     rc.add_table("comparisons", pd.DataFrame(rows))
+    columns = ["patient_id", "variable", "by", "within", "group", "reading", "value"]
+    rc.add_table("comparison_values", pd.concat(values, ignore_index=True)[columns] if values
+                 else pd.DataFrame(columns=columns))
 
 
 def describe(spec: AnalysisSpec, o: CompareOptions) -> str:
@@ -204,5 +218,5 @@ def describe(spec: AnalysisSpec, o: CompareOptions) -> str:
             f"(2 groups) or Kruskal-Wallis for continuous variables, {cat} test for categories.")
 
 
-KINDS = (Kind("compare", CompareOptions, run, describe, needs, variables="variable", section="",
+KINDS = (Kind("compare", CompareOptions, run, describe, needs, variables="variable", section="compare",
               summary="a variable across groups (or two readings within patients) with the fitting test"),)

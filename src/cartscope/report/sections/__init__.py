@@ -3,7 +3,7 @@
 One module per report section (``cohort``, ``response``, ``course`` (the swimmer plot),
 ``relapse_timing``, ``survival``, ``competing_risks``, ``toxicity``, ``kinetics``,
 ``biomarkers``, ``validation``, ``cox``, ``ae_table``, ``infusion_comparison``,
-``correlations``, ``exclusions``); a section the report has no builder for is rendered from
+``correlations``, ``compare``, ``exclusions``); a section the report has no builder for is rendered from
 its result tables by :mod:`.generic`. Builders only select and lay out (see
 :mod:`._base`): every number comes from the results, every label from the label registry,
 every number's format from the report's :class:`~cartscope.report.numbers.NumberFormat`.
@@ -23,6 +23,7 @@ from cartscope.report.sections._base import SectionInput, grid_table
 from cartscope.report.sections.ae import ae_section
 from cartscope.report.sections.biomarkers import biomarker_section
 from cartscope.report.sections.cohort import cohort_section
+from cartscope.report.sections.compare import compare_section
 from cartscope.report.sections.competing import competing_section
 from cartscope.report.sections.correlations import correlations_section
 from cartscope.report.sections.course import course_section
@@ -65,6 +66,7 @@ SECTION_TITLES: dict[str, str] = {
     "prolonged_cytopenia": "Prolonged cytopenia",
     "toxicity_treatment": "Toxicity treatment exposure",
     "logistic": "Logistic regression",
+    "compare": "Group comparisons",
     **MODEL_SECTIONS,
 }
 
@@ -88,6 +90,7 @@ BUILDERS: dict[str, Callable[[SectionInput], list[Item]]] = {
     "rmst": rmst_section,
     "td_roc": td_roc_section,
     "logistic": logistic_section,
+    "compare": compare_section,
 }
 
 

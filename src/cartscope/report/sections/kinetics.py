@@ -79,7 +79,7 @@ def cytokine_figures(inp: SectionInput) -> list[Item]:
             items.append(FigureItem(key, recipe(
                 "figures.kinetics:cytokine_summary_figure", rows, analytes=tuple(analytes), groups=tuple(groups),
                 group_labels=names, titles=titles, units=units, window=window),
-                f"{a.title or 'Cytokine courses'} ({a.id}): {', '.join(titles[k] for k in analytes)} over {words} "
+                f"{a.title or 'Cytokine courses'}: {', '.join(titles[k] for k in analytes)} over {words} "
                 f"in {who}{split} (log scale): daily median and interquartile band on days with at least 3 "
                 "patients sampled."))
     return items
