@@ -140,7 +140,8 @@ def block_layout(n: int) -> tuple[int, int, IntArray]:
 
 
 def running_sum(buf: FloatArray, size: int, count: int) -> None:
-    """In place, the cumulative sum down the sorted rows of ``buf`` stored as :func:`block_layout`.
+    """In place, the cumulative sum down the sorted rows of ``buf`` (planes x rows x columns,
+    the rows stored as :func:`block_layout`).
 
     First the running sums inside every block at once (``size - 1`` adds of contiguous slabs,
     one row of every block each), then each block adds the total of the blocks before it
@@ -149,16 +150,17 @@ def running_sum(buf: FloatArray, size: int, count: int) -> None:
     slower), and the order of the additions depends on the number of rows only, never on the
     other columns, so a marker gets the same bits whatever its neighbours.
     """
-    v = buf.reshape((size, count) + buf.shape[1:])
+    planes, _, width = buf.shape
+    v = buf.reshape(planes, size, count, width)
     for i in range(1, size):
-        v[i] += v[i - 1]
+        v[:, i] += v[:, i - 1]
     if count > 1:
-        before = np.empty((count,) + buf.shape[1:])
-        before[0] = 0.0
-        last = v[size - 1]
+        before = np.empty((planes, count, width))
+        before[:, 0] = 0.0
+        last = v[:, size - 1]
         for k in range(1, count):
-            np.add(before[k - 1], last[k - 1], out=before[k])
-        v += before[None]
+            np.add(before[:, k - 1], last[:, k - 1], out=before[:, k])
+        v += before[:, None]
 
 
 class _Chunk:
@@ -254,40 +256,42 @@ class _Chunk:
         xd = self.xd if cols is None else self.xd[cols]
         rows, a = xc.shape
         at_zero = not beta.any()
-        # (rows, 3, markers): row i holds r, r x, r x^2 of patient i for every marker, so the
-        # running sums are adds of whole slabs (see running_sum); the buffer is reused
-        buf = self._store[: rows * 3 * a].reshape(rows, 3, a)
-        r = buf[:, 0, :]
+        # (3, rows, markers): the planes r, r x, r x^2, each one contiguous array, so that
+        # every product is one flat loop and the running sums are adds of whole slabs (see
+        # running_sum); the buffer is reused from one Newton step to the next
+        buf = self._store[: rows * 3 * a].reshape(3, rows, a)
+        r = buf[0]
         if at_zero:  # exp(0) = 1: the start of every fit costs no exponential
             if w is None:
                 r[...] = 1.0
+                buf[1] = xc
             else:
                 r[...] = w
-            np.multiply(xc, r, out=buf[:, 1, :])
+                np.multiply(xc, r, out=buf[1])
         else:
             np.multiply(xc, beta[None, :], out=r)
             np.exp(r, out=r)
             if w is not None:
                 r *= w
-            np.multiply(r, xc, out=buf[:, 1, :])
-        np.multiply(buf[:, 1, :], xc, out=buf[:, 2, :])
+            np.multiply(r, xc, out=buf[1])
+        np.multiply(buf[1], xc, out=buf[2])
         running_sum(buf, self.size, self.count)
-        grid = buf[self.read_pos]  # (rows read, 3, markers): S0, S1, S2 at each
+        grid = buf[:, self.read_pos]  # (3, rows read, markers): S0, S1, S2 at each
         n_death_times = self.d.shape[0]
         if self.term_k.size:  # Efron's terms: risk set minus k/d of the tied deaths' own sums
             dk = self.d_term if cols is None or not self.missing else self.d_term[:, cols]
             f = self.term_k[:, None] / np.where(dk > 0, dk, 1.0)
-            dead = buf[self.below_pos]
-            dead[self.below_none] = 0.0
-            terms = grid[n_death_times:]
+            dead = buf[:, self.below_pos]
+            dead[:, self.below_none] = 0.0
+            terms = grid[:, n_death_times:]
             np.subtract(terms, dead, out=dead)  # the tied deaths' own sums D0, D1, D2
-            dead *= f[:, None, :]
+            dead *= f[None]
             terms -= dead
             del dead
         loglik = beta * xd
         score = xd.copy()
         if self.ties == "breslow":
-            s0, s1, s2 = grid[:, 0], grid[:, 1], grid[:, 2]
+            s0, s1, s2 = grid[0], grid[1], grid[2]
             m1 = s1 / s0
             bterms = (d * m1, d * (s2 / s0 - m1 * m1))
             if self.missing:  # a time whose deaths are all missing has no term (0 * log 0)
@@ -300,9 +304,9 @@ class _Chunk:
             return _Sums(loglik, score, bterms[1].sum(axis=0))
         # Efron: every death contributes one term, a mean and a variance of x over the term's
         # weighted set (the whole risk set for k = 0)
-        den = grid[:, 0]
-        m1 = grid[:, 1] / den
-        v1 = grid[:, 2] / den
+        den = grid[0]
+        m1 = grid[1] / den
+        v1 = grid[2] / den
         v1 -= m1 * m1
         if self.active is not None:
             act = self.active if cols is None else self.active[:, cols]
