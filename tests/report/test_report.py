@@ -158,7 +158,7 @@ def test_jin2023_tables_numbered_with_headers(jin_report):
     assert screen["header"] == ["Marker", "Median fold change, NR/ER", "Median fold change, durable", "p", "q",
                                 "AUC (95% CI)"]
     assert screen["rows"] == 25  # top 25 of the 70 analytes; the export has all
-    cut = _table(p, "Frozen cut-off in the training and validation cohorts")
+    cut = _table(p, "Frozen cut-off for NR/ER in the training cohort and the validation cohort")
     assert cut["header"] == ["Marker", "Cohort", "Cut-off", "TP/(TP+FN)", "Sensitivity, % (95% CI)",
                              "TN/(TN+FP)", "Specificity, % (95% CI)"]
     assert _table(p, "Cox regression of progression-free survival")["header"] == ["Variable", "HR (95% CI)", "p"]

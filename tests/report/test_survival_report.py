@@ -68,9 +68,20 @@ def test_screen_of_another_binary_outcome_names_it():
         "variables": {"crs3": {"derive": "crs", "at_least": 3, "title": "CRS grade >= 3"}},
         "populations": {"ball": {"where": "disease == 'B-ALL'", "title": "B-ALL"}},
         "analyses": [{"id": "s", "kind": "biomarker_screen", "timepoint": "il6_peak", "outcome": "crs3",
-                      "population": "ball", "survival_endpoint": None}]}, "p.yaml")
+                      "population": "ball", "survival_endpoint": None, "markers": ["MIP3a", "Eotaxin"]}]}, "p.yaml")
     res = run_study(cohort, plan)
-    screen = next(i.table for i in biomarker_section(SectionInput(res, cohort)) if isinstance(i, TableItem))
+    items = biomarker_section(SectionInput(res, cohort))
+    screen = next(i.table for i in items if isinstance(i, TableItem))
+    figs = {i.key: i for i in items if isinstance(i, FigureItem)}
+    assert "roc" in figs and any(k.startswith("marker_") for k in figs)
+    for key, fig in figs.items():  # every caption names the screen's outcome and population
+        assert "CRS grade >= 3" in fig.caption and "population B-ALL" in fig.caption, (key, fig.caption)
+        assert "training" not in fig.caption and "NR/ER" not in fig.caption, (key, fig.caption)
+    dots = next(f for k, f in figs.items() if k.startswith("marker_"))
+    frame = dots.recipe.args[0]
+    roc = res.objects[f"roc/{dots.key[len('marker_'):]}"]
+    assert (frame["outcome_class"] == "CRS grade >= 3\n= 1").sum() == roc.n_cases
+    assert (frame["outcome_class"] == "CRS grade >= 3\n= 0").sum() == roc.n_controls
     assert screen.title == "Biomarker screening of CRS grade >= 3, population B-ALL"
     heads = " | ".join(map(str, screen.display.columns))
     assert "CRS grade >= 3 = 1" in heads and "CRS grade >= 3 = 0" in heads and "NR/ER" not in heads
@@ -79,7 +90,7 @@ def test_screen_of_another_binary_outcome_names_it():
     methods = next(p for p in methods_paragraphs(res) if p.startswith("Statistical analysis."))
     assert "Patients with CRS grade >= 3 (= 1) and without it (= 0) (population B-ALL) were compared" in methods
     assert "training cohort" not in methods and "NR/ER" not in methods  # survival_endpoint: null
-    assert "maxstat" not in methods and "bootstrap" not in methods and "log-rank" not in methods
+    assert "maxstat" not in methods and "log-rank" not in methods  # the markers run the bootstrap only
 
 
 @pytest.mark.slow

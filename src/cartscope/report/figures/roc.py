@@ -74,7 +74,25 @@ def roc_figure(
             raise ValueError(f"{k!r} is a panel of {r.n_markers} markers: pass result.marker(j)")
     palette = colors_for(list(results), colors)
 
-    legend_h = 0.12 + 0.36 * len(results)
+    import textwrap
+
+    # legend lines wrapped to the figure's width (a long outcome name in the cut-off words
+    # stays inside the figure); the band under the axes grows by one line each
+    chars = max(24, int((size - 0.45) / (7.0 * 0.58 / 72.0)))
+    texts: dict[Any, str] = {}
+    for label, r in results.items():
+        ci = r.auc_ci(method=ci_method)
+        d = auc_digits
+        text = (f"{label}: AUC {float(r.auc):.{d}f} "
+                f"({round(100 * ci.level)}% CI {float(ci.lower):.{d}f}\u2013{float(ci.upper):.{d}f})")
+        if youden:
+            yo = r.youden()
+            rule = (cutoff_texts or {}).get(label) or f"cut-off {format_number(float(yo.threshold), 4)}"
+            text += (f"\n{rule}: Se {100 * float(yo.sensitivity):.1f}%, "
+                     f"Sp {100 * float(yo.specificity):.1f}%")
+        texts[label] = "\n".join(w for part in text.split("\n") for w in textwrap.wrap(part, chars))
+    n_lines = sum(t.count("\n") + 1 for t in texts.values())
+    legend_h = 0.12 + 0.18 * n_lines + 0.05 * max(0, len(results) - 1)
     with figure_style():
         fig = new_figure(size, size + legend_h)
         fig.set_layout_engine("constrained")
@@ -84,17 +102,10 @@ def roc_figure(
         n = len(results)
         for i, (label, r) in enumerate(results.items()):
             color = palette[label]
-            ci = r.auc_ci(method=ci_method)
-            pct = round(100 * ci.level)
-            d = auc_digits
-            text = (f"{label}: AUC {float(r.auc):.{d}f} "
-                    f"({pct}% CI {float(ci.lower):.{d}f}\u2013{float(ci.upper):.{d}f})")
+            text = texts[label]
             x, y = roc_points(r)
             if youden:
                 yo = r.youden()
-                rule = (cutoff_texts or {}).get(label) or f"cut-off {format_number(float(yo.threshold), 4)}"
-                text += (f"\n{rule}: Se {100 * float(yo.sensitivity):.1f}%, "
-                         f"Sp {100 * float(yo.specificity):.1f}%")
             ax.plot(x, y, color=color, label=text, drawstyle="default", zorder=3, clip_on=True)
             if youden:
                 # the cut-off is a point on the curve; its words sit in the legend under the

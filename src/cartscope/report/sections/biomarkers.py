@@ -11,7 +11,7 @@ import pandas as pd
 from cartscope.report.items import FigureItem, Item, NoteItem, TableItem, recipe
 from cartscope.report.labels import analyte_label
 from cartscope.report.sections._base import SectionInput, decimals, grid_table, group_label, integer, km_item, text
-from cartscope.report.sections.cutoffs import km_curves_by_cutoff, rule_text, with_positive_side
+from cartscope.report.sections.cutoffs import km_curves_by_cutoff, rule_text, screen_words, with_positive_side
 from cartscope.report.tables import biomarker_table, cutoff_table
 from cartscope.report.tables.base import Table
 from cartscope.report.tables.formatting import fmt_estimate_ci
@@ -83,7 +83,8 @@ def biomarker_section(inp: SectionInput) -> list[Item]:
     value_label = "Median fold change" if bm.reference != "none" else "Median"
     named = screen_outcome(inp, screen)
     cases, controls = (named[1], named[2]) if named else ("NR/ER", "durable")
-    title = f"Biomarker screening of {named[0]}{named[3]}" if named else "Biomarker screening (training cohort)"
+    words = screen_words(inp, screen)
+    title = f"Biomarker screening of {named[0]}{named[3]}" if named else f"Biomarker screening ({words.where})"
     full = biomarker_table(frame, medians={"median_nr_er": cases, "median_durable": controls},
                            value_label=value_label, title=title, p_format=inp.pval)
     notes = (f"Mann-Whitney U test (exact where R's wilcox.test is exact); q: p adjusted by "
@@ -100,9 +101,13 @@ def biomarker_section(inp: SectionInput) -> list[Item]:
         shown = Table(full.frame, full.display, full.title, notes)
     items.append(TableItem("biomarker_screen", shown, Table(full.frame, full.display, full.title, notes)))
 
-    items += _venn(inp, screen)
-    data = training_panel(inp)
-    if data is None:
+    case = words.outcome  # "MIP3a ≤ 4.703 (NR/ER predicted)", "(CRS grade >= 3 predicted)"
+    items += _venn(inp, screen, words)
+    data = training_panel(inp) if named is None else None
+    if named is not None:
+        items.append(NoteItem(f"The heatmap groups patients by NR/ER and durable remission; it is not drawn for "
+                              f"the screen of {words.outcome}.", "missing"))
+    elif data is None:
         items.append(NoteItem("The heatmap and the marker dot plots need the patient-level cohort; "
                               "the report was written from the results alone.", "missing"))
     else:
@@ -118,32 +123,32 @@ def biomarker_section(inp: SectionInput) -> list[Item]:
                          group_by_class=True, class_order=["NR/ER", "durable"])
             items.append(FigureItem("heatmap", fig, f"Log2 {scale} of the "
                                     + ("markers significant in the screen" if len(sig) >= 2 else "20 markers with the smallest p")
-                                    + " in the training cohort, patients grouped by outcome class."))
+                                    + f" in the {words.where}, patients grouped by outcome class (NR/ER, durable)."))
     markers = [m for m in bm.markers if inp.obj(f"roc/{m}") is not None]
     mk = inp.table("biomarker_markers")
     mk_rows = {str(r["marker"]): r for _, r in mk.iterrows()} if mk is not None else {}
     if markers:
-        rules = {analyte_label(inp.labels, m, unit=False): rule_text(inp, m, mk_rows[m]["cutoff"], mk_rows[m]["direction"])
+        rules = {analyte_label(inp.labels, m, unit=False):
+                 rule_text(inp, m, mk_rows[m]["cutoff"], mk_rows[m]["direction"], case)
                  for m in markers if m in mk_rows}
         fig = recipe("figures.roc:roc_figure", {analyte_label(inp.labels, m, unit=False): inp.obj(f"roc/{m}")
                                                 for m in markers}, cutoff_texts=rules)
-        items.append(FigureItem("roc", fig, "ROC curves of the protocol markers for NR/ER (training cohort), "
+        items.append(FigureItem("roc", fig, f"ROC curves of the protocol markers for {words.outcome} ({words.where}), "
                                 "AUC with DeLong 95% CI; the point marks the Youden-optimal cut-off ("
                                 + "; ".join(rules.values()) + ")."))
     p_of = dict(zip(screen["analyte"].astype(str), screen["p_value"]))
-    if data is not None:
-        values, cls = data
-        for m in markers:
-            if m not in values.columns:
-                continue
-            df = pd.DataFrame({"value": values[m], "outcome_class": cls})
+    dots = _dot_frames(inp, markers, data, words)
+    if dots:
+        for m, df in dots.items():
             positive = bool((df["value"].dropna() > 0).all())
             name = analyte_label(inp.labels, m, unit=False)
-            rule = rule_text(inp, m, mk_rows[m]["cutoff"], mk_rows[m]["direction"]) if m in mk_rows else ""
+            rule = rule_text(inp, m, mk_rows[m]["cutoff"], mk_rows[m]["direction"], case) if m in mk_rows else ""
             fig = recipe("figures.markers:marker_by_class_figure", df, value="value",
+                         order=None if named is None else [_two_lines(words.case), _two_lines(words.control)],
                          p_value=p_of.get(m), p_text=inp.fmt.p_text(p_of.get(m)), log_scale=positive,
                          ylabel=f"{name} ({scale})", reference=mk_rows[m]["cutoff"] if m in mk_rows else None)
-            items.append(FigureItem(f"marker_{m}", fig, f"{name} {scale} by outcome class (training cohort), "
+            by = "outcome class" if named is None else words.outcome
+            items.append(FigureItem(f"marker_{m}", fig, f"{name} {scale} by {by} ({words.where}), "
                                     "Mann-Whitney p; the line marks the Youden cut-off"
                                     + (f" ({rule})." if rule else ".")))
     ep = bm.survival_endpoint
@@ -152,20 +157,23 @@ def biomarker_section(inp: SectionInput) -> list[Item]:
         if above is None or below is None or m not in mk_rows:
             continue
         r = mk_rows[m]
-        curves = km_curves_by_cutoff(inp, m, r["cutoff"], r["direction"], above, below)
+        curves = km_curves_by_cutoff(inp, m, r["cutoff"], r["direction"], above, below, case)
         items.append(km_item(inp, f"km_{ep}_cutoff_{m}", ep, curves, inp.obj(f"logrank/{ep}/cutoff_{m}"),
                              f"{inp.labels.text(ep)} by the {analyte_label(inp.labels, m, unit=False)} Youden cut-off "
-                             f"in the training cohort ({rule_text(inp, m, r['cutoff'], r['direction'])}), with "
+                             f"for {words.outcome} in the {words.where} "
+                             f"({rule_text(inp, m, r['cutoff'], r['direction'], case)}), with "
                              "the log-rank p; under the plot the number at risk and the cumulative number censored.",
                              median_lines=True))
     if mk is not None:
         frame = with_positive_side(mk).assign(
-            cohort="training", marker=mk["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)))
-        t = cutoff_table(frame, ci_method=bm.ci_method, title="Diagnostic performance at the Youden cut-off (training)",
+            cohort=words.where.removesuffix(" cohort"), marker=mk["marker"].astype(str).map(lambda m: analyte_label(inp.labels, m, unit=False)))
+        t = cutoff_table(frame, ci_method=bm.ci_method,
+                         title=f"Diagnostic performance at the Youden cut-off for {words.outcome} ({words.where})",
                          pct_decimals=inp.fmt.pct_decimals, cutoff_format=inp.fmt.cutoff)
-        rules = [rule_text(inp, str(r["marker"]), r["cutoff"], r["direction"]) for _, r in mk.iterrows()]
+        rules = [rule_text(inp, str(r["marker"]), r["cutoff"], r["direction"], case) for _, r in mk.iterrows()]
+        cases_word = "NR/ER patients" if named is None else f"patients with {words.outcome}"
         items.append(TableItem("cutoffs_training", Table(t.frame, t.display, t.title, t.footnotes + (
-            "Cut-off: the test-positive side (" + "; ".join(rules) + "); sensitivity counts NR/ER patients "
+            "Cut-off: the test-positive side (" + "; ".join(rules) + f"); sensitivity counts {cases_word} "
             "on that side.", f"CI method: {bm.ci_method}.",))))
     ms = inp.table("biomarker_maxstat")
     if ms is not None:
@@ -196,7 +204,42 @@ def biomarker_section(inp: SectionInput) -> list[Item]:
     return items
 
 
-def _venn(inp: SectionInput, screen: pd.DataFrame) -> list[Item]:
+def _dot_frames(inp: SectionInput, markers: list[str], data: tuple | None, words) -> dict[str, pd.DataFrame]:
+    """Per protocol marker the values and classes of its dot plot: for NR/ER the training panel
+    by outcome class; for another outcome the patients of the marker's ROC analysis (its cases
+    and controls, as the analysis classified them)."""
+    out: dict[str, pd.DataFrame] = {}
+    if data is not None:
+        values, cls = data
+        for m in markers:
+            if m in values.columns:
+                out[m] = pd.DataFrame({"value": values[m], "outcome_class": cls})
+        return out
+    if words.outcome == "NR/ER":
+        return out
+    for m in markers:
+        r = inp.obj(f"roc/{m}")
+        score, is_case = getattr(r, "_score", None), getattr(r, "_is_case", None)
+        if score is None or is_case is None:
+            continue
+        score = np.asarray(score, float)
+        if score.ndim == 2 and score.shape[1] == 1:
+            score = score[:, 0]
+        if score.ndim != 1:
+            continue
+        out[m] = pd.DataFrame({"value": np.asarray(score, float),
+                               "outcome_class": np.where(np.asarray(is_case, bool), _two_lines(words.case),
+                                                         _two_lines(words.control))})
+    return out
+
+
+def _two_lines(level: str) -> str:
+    """"CRS grade >= 3 = 1" as "CRS grade >= 3\\n= 1", so two classes' axis labels do not meet."""
+    head, sep, tail = level.rpartition(" = ")
+    return f"{head}\n= {tail}" if sep else level
+
+
+def _venn(inp: SectionInput, screen: pd.DataFrame, words=None) -> list[Item]:
     bm = inp.protocol.biomarkers
     sub = inp.table("biomarker_screen_subgroups")
     sets: dict[str, list[str]] = {}
@@ -204,12 +247,17 @@ def _venn(inp: SectionInput, screen: pd.DataFrame) -> list[Item]:
         for g in dict.fromkeys(sub["subgroup"].astype(str)):
             part = sub[(sub["subgroup"].astype(str) == g) & (sub["p_value"] < bm.significance)]
             sets[g] = sorted(analyte_label(inp.labels, a, unit=False) for a in part["analyte"].astype(str))
-    sets["All training patients"] = sorted(analyte_label(inp.labels, a, unit=False) for a in
+    words = words or screen_words(inp, screen)
+    where = words.where
+    everyone = (f"All {where[:-len(' cohort')]} patients" if where.endswith(" cohort")
+                else "All patients" if where == "all patients" else f"All of {where}")
+    sets[everyone] = sorted(analyte_label(inp.labels, a, unit=False) for a in
                                            screen.loc[screen["p_value"] < bm.significance, "analyte"].astype(str))
     if 2 <= len(sets) <= 3:
         return [FigureItem("venn", recipe("figures.venn:venn_figure", sets),
-                           f"Markers with Mann-Whitney p < {inp.fmt.cutoff(bm.significance)} (NR/ER vs durable "
-                           "remission) within each subgroup and overall; each region gives the number of "
+                           f"Markers with Mann-Whitney p < {inp.fmt.cutoff(bm.significance)} "
+                           f"({words.versus}) within each subgroup and overall; "
+                           "each region gives the number of "
                            "markers and names up to five.")]
     if sub is not None:
         return [NoteItem(f"Venn diagram not drawn: {len(sets)} sets (it shows two or three).", "missing")]
