@@ -109,10 +109,7 @@ def run_cytokines(rc: RunContext) -> None:
     o: CytokineOptions = rc.options
     labs = patient_labs(rc.study)
     keys = expand_analytes(rc, o.analytes) if o.analytes else sorted(set(labs["analyte_key"]))
-    display = {}
-    for k in keys:
-        names = labs.loc[labs["analyte_key"] == k, "analyte"].astype(str)
-        display[k] = names.mode().iloc[0] if len(names) else k
+    display = _display_names(labs, keys)
     peaks = cytokine_frame(rc.study, rc.spec.window, keys)
     ids = rc.endpoints["patient_id"].astype(str)
     peaks = peaks[peaks["patient_id"].isin(set(ids))].reset_index(drop=True)
@@ -137,18 +134,55 @@ def run_cytokines(rc: RunContext) -> None:
                     rc.key(f"cytokines.{analyte}.{g.label}.{p}.median", s["median"])
         if shifted is not None:
             part = shifted[shifted["patient_id"].isin(gid)].assign(value=lambda f: pd.to_numeric(f["value"], errors="coerce"))
-            for (analyte, day), d in part.groupby(["analyte_key", "day"], sort=True):
-                v = d.groupby("patient_id")["value"].mean().to_numpy(dtype=float)
-                v = v[np.isfinite(v)]
-                if v.size:
-                    q1, med, q3 = np.percentile(v, [25, 50, 75])
-                    course.append({"analyte": analyte, "group": g.label, "day": float(day), "n": int(v.size),
-                                   "median": float(med), "q1": float(q1), "q3": float(q3)})
+            course.extend(_course_rows(part, g.label))
     rc.add_table("cytokine_summary", pd.DataFrame(rows, columns=["analyte", "group", "parameter", "n", "median", "min",
                                                                  "max", "censored_at_limit"]))
     if o.course:
         rc.add_table("cytokine_course", pd.DataFrame(course, columns=["analyte", "group", "day", "n", "median", "q1",
                                                                       "q3"]))
+
+
+def _display_names(labs: pd.DataFrame, keys: list[str]) -> dict[str, str]:
+    """Each analyte key's most frequent spelling in the labs table (the first in sort order
+    among equally frequent ones, as ``Series.mode``), else the key itself."""
+    counts = labs.groupby([labs["analyte_key"], labs["analyte"].astype(str)], sort=True).size()
+    first_max = counts.groupby(level=0, sort=True).idxmax() if len(counts) else pd.Series(dtype=object)
+    return {k: first_max[k][1] if k in first_max.index else k for k in keys}
+
+
+QUARTILES = (0.25, 0.5, 0.75)
+
+
+def _course_rows(part: pd.DataFrame, group: str) -> list[dict]:
+    """Median and quartiles per analyte x day of the patients' mean values (finite ones).
+
+    One grouped pass over every analyte and day: the patient means are sorted within each
+    analyte x day, and the quartiles are numpy's default (linear, Hyndman & Fan type 7)
+    percentiles computed as ``np.percentile`` does (same interpolation, same rounding)."""
+    means = part.groupby(["analyte_key", "day", "patient_id"], sort=True)["value"].mean()
+    values = means.to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    means, values = means[finite], values[finite]
+    if not len(values):
+        return []
+    cell = means.index.droplevel("patient_id")
+    first = ~cell.duplicated()
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(values)))
+    cell_of = np.cumsum(first) - 1
+    ordered = values[np.lexsort((values, cell_of))]
+    quart = []
+    for q in QUARTILES:
+        virtual = (counts - 1) * q
+        below = np.floor(virtual)
+        gamma = virtual - below
+        lo = ordered[starts + below.astype(np.intp)]
+        hi = ordered[starts + np.minimum(below.astype(np.intp) + 1, counts - 1)]
+        diff = hi - lo
+        quart.append(np.where(gamma >= 0.5, hi - diff * (1 - gamma), lo + diff * gamma))
+    return [{"analyte": analyte, "group": group, "day": float(day), "n": int(n), "median": float(med),
+             "q1": float(q1), "q3": float(q3)}
+            for (analyte, day), n, q1, med, q3 in zip(cell[starts], counts, *quart)]
 
 
 def describe_cytokines(spec: AnalysisSpec, o: CytokineOptions) -> str:
