@@ -102,13 +102,17 @@ def rank_pass(rows: NDArray[np.float64], group_a: NDArray[np.bool_]) -> RankPass
     """Rank each row of ``rows`` (markers x patients) split by ``group_a``: one split for all
     rows (patients,) or one per row (rows x patients, e.g. resampled or permuted labels).
 
-    Cost: one argsort and one sort per row, one int32 running count, then a few passes over
+    Cost: one argsort and one gather per row, one int32 running count, then a few passes over
     the blocks (at most one per non-missing value).
     """
     rows = np.ascontiguousarray(rows, dtype=np.float64)
     c, n = rows.shape
     order = np.argsort(rows, axis=1)  # the order inside a tie block is irrelevant
-    values = np.sort(rows, axis=1)  # the same sequence as rows[order], cheaper than a gather
+    # rows[order] as one flat gather (several times cheaper than a second sort or
+    # take_along_axis)
+    flat = order + (np.arange(c, dtype=order.dtype) * n)[:, None]
+    values = rows.ravel()[flat]
+    del flat
     in_a = np.take_along_axis(group_a, order, axis=1) if group_a.ndim == 2 else group_a[order]
     del order
     # block ends: the last position of a run of equal values (NaN never equals anything)

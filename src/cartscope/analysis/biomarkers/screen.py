@@ -22,7 +22,7 @@ uses "high" = value > cut-off, so for direction ``">"`` the test-positive side i
 
 Cost. The panel is processed in chunks of markers, each copied once from the input (so extra
 memory stays a fraction of the input matrix whatever its size): one rank pass per chunk
-(an argsort and a sort per marker) gives the Mann-Whitney test, the ROC with its DeLong
+(an argsort and a gather per marker) gives the Mann-Whitney test, the ROC with its DeLong
 variance, the Youden optimum with its counts and the class medians; one time sort shared by
 all markers gives the log-rank test at the cut-off and the univariable Cox models, which are
 fitted for all the markers of a chunk at once (:mod:`cartscope.stats._cox_univariable`). No
