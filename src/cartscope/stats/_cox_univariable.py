@@ -276,12 +276,12 @@ class _Chunk:
             np.multiply(r, xc, out=buf[1])
         np.multiply(buf[1], xc, out=buf[2])
         running_sum(buf, self.size, self.count)
-        grid = buf[:, self.read_pos]  # (3, rows read, markers): S0, S1, S2 at each
+        grid = np.take(buf, self.read_pos, axis=1)  # (3, rows read, markers): S0, S1, S2 at each
         n_death_times = self.d.shape[0]
         if self.term_k.size:  # Efron's terms: risk set minus k/d of the tied deaths' own sums
             dk = self.d_term if cols is None or not self.missing else self.d_term[:, cols]
             f = self.term_k[:, None] / np.where(dk > 0, dk, 1.0)
-            dead = buf[:, self.below_pos]
+            dead = np.take(buf, self.below_pos, axis=1)
             dead[:, self.below_none] = 0.0
             terms = grid[:, n_death_times:]
             np.subtract(terms, dead, out=dead)  # the tied deaths' own sums D0, D1, D2
