@@ -74,7 +74,8 @@ def build_document(results: Results, cohort: Cohort | None = None, *, number_for
     of every table, figure and text; ``labels`` the label registry (default: the built-in
     labels extended by the protocol's ``labels``).
     """
-    labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort)
+    labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
+                                                            plan=getattr(results, "plan", None))
     proto = results.protocol
     version = results.versions.get("cartscope", "unknown")
     n = len(results.endpoints)

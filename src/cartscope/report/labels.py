@@ -92,7 +92,18 @@ _DEFAULTS: dict[str, Label] = {
     # toxicities
     "peak_expansion": Label("Peak expansion"), "response_duration_days": Label("Duration of response", "days"),
     "crs": Label("CRS"), "icans": Label("ICANS"), "icaht": Label("ICAHT"), "iec_hs": Label("IEC-HS"),
+    "crs_grade": Label("CRS grade"), "icans_grade": Label("ICANS grade"), "mrd": Label("MRD"),
+    "crs_onset_day": Label("CRS onset", "day"), "crs_duration_days": Label("CRS duration", "days"),
+    "icans_onset_day": Label("ICANS onset", "day"), "icans_duration_days": Label("ICANS duration", "days"),
+    "crs_first": Label("CRS grade after the first infusion"),
 }
+
+ACRONYMS = frozenset({
+    "ae", "alc", "alt", "anc", "ast", "auc", "bm", "bor", "car", "cd19", "cd22", "cd4", "cd8", "cns", "cr", "cri",
+    "crp", "crs", "ctcae", "ecog", "efs", "er", "hsct", "icaht", "icans", "ipi", "ivig", "ldh", "mrd", "nr", "nrm",
+    "orr", "os", "pd", "pet", "pfs", "pr", "sd", "wbc",
+})
+"""Words :func:`humanise` prints in capitals ("crs3" -> "CRS3", "mrd_level" -> "MRD level")."""
 for _code, _text in _ANALYTE_TEXT.items():
     _DEFAULTS.setdefault(_code, Label(_text))
 
@@ -115,7 +126,12 @@ def humanise(code: str) -> str:
     text = str(code)
     if not re.search(r"[_]|^[a-z0-9]+$", text):
         return text
-    text = text.replace("_", " ").strip()
+    words = text.replace("_", " ").split()
+    out = []
+    for w in words:
+        m = re.fullmatch(r"([a-z]+)(\d*)", w)
+        out.append(w.upper() if m and m.group(1) in ACRONYMS else w)
+    text = " ".join(out)
     return text[:1].upper() + text[1:] if text else text
 
 
@@ -234,10 +250,29 @@ def data_units(cohort: Any) -> dict[str, str]:
     return {a: u[0] for a, u in one.items() if len(u) == 1}
 
 
-def registry_for(protocol: Any = None, extra: Mapping[str, Any] | None = None, cohort: Any = None) -> LabelRegistry:
+def plan_labels(plan: Any) -> dict[str, Label]:
+    """The labels an analysis plan gives: each variable's ``title`` ("crs3" with ``title: CRS
+    grade >= 3``), then the plan's ``labels:`` mapping (code -> label, or {label, unit}),
+    which wins. Titles keep their words; the first letter is capitalised for row labels."""
+    out: dict[str, Label] = {}
+    for name, spec in (getattr(plan, "variables", None) or {}).items():
+        title = str(getattr(spec, "title", "") or "").strip()
+        if title:
+            out[str(name)] = Label(title[:1].upper() + title[1:])
+    for code, value in (getattr(plan, "labels", None) or {}).items():
+        if hasattr(value, "label"):  # the schema's LabelSpec
+            out[str(code)] = Label(str(value.label), str(getattr(value, "unit", "") or ""))
+        else:
+            out[str(code)] = _as_label(value)
+    return out
+
+
+def registry_for(protocol: Any = None, extra: Mapping[str, Any] | None = None, cohort: Any = None,
+                 plan: Any = None) -> LabelRegistry:
     """The registry of a study: the defaults with the units of the cohort's data where they
     differ from the built-in ones (an ``analytes`` sheet may keep sIL-2R in U/mL), then the
-    protocol's ``labels`` (when it has them), then ``extra``."""
+    protocol's ``labels`` (when it has them), then the plan's variable titles and ``labels:``
+    (:func:`plan_labels`), then ``extra``."""
     reg = default_registry()
     if cohort is not None:
         from cartscope.cohort.units import ANALYTES
@@ -249,6 +284,9 @@ def registry_for(protocol: Any = None, extra: Mapping[str, Any] | None = None, c
     proto_labels = getattr(protocol, "labels", None) if protocol is not None else None
     if isinstance(proto_labels, Mapping) and proto_labels:
         reg = reg.extend(proto_labels)
+    given = plan_labels(plan) if plan is not None else {}
+    if given:
+        reg = reg.extend(given)
     if extra:
         reg = reg.extend(extra)
     return reg
@@ -298,4 +336,4 @@ def analysis_label(registry: LabelRegistry, name: str) -> str:
     return f"{text} ({rest.replace('_', ' ').replace(':', ', ')})" if rest else text
 
 
-__all__ = ["analysis_label", "humanise_codes", "term_labels", "Label", "LabelRegistry", "analyte_label", "default_registry", "humanise", "registry_for"]
+__all__ = ["ACRONYMS", "plan_labels", "analysis_label", "humanise_codes", "term_labels", "Label", "LabelRegistry", "analyte_label", "default_registry", "humanise", "registry_for"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cartscope.clinical.endpoints import MONTH_DAYS
-from cartscope.report.labels import LabelRegistry, analyte_label, default_registry
+from cartscope.report.labels import LabelRegistry, analyte_label, default_registry, registry_for
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.tables.formatting import fmt_num
 from cartscope.report.toxicity_methods import grading_sentence, toxicity_methods
@@ -78,7 +78,7 @@ def endpoint_rule_text(rule: Any, labels: LabelRegistry | None = None) -> str:
 def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAULT_FORMAT,
                        labels: LabelRegistry | None = None) -> list[str]:
     """The methods text, one paragraph per string (see the module docstring)."""
-    labels = labels or default_registry()
+    labels = labels or registry_for(results.protocol, plan=getattr(results, "plan", None))
     endpoint_name_of = labels.text
     proto = results.protocol
     rules = proto.endpoint_rules()

@@ -271,6 +271,15 @@ class AnalysisSpec(Strict):
         return data
 
 
+class LabelSpec(Strict):
+    """One entry of the plan's ``labels:`` (code -> label): the printed words and an optional
+    unit ("IL-6", "pg/mL" prints "IL-6 (pg/mL)"); the codes are checked by
+    :mod:`cartscope.analysis.plan.labels`."""
+
+    label: str = Field(min_length=1)
+    unit: str = ""
+
+
 class Plan(Strict):
     """A versioned analysis plan (see :mod:`cartscope.analysis.plan`)."""
 
@@ -284,7 +293,16 @@ class Plan(Strict):
     populations: dict[str, PopulationSpec] = Field(default_factory=dict)
     windows: dict[str, WindowSpec] = Field(default_factory=dict)
     panels: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    labels: dict[str, LabelSpec] = Field(default_factory=dict)
     analyses: tuple[AnalysisSpec, ...]
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _label_texts(cls, value: Any) -> Any:
+        """``code: "IL-6"`` is short for ``code: {label: "IL-6"}``."""
+        if isinstance(value, dict):
+            return {k: {"label": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     @field_validator("variables", "populations", "windows", "panels")
     @classmethod
@@ -371,6 +389,6 @@ class Plan(Strict):
 
 
 __all__ = [
-    "COMMON_KEYS", "NAME_PATTERN", "PLAN_VERSION", "VARIABLE_CLASSES", "VARIABLE_TYPE", "AnalysisSpec", "Plan", "PopulationSpec",
+    "COMMON_KEYS", "LabelSpec", "NAME_PATTERN", "PLAN_VERSION", "VARIABLE_CLASSES", "VARIABLE_TYPE", "AnalysisSpec", "Plan", "PopulationSpec",
     "Strict", "VariableSpec", "WindowSpec",
 ]

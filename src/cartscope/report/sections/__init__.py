@@ -105,7 +105,8 @@ def section_order(sections: Sequence[str]) -> list[str]:
 def build_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
                    labels: LabelRegistry | None = None) -> list[Section]:
     """One :class:`Section` per protocol section (plus the patient course), protocol order."""
-    labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort)
+    labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
+                                                            plan=getattr(results, "plan", None))
     inp = SectionInput(results, cohort, number_format, labels)
     out = []
     skipped = getattr(results, "skipped", {}) or {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cartscope.report.items import FigureItem, recipe
-from cartscope.report.labels import LabelRegistry, default_registry
+from cartscope.report.labels import LabelRegistry, registry_for
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.tables.base import Table, string_grid
 
@@ -39,7 +39,8 @@ class SectionInput:
 
     def __post_init__(self) -> None:
         if self.labels is None:
-            object.__setattr__(self, "labels", default_registry())
+            object.__setattr__(self, "labels", registry_for(self.results.protocol, cohort=self.cohort,
+                                                            plan=getattr(self.results, "plan", None)))
 
     @property
     def protocol(self) -> Any:
