@@ -55,6 +55,9 @@ from scipy import special
 FEXACT_TOL = 3.45254e-7
 _MERGE = 1e-9  # past-path values closer than this (log scale) are one value (rounding only)
 _MAX_ARCS = 30_000_000  # arcs of the node graph beyond which the table is refused (memory)
+_DIRECT = 1_000_000  # paths to make at the last-but-one stage beyond which arcs query the tail
+_MAX_QUERIES = 2_000_000_000  # (path, arc) queries beyond which the table is refused (time)
+_CHUNK = 2_000_000  # queries per chunk
 
 IntArr = NDArray[np.int64]
 FloatArr = NDArray[np.float64]
@@ -148,47 +151,81 @@ def _segments(start: IntArr, count: IntArr) -> tuple[IntArr, IntArr]:
     return seg, idx
 
 
-def _join(seg_count: IntArr, f: FloatArr, mult: FloatArr, node: IntArr, v: FloatArr,
-          w: FloatArr, threshold: float, const: float) -> float:
-    """Sum of w * mult * exp(const + v + f) over each path's completions with v + f <= threshold.
+class _Completions:
+    """The completion values of a set of nodes, ready for "sum of those within a bound" queries.
 
-    The completions of node i are the entries of segment i of (f, mult) (segments contiguous,
-    ``seg_count`` entries each); the open paths are (node, v, w).
+    The completions of node i are the entries of segment i of ``f`` (segments contiguous,
+    ``seg_count`` entries each, every segment non-empty).
     """
-    n_seg = seg_count.size
-    seg = np.repeat(np.arange(n_seg), seg_count)
-    seg_start = np.cumsum(seg_count) - seg_count
-    by_value = np.argsort(f, kind="stable")
-    rank = np.empty(f.size, dtype=np.int64)
-    rank[by_value] = np.arange(f.size)
-    f_sorted = f[by_value]
-    key = seg * f.size + rank  # integer: within each segment, by value
-    order = np.argsort(key)
-    key, f, mult, seg = key[order], f[order], mult[order], seg[order]
-    fmax = np.maximum.reduceat(f, seg_start)
-    # running sums within each segment, on a (segments x widest) grid: no cancellation between
-    # segments (a path's sum may be tiny beside the others')
-    width = int(seg_count.max())
-    pad = np.zeros((n_seg, width + 1))
-    pad[seg, np.arange(f.size) - seg_start[seg] + 1] = mult * np.exp(f - fmax[seg])
-    cum = np.cumsum(pad, axis=1)
-    # completions of the path's node with value <= threshold - v: those whose global rank is
-    # below the number of values <= threshold - v
-    below = np.searchsorted(f_sorted, threshold - v, side="right")
-    inside = np.searchsorted(key, node * f.size + below, side="left") - seg_start[node]
-    partial = cum[node, inside]
-    keep = partial > 0
-    return float(np.sum(w[keep] * np.exp(const + v[keep] + fmax[node[keep]]) * partial[keep]))
+
+    def __init__(self, seg_count: IntArr, f: FloatArr) -> None:
+        n_seg = seg_count.size
+        seg = np.repeat(np.arange(n_seg), seg_count)
+        self.seg_start = np.cumsum(seg_count) - seg_count
+        by_value = np.argsort(f, kind="stable")
+        self.f_sorted = f[by_value]
+        rank = np.empty(f.size, dtype=np.int64)
+        rank[by_value] = np.arange(f.size)
+        self.size = f.size
+        key = seg * f.size + rank  # integer: segment by segment, by value within each
+        order = np.argsort(key)
+        self.key, f, seg = key[order], f[order], seg[order]
+        self.fmax = np.maximum.reduceat(f, self.seg_start)
+        # running sums within each segment on a (segments x widest) grid: no cancellation
+        # between segments (a path's sum may be tiny beside the others')
+        width = int(seg_count.max())
+        pad = np.zeros((n_seg, width + 1))
+        pad[seg, np.arange(f.size) - self.seg_start[seg] + 1] = np.exp(f - self.fmax[seg])
+        self.cum = np.cumsum(pad, axis=1)
+
+    def total(self, node: IntArr, v: FloatArr, w: FloatArr, threshold: float, const: float) -> float:
+        """Sum over paths (node, v, w) of w exp(const + v + f) over completions v + f <= threshold."""
+        # completions of the node with f <= threshold - v: those whose rank among all values
+        # is below the number of values <= threshold - v
+        below = np.searchsorted(self.f_sorted, threshold - v, side="right")
+        inside = np.searchsorted(self.key, node * self.size + below, side="left") - self.seg_start[node]
+        partial = self.cum[node, inside]
+        keep = partial > 0
+        return float(np.sum(w[keep] * np.exp(const + v[keep] + self.fmax[node[keep]]) * partial[keep]))
+
+
+def _tail_of(stage: _Stage, last_value: FloatArr, live: IntArr) -> _Completions:
+    """Completions over the last two columns of the nodes ``live`` of the last-but-one stage."""
+    _, arc = _segments(stage.start[live], stage.count[live])
+    return _Completions(stage.count[live], stage.value[arc] + last_value[stage.child[arc]])
 
 
 def _tail(stage: _Stage, last_value: FloatArr, node: IntArr, v: FloatArr, w: FloatArr,
           threshold: float, const: float) -> float:
     """Exact sum over the last two columns of the open paths (node, v, w)."""
     live, local = np.unique(node, return_inverse=True)
-    seg, arc = _segments(stage.start[live], stage.count[live])
-    del seg
-    f = stage.value[arc] + last_value[stage.child[arc]]  # completion value of each arc
-    return _join(stage.count[live], f, np.ones(f.size), local.ravel(), v, w, threshold, const)
+    return _tail_of(stage, last_value, live).total(local.ravel(), v, w, threshold, const)
+
+
+def _tail_after_one(stage: _Stage, nxt: _Stage, last_value: FloatArr, node: IntArr, v: FloatArr,
+                    w: FloatArr, threshold: float, const: float) -> float:
+    """Exact sum over the last three columns: every arc of every open path queries the tail.
+
+    Used instead of making (and merging) the paths of the last-but-one stage when they would
+    be many: the work is one query per (path, arc), taken in chunks to bound memory.
+    """
+    live = np.unique(node)
+    _, arcs = _segments(stage.start[live], stage.count[live])
+    children = np.unique(stage.child[arcs])
+    tail = _tail_of(nxt, last_value, children)
+    local_child = np.searchsorted(children, stage.child)  # valid on the arcs used below
+    p = 0.0
+    cnt = stage.count[node]
+    ends = np.cumsum(cnt)
+    lo = 0
+    while lo < node.size:
+        hi = int(np.searchsorted(ends, ends[lo] - cnt[lo] + _CHUNK, side="right"))
+        hi = max(hi, lo + 1)
+        idx, arc = _segments(stage.start[node[lo:hi]], cnt[lo:hi])
+        idx += lo
+        p += tail.total(local_child[arc], v[idx] + stage.value[arc], w[idx], threshold, const)
+        lo = hi
+    return p
 
 
 def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -> float:
@@ -245,6 +282,12 @@ def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -
             break
         if j == len(stages) - 1:
             p += _tail(st, last_value, node, v, w, threshold, const)
+            break
+        if j == len(stages) - 2 and int(st.count[node].sum()) > _DIRECT:
+            work = int(st.count[node].sum())
+            if work > _MAX_QUERIES:
+                raise too_large
+            p += _tail_after_one(st, stages[j + 1], last_value, node, v, w, threshold, const)
             break
         idx, arc = _segments(st.start[node], st.count[node])
         node, v, w = _merge(st.child[arc], v[idx] + st.value[arc], w[idx])
