@@ -105,6 +105,17 @@ def cluster(scheduler: str | None = None, workers: int | None = None, *,
             local.close()
 
 
+@contextlib.contextmanager
+def sending_to(client: Any | None) -> Iterator[Any | None]:
+    """Send the chunked work inside the ``with`` block to ``client`` (a client of a cluster
+    opened by :func:`cluster`), or run it in process with None; for comparing settings."""
+    _ACTIVE.append(client)
+    try:
+        yield client
+    finally:
+        _ACTIVE.pop()
+
+
 def map_blocks(fn: Callable[..., Any], plan: Any, x: Any, slices: Sequence[slice]) -> list[Any]:
     """``[fn(plan, x[:, cols], cols) for cols in slices]``, on the active cluster when there is one.
 
