@@ -139,28 +139,39 @@ def block_layout(n: int) -> tuple[int, int, IntArray]:
     return size, count, (rows % size) * count + rows // size
 
 
-def running_sum(buf: FloatArray, size: int, count: int) -> None:
-    """In place, the cumulative sum down the sorted rows of ``buf`` (planes x rows x columns,
-    the rows stored as :func:`block_layout`).
+def running_sum(buf: FloatArray, size: int, count: int) -> FloatArray | None:
+    """Cumulative sums down the sorted rows of ``buf`` (planes x rows x columns, the rows
+    stored as :func:`block_layout`), in two parts.
 
-    First the running sums inside every block at once (``size - 1`` adds of contiguous slabs,
-    one row of every block each), then each block adds the total of the blocks before it
-    (one add over the whole array). That is about sqrt(n) vector adds instead of one per row
-    (numpy's ``cumsum`` down a non-contiguous axis runs element by element, several times
-    slower), and the order of the additions depends on the number of rows only, never on the
-    other columns, so a marker gets the same bits whatever its neighbours.
+    In place, the running sums inside every block at once (``size - 1`` adds of contiguous
+    slabs, one row of every block each); returned, the total of the blocks before each block
+    (planes x blocks x columns; None for a single block). The cumulative sum at stored row p
+    is ``buf[:, p] + before[:, p % count]``, added only at the rows that are read. That is
+    about sqrt(n) vector adds instead of one per row (numpy's ``cumsum`` down a non-contiguous
+    axis runs element by element, several times slower), and the order of the additions
+    depends on the number of rows only, never on the other columns, so a marker gets the
+    same bits whatever its neighbours.
     """
     planes, _, width = buf.shape
     v = buf.reshape(planes, size, count, width)
     for i in range(1, size):
         v[:, i] += v[:, i - 1]
-    if count > 1:
-        before = np.empty((planes, count, width))
-        before[:, 0] = 0.0
-        last = v[:, size - 1]
-        for k in range(1, count):
-            np.add(before[:, k - 1], last[:, k - 1], out=before[:, k])
-        v += before[:, None]
+    if count == 1:
+        return None
+    before = np.empty((planes, count, width))
+    before[:, 0] = 0.0
+    last = v[:, size - 1]
+    for k in range(1, count):
+        np.add(before[:, k - 1], last[:, k - 1], out=before[:, k])
+    return before
+
+
+def _read(buf: FloatArray, before: FloatArray | None, pos: IntArray, block: IntArray) -> FloatArray:
+    """The cumulative sums at stored rows ``pos`` (in blocks ``block``) of :func:`running_sum`."""
+    out = np.take(buf, pos, axis=1)
+    if before is not None:
+        out += np.take(before, block, axis=1)
+    return out
 
 
 class _Chunk:
@@ -228,6 +239,8 @@ class _Chunk:
         before = tord.before_deaths[term_time]
         self.below_pos = pos[np.maximum(before, 0)] if n else np.zeros(0, np.intp)
         self.below_none = before < 0
+        self.read_block = self.read_pos % self.count
+        self.below_block = self.below_pos % self.count
         dt = self.d[term_time]
         self.d_term = dt if self.missing else dt[:, :1]
         # (missing values) which rows are terms of the marker: its own deaths at that time > k
@@ -275,13 +288,14 @@ class _Chunk:
                 r *= w
             np.multiply(r, xc, out=buf[1])
         np.multiply(buf[1], xc, out=buf[2])
-        running_sum(buf, self.size, self.count)
-        grid = np.take(buf, self.read_pos, axis=1)  # (3, rows read, markers): S0, S1, S2 at each
+        before = running_sum(buf, self.size, self.count)
+        # (3, rows read, markers): S0, S1, S2 at each
+        grid = _read(buf, before, self.read_pos, self.read_block)
         n_death_times = self.d.shape[0]
         if self.term_k.size:  # Efron's terms: risk set minus k/d of the tied deaths' own sums
             dk = self.d_term if cols is None or not self.missing else self.d_term[:, cols]
             f = self.term_k[:, None] / np.where(dk > 0, dk, 1.0)
-            dead = np.take(buf, self.below_pos, axis=1)
+            dead = _read(buf, before, self.below_pos, self.below_block)
             dead[:, self.below_none] = 0.0
             terms = grid[:, n_death_times:]
             np.subtract(terms, dead, out=dead)  # the tied deaths' own sums D0, D1, D2
