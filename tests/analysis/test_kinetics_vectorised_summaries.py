@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartscope.analysis.analyses.kinetics import _course_rows, _display_names
-from cartscope.clinical.kinetics import _nca, car_kinetics
+from cartscope.clinical.kinetics import KINETICS_COLUMNS, _nca, car_kinetics
 
 
 def _labs(seed: int, n: int = 300) -> pd.DataFrame:
@@ -68,23 +68,38 @@ def test_display_name_is_the_most_frequent_spelling() -> None:
     assert _display_names(labs.iloc[0:0], ["il6"]) == {"il6": "il6"}
 
 
-@settings(derandomize=True, max_examples=8, deadline=None)
-@given(st.integers(min_value=0, max_value=10_000))
-def test_car_kinetics_equals_one_curve_at_a_time(seed: int) -> None:
+def _kinetics(seed: int) -> pd.DataFrame:
+    """Curves of 1-14 samples: some only before the infusion, some never detectable, repeated
+    days (averaged), BLQ zeros before and after the peak, falls and rises around day 28."""
     rng = np.random.default_rng(seed)
-    n = 240
-    k = pd.DataFrame({
-        "patient_id": rng.choice([f"P{i}" for i in range(8)], n),
-        "measure": rng.choice(["car_copies_per_ug", "cd19_car_copies"], n),
-        "day": rng.integers(-3, 40, n).astype(float),  # repeated days are averaged
-        "value": np.round(rng.lognormal(6.0, 2.0, n), 1) * (rng.random(n) > 0.15),
-    })
-    got = car_kinetics(k, lloq=5.0)
+    parts = []
+    for i in range(30):
+        n = int(rng.integers(1, 15))
+        lo = -3 if i % 7 else -10
+        day = rng.integers(lo, 1 if i % 11 == 0 else 45, n).astype(float)
+        value = np.round(rng.lognormal(6.0, 2.0, n), 1) * (rng.random(n) > (0.95 if i % 9 == 0 else 0.2))
+        parts.append(pd.DataFrame({"patient_id": f"P{i // 2}", "measure": ["car_copies_per_ug", "cd19_car_copies"][i % 2],
+                                   "day": day, "value": value}))
+    return pd.concat(parts, ignore_index=True)
+
+
+@settings(derandomize=True, max_examples=12, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.sampled_from(["linear", "linear-up/log-down"]),
+       st.sampled_from([None, 0.0, 50.0]))
+def test_car_kinetics_equals_one_curve_at_a_time(seed: int, method: str, lloq: float | None) -> None:
+    k = _kinetics(seed)
+    got = car_kinetics(k, lloq=lloq, method=method)
     rows = []
     for (pid, meas), g in k.groupby(["patient_id", "measure"], sort=True):
         g = g.groupby("day", sort=True)["value"].mean()
         rows.append({"patient_id": pid, "infusion_no": 1, "measure": meas,
-                     **_nca(g.index.to_numpy(dtype=float), g.to_numpy(dtype=float), lloq=5.0, method="linear",
-                            auc_end=28.0), "method": "linear"})
+                     **_nca(g.index.to_numpy(dtype=float), g.to_numpy(dtype=float), lloq=lloq, method=method,
+                            auc_end=28.0), "method": method})
     want = pd.DataFrame(rows, columns=list(got.columns))
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got["reason"].str.contains("no post-infusion sample|never detectable|need 3|before day 28").any()
+
+
+def test_car_kinetics_of_no_curve() -> None:
+    got = car_kinetics(_kinetics(1).iloc[0:0])
+    assert got.empty and list(got.columns) == list(KINETICS_COLUMNS)

@@ -40,6 +40,7 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cartscope.clinical._nca_curves import nca_curves
 from cartscope.cohort.units import canonical_analyte
 
 AucMethod = Literal["linear", "linear-up/log-down"]
@@ -176,7 +177,10 @@ def auc(t: np.ndarray, c: np.ndarray, *, end: float | None = None,
 
 def _nca(t: np.ndarray, c: np.ndarray, *, lloq: float | None, method: AucMethod,
          auc_end: float) -> dict:
-    """Parameters of one curve (t sorted, duplicates averaged)."""
+    """Parameters of one curve (t sorted, duplicates averaged): the rules, one curve at a time.
+
+    :func:`car_kinetics` computes them for all curves at once (:mod:`._nca_curves`); this
+    readable form is the reference that pass is tested against, value for value."""
     reasons: list[str] = []
     pre = t <= 0
     baseline = float(c[pre][-1]) if pre.any() else np.nan
@@ -261,12 +265,10 @@ def car_kinetics(kinetics: pd.DataFrame, *, measure: str | Sequence[str] = "car_
     means = k.groupby(["patient_id", "infusion_no", "measure", "t"], sort=True)["value"].mean()
     curve = means.index.droplevel("t")
     starts = np.flatnonzero(~curve.duplicated())
-    ends = np.append(starts[1:], len(means))
     t_all, c_all = means.index.get_level_values("t").to_numpy(dtype=float), means.to_numpy(dtype=float)
-    rows = []
-    for (pid, no, meas), a, b in zip(curve[starts], starts, ends):
-        r = _nca(t_all[a:b], c_all[a:b], lloq=lloq, method=method, auc_end=auc_end)
-        rows.append({"patient_id": pid, "infusion_no": int(no), "measure": meas, **r, "method": method})
+    params = nca_curves(t_all, c_all, starts, lloq=lloq, log_down=method == "linear-up/log-down", auc_end=auc_end)
+    rows = [{"patient_id": pid, "infusion_no": int(no), "measure": meas, **r, "method": method}
+            for (pid, no, meas), r in zip(curve[starts], params)]
     return pd.DataFrame(rows, columns=list(KINETICS_COLUMNS))
 
 
