@@ -18,9 +18,7 @@ from cartscope.stats.paired import (
     wilcoxon_signed_rank,
 )
 
-from r_json import ALTERNATIVE as ALT
-from r_json import case as _get
-from r_json import num, reference_fixture
+from r_json import ALTERNATIVE as ALT, case as _get, num, reference_fixture
 
 RTOL = 1e-8
 ref = reference_fixture(Path(__file__).parent / "r" / "paired.R")

@@ -19,9 +19,7 @@ from cartscope.stats.tests import (
     mann_whitney,
 )
 
-from r_json import ALTERNATIVE as ALT
-from r_json import case as _get
-from r_json import num, reference_fixture
+from r_json import ALTERNATIVE as ALT, case as _get, num, reference_fixture
 
 RTOL = 1e-8
 ref = reference_fixture(Path(__file__).parent / "r" / "tests.R")
