@@ -106,3 +106,17 @@ def test_interval_is_ordered_and_inside_unit(n: int, data, method: str, level: f
     mirror = proportion_ci(n - x, n, method=method, level=level)
     assert float(mirror.lower) == pytest.approx(1 - hi, abs=1e-12)
     assert float(mirror.upper) == pytest.approx(1 - lo, abs=1e-12)
+
+
+def test_modified_wilson_over_a_panel_is_each_count_on_its_own() -> None:
+    """A panel of counts (as the biomarker screen passes) gets, count by count, the interval
+    of that count alone, at the chi-square edges (n <= 100, x or n - x in 1..3) and elsewhere."""
+    n = np.array([10, 10, 10, 10, 60, 60, 60, 100, 101, 13, 1, 2])
+    x = np.array([0, 1, 2, 9, 3, 4, 58, 97, 1, 12, 1, 1])
+    panel = proportion_ci(x, n, method="wilson-modified", level=0.9)
+    for i in range(n.size):
+        one = proportion_ci(int(x[i]), int(n[i]), method="wilson-modified", level=0.9)
+        assert float(panel.lower[i]) == float(one.lower) and float(panel.upper[i]) == float(one.upper)
+    wilson = proportion_ci(x, n, method="wilson", level=0.9)
+    edge = np.array([False, True, True, True, True, False, True, True, False, True, True, True])
+    assert np.all((panel.lower != wilson.lower) | (panel.upper != wilson.upper) == edge)
