@@ -186,8 +186,13 @@ def fisher_exact(
     run at a tight tolerance (see the R script beside the tests).
 
     r x c: p = sum of P(T) over tables T with the same margins and
-    P(T) <= P(observed) * (1 + 1e-7), by the network algorithm (Mehta and Patel 1983); more
-    than ``max_tables`` open paths at one stage raises ``ValueError`` (R's ``workspace``). ``alternative`` other than two-sided applies to 2 x 2 only.
+    log P(T) <= log P(observed) + 3.45254e-7 (FEXACT's tolerance, which R's ``fisher.test``
+    uses for every table but 2 x 2), by the network algorithm (Mehta and Patel 1983;
+    :mod:`cartscope.stats._fisher_network`); more than ``max_tables`` open paths at one stage
+    raises ``ValueError`` (the role of R's ``workspace``). The limits are set so that tables
+    R refuses at its default ``workspace = 200000`` (FEXACT error 6 or 7, e.g. 4 x 5 tables
+    near N = 100) still get their exact p, equal to R's run with a larger ``workspace``.
+    ``alternative`` other than two-sided applies to 2 x 2 only.
     """
     t = _as_table(table)
     lvl = check_level(level)
