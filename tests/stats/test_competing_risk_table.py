@@ -110,3 +110,28 @@ def test_cif_analysis_publishes_the_figure_marks(tmp_path):
         np.testing.assert_array_equal(rows["censored"], r["censored"])
     ard = res.ard[(res.ard["analysis"] == "cr") & (res.ard["variable"] == "relapse_nrm:risk table")]
     assert set(ard["stat_name"]) == {"n_risk", "events_1", "events_2", "censored"}
+
+
+@pytest.mark.slow
+def test_competing_section_names_the_population():
+    from cartscope.analysis.plan.check import read_plan
+    from cartscope.analysis.presets import synthesize
+    from cartscope.analysis.study import run_study
+    from cartscope.report.items import FigureItem, TableItem
+    from cartscope.report.sections import SectionInput
+    from cartscope.report.sections.competing import competing_section
+
+    cohort = synthesize("lu2021", seed=2023)
+    plan, _ = read_plan({"version": 1, "name": "t",
+                         "populations": {"older": {"where": "age >= 10", "title": "age 10 or older"}},
+                         "analyses": [{"id": "cr", "kind": "cif", "population": "older", "codings": ["relapse_nrm"],
+                                       "landmark_months": [12]}]}, "p.yaml")
+    res = run_study(cohort, plan)
+    items = competing_section(SectionInput(res, cohort))
+    fig = next(i for i in items if isinstance(i, FigureItem))
+    assert fig.caption.startswith("Cumulative incidence of relapse and non-relapse mortality, population Age 10 "
+                                  "or older (Aalen-Johansen); under the plot the number at risk")
+    table = next(i.table for i in items if isinstance(i, TableItem) and i.key == "cif_landmarks")
+    assert set(table.display["Group"]) == {"Age 10 or older"}
+    risk = fig.recipe.kwargs["risk_table"]
+    assert list(risk["group"].unique()) == ["all"] and risk["n_risk"].iloc[0] == res.objects["cif/relapse_nrm"].curves[0].n

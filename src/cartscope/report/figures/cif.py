@@ -65,6 +65,7 @@ def cif_figure(
     cause_labels: Mapping[Hashable, str] | None = None,
     cause_short: Mapping[Hashable, str] | None = None,
     groups: Sequence[Hashable] | None = None,
+    group_names: Mapping[Hashable, str] | None = None,
     gray: Mapping[Hashable, Any] | Any | None = None,
     p_texts: Mapping[Hashable, str] | None = None,
     risk_table: Any | None = None,
@@ -91,7 +92,8 @@ def cif_figure(
     cause_labels : display names, e.g. ``{1: "Relapse", 2: "Non-relapse mortality"}``.
     cause_short : short names of causes 1 and 2 for the risk-table rows ("Relapse", "NRM";
         default: ``cause_labels``).
-    groups : groups to draw (default: all).
+    groups : groups to draw (default: all). With one group the causes take the colours.
+    group_names : printed names of groups ({"all": "All patients"}; default: the group itself).
     gray : Gray's test per cause (``{cause: GrayTest}``), or one GrayTest (its ``cause``
         says which); each p is printed as "Gray's test (<cause>) p = ...".
     ci : draw the pointwise log-log confidence band of each curve.
@@ -129,7 +131,9 @@ def cif_figure(
     names.update({c: str(v) for c, v in (cause_labels or {}).items()})
     short = dict(names)
     short.update({c: str(v) for c, v in (cause_short or {}).items()})
-    ungrouped = groups == [None]
+    ungrouped = len(groups) == 1
+    gname = {g: ("All patients" if g is None else str(g)) for g in groups}
+    gname.update({g: str(v) for g, v in (group_names or {}).items() if g in gname})
     palette = colors_for(causes if ungrouped else groups, colors)
     if gray is not None and not isinstance(gray, Mapping):
         gray = {gray.cause: gray}
@@ -147,7 +151,7 @@ def cif_figure(
     wrap_chars = max(20, int((width - 0.8) / (SMALL_FONT_SIZE * 0.6 / 72.0)))
     entries = []
     for g, c, _ in curves:
-        label = names[c] if ungrouped else (f"{g}, {names[c]}" if len(causes) > 1 else str(g))
+        label = names[c] if ungrouped else (f"{gname[g]}, {names[c]}" if len(causes) > 1 else gname[g])
         entries.append("\n".join(textwrap.wrap(label, wrap_chars)) or label)
     extra = []
     for c in causes:
@@ -164,11 +168,10 @@ def cif_figure(
     xlabel_h = 0.36
     table_groups: list[tuple[Hashable, list[str], dict[str, list[int]]]] = []
     if risk_table is not None:
-        for g in (["all"] if ungrouped else groups):
-            vals = _risk_values(risk_table, g, tick_pos)
+        for g in groups:
+            vals = _risk_values(risk_table, "all" if g is None else g, tick_pos)
             if vals is not None:
-                table_groups.append((g, textwrap.wrap("All patients" if ungrouped else str(g), wrap_chars) or [""],
-                                     vals))
+                table_groups.append((g, textwrap.wrap(gname[g], wrap_chars) or [""], vals))
     row_keys: list[tuple[str, str]] = []  # (row label, column)
     for r in risk_rows:
         if r == "at risk":

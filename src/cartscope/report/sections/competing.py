@@ -16,6 +16,17 @@ TITLES = {"relapse_nrm": "Relapse and non-relapse mortality",
           "failure": "Treatment failure (no response or relapse) and death without failure"}
 
 
+def _everyone(inp: SectionInput, analysis_id: str) -> str:
+    """"All patients", or the title of the population analysis ``analysis_id`` ran on."""
+    plan = getattr(inp.results, "plan", None)
+    for a in getattr(plan, "analyses", ()) or ():
+        if a.id == analysis_id and getattr(a, "population", None):
+            spec = (getattr(plan, "populations", {}) or {}).get(a.population)
+            title = getattr(spec, "title", "") or a.population
+            return title[:1].upper() + title[1:]
+    return "All patients"
+
+
 def _figure_rows(risk: Any, coding: str, cif: Any) -> Any:
     """The ``cif_risk_table`` rows of the figure of ``coding`` (its groups, one split), or None."""
     if risk is None or not len(risk):
@@ -44,12 +55,16 @@ def competing_section(inp: SectionInput) -> list[Item]:
                 labels[r["cause"]] = str(r["cause_label"])
         gray = {c: inp.obj(f"gray/{name}/{c}") for c in cif.causes if inp.obj(f"gray/{name}/{c}") is not None}
         p_texts = {c: inp.fmt.p_text(g.p_value) for c, g in gray.items()}
+        aid = str(labels_tab["analysis"].iloc[0]) if labels_tab is not None and "analysis" in labels_tab else ""
         risk = _figure_rows(risk_tab, name, cif)
         fig = recipe("figures.cif:cif_figure", cif,
                      cause_labels={k: v[:1].upper() + v[1:] for k, v in labels.items()} or None,
                      cause_short=ROW_NAMES[name], risk_table=risk,
+                     group_names={"all": _everyone(inp, aid)},
                      gray=gray or None, p_texts=p_texts or None)
-        caption = f"Cumulative incidence of {TITLES[name].lower()} (Aalen-Johansen)"
+        who = _everyone(inp, aid)
+        caption = f"Cumulative incidence of {TITLES[name].lower()}" + ("" if who == "All patients" else
+                                                                        f", population {who}") + " (Aalen-Johansen)"
         caption += ", with Gray's test across groups" if gray else ""
         if risk is not None:
             caption += ("; under the plot the number at risk and the cumulative number of events of each cause"
@@ -59,7 +74,9 @@ def competing_section(inp: SectionInput) -> list[Item]:
     if labels_tab is not None:
         frame = labels_tab.assign(
             coding=labels_tab["coding"].astype(str).map(lambda c: SHORT.get(c, c)),
-            group=labels_tab["group"].astype(str).map(group_label),
+            group=[_everyone(inp, str(a)) if str(g) == "all" else group_label(g) for a, g in
+                   zip(labels_tab["analysis"] if "analysis" in labels_tab else [""] * len(labels_tab),
+                       labels_tab["group"].astype(str))],
             est=[fmt_estimate_ci(100 * e, 100 * lo, 100 * hi, inp.fmt.pct_decimals) for e, lo, hi in
                  zip(labels_tab["estimate"], labels_tab["lower"], labels_tab["upper"])])
         items.append(TableItem("cif_landmarks", grid_table(
