@@ -9,14 +9,19 @@ figure as separate files.
   number is formatted by the table builders.
 - ``report.pdf``: the same page printed (see :mod:`cartscope.report.pdf`); skipped with the
   reason when no engine is available, never an error.
-- ``tables/tableNN_<key>.csv|.xlsx|.docx`` and ``figures/figureNN_<key>.svg|.pdf|.png`` with
-  the numbers of the report.
+- ``tables/tableNN_<key>.csv|.xlsx|.docx`` and ``figures/figureNN_<key>.<format>`` (SVG and
+  PDF by default; PNG and PPTX on request, :mod:`cartscope.report.render`) with the numbers
+  of the report.
+
+Every file is reproducible: the same ``Results`` give byte-identical files (the PDF's dates
+and the Office files' ZIP timestamps are fixed, see :mod:`cartscope.report.pdf` and
+:mod:`cartscope.report.tables.wordml`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -33,6 +38,7 @@ from cartscope.report.tables.base import INDENT
 if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.results import Results
     from cartscope.cohort.model import Cohort
+    from cartscope.report.render import FigurePool
 
 REPORT_NAME = "report.html"
 PDF_NAME = "report.pdf"
@@ -142,13 +148,15 @@ def export_tables(doc: ReportDocument, out_dir: Path | str) -> tuple[Path, ...]:
     return tuple(tables)
 
 
-def export_items(doc: ReportDocument, out_dir: Path | str, *, formats: tuple[str, ...] | None = None,
+def export_items(doc: ReportDocument, out_dir: Path | str, *, formats: Sequence[str] | None = None,
                  workers: int | None = None) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Every table under ``tables/`` and every figure (SVG, PDF, PNG; PPTX when asked) under
-    ``figures/``; returns (table paths, figure paths)."""
-    from cartscope.report.render import FORMATS, render_figures
+    """Every table under ``tables/`` and every figure (the ``formats``, default
+    :func:`~cartscope.report.render.requested_formats`) under ``figures/``; returns (table
+    paths, figure paths)."""
+    from cartscope.report.render import check_formats, render_figures, requested_formats
 
-    rendered = render_figures(doc.figures(), Path(out_dir) / "figures", formats=formats or FORMATS, workers=workers)
+    fmts = check_formats(formats) if formats is not None else requested_formats()
+    rendered = render_figures(doc.figures(), Path(out_dir) / "figures", formats=fmts, workers=workers)
     return export_tables(doc, out_dir), tuple(p for r in rendered.values() for p in r.files)
 
 
@@ -156,45 +164,62 @@ ProgressFn = Callable[[str, float], None]
 
 
 def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None = None, pdf: bool = True,
-                 exports: bool = True, formats: tuple[str, ...] | None = None, workers: int | None = None,
-                 number_format: NumberFormat | None = None, progress: ProgressFn | None = None) -> ReportFiles:
+                 exports: bool = True, formats: Sequence[str] | None = None, workers: int | None = None,
+                 number_format: NumberFormat | None = None, progress: ProgressFn | None = None,
+                 pool: FigurePool | None = None) -> ReportFiles:
     """Write the report of ``results`` under ``out_dir`` (created); see the module docstring.
 
     ``cohort``: the cohort behind ``results``, for Table 1, the heatmap, the marker dot plots
     and the kinetics courses (without it those parts say they need it). ``pdf=False`` skips
     the PDF; ``exports=False`` skips the separate table and figure files; ``formats`` are the
-    figure files (default SVG, or ``$CARTSCOPE_FIGURE_FORMATS``; "png", "pdf" and "pptx" on request). Every figure is drawn once, in
-    ``workers`` processes (:mod:`cartscope.report.render`). ``progress(step, fraction)`` is
-    called as the report is built, drawn and printed.
+    figure files (default :data:`~cartscope.report.render.FORMATS`, SVG and PDF, or
+    ``$CARTSCOPE_FIGURE_FORMATS``; "png" and "pptx" on request). Every figure is drawn once,
+    in ``workers`` processes (:mod:`cartscope.report.render`), or in ``pool`` when the caller
+    started one early (:class:`~cartscope.report.render.FigurePool`, e.g. while the analyses
+    run). ``progress(step, fraction)`` is called as the report is built, drawn and printed.
+
+    Order of work, so that no core waits: the figure workers draw while this process builds
+    the page; the PDF printer (Chromium, its own processes) starts as soon as the page is
+    written, and the table files are written while it prints.
     """
-    from cartscope.report.render import FigurePool, requested_formats
+    from cartscope.report.render import FigurePool, check_formats, requested_formats
 
     def step(label: str, fraction: float) -> None:
         if progress is not None:
             progress(label, fraction)
 
+    fmts = check_formats(formats) if formats is not None else requested_formats()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with FigurePool(workers) as pool:  # workers start while the tables are built
+    own = pool is None
+    figure_pool = FigurePool(workers, formats=fmts) if own else pool
+    assert figure_pool is not None
+    try:
+        figure_pool.start()  # workers start (import matplotlib) while the document is built
         step("report: tables", 0.0)
         doc = build_document(results, cohort, **({"number_format": number_format} if number_format else {}))
         figs = doc.figures()
-        pending = pool.submit(figs, out / "figures" if exports else None, formats=formats or requested_formats())
-        step("report: table files", 0.1)
-        tables = export_tables(doc, out) if exports and pending.futures is not None else ()
-        rendered = pending.collect(lambda k, n, stem: step(f"figure {k}/{n}", 0.15 + 0.65 * k / max(n, 1)))
-    if exports and not tables:
-        tables = export_tables(doc, out)
+        pending = figure_pool.submit(figs, out / "figures" if exports else None, formats=fmts)
+        step(f"figure 0/{len(figs)}", 0.1)
+        rendered = pending.collect(lambda k, n, stem: step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
+    finally:
+        if own:
+            figure_pool.close()
     html_path = out / REPORT_NAME
     html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8", newline="\n")
     figures = tuple(p for r in rendered.values() for p in r.files)
-    step("report: PDF", 0.85)
+    printing = None
+    if pdf:
+        from cartscope.report.pdf import start_pdf
+
+        printing = start_pdf(html_path, out / PDF_NAME)
+    step("report: table files", 0.82)
+    tables = export_tables(doc, out) if exports else ()
     pdf_path: Path | None = None
     note = "PDF not requested"
-    if pdf:
-        from cartscope.report.pdf import html_to_pdf
-
-        outcome = html_to_pdf(html_path, out / PDF_NAME)
+    if printing is not None:
+        step("report: PDF", 0.88)
+        outcome = printing.wait()
         pdf_path, note = outcome.path, outcome.reason
     step("report: done", 1.0)
     return ReportFiles(html=html_path, pdf=pdf_path, pdf_note=note, tables=tables, figures=figures)

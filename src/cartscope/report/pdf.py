@@ -13,14 +13,20 @@ engine prints exactly what the HTML shows, so the PDF cannot drift from it. The 
 The engine is found as ``$CARTSCOPE_CHROMIUM`` or ``chromium`` / ``chromium-browser`` /
 ``google-chrome`` on the PATH. When none is there, or printing fails, :func:`html_to_pdf`
 returns the reason instead of raising, so the HTML report is always written.
+
+:func:`start_pdf` starts the printer and returns at once, so the report writes its table
+files while Chromium prints. The PDF's dates are fixed (:data:`FIXED_DATE`): the same HTML
+gives a byte-identical PDF.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,29 +58,89 @@ def find_browser() -> str | None:
 def html_to_pdf(html_path: Path | str, pdf_path: Path | str, *, timeout: float = TIMEOUT_SECONDS) -> PdfOutcome:
     """Print ``html_path`` to ``pdf_path`` (A4, the page's own print CSS, no browser header or
     footer); never raises for a missing or failing engine (see the module docstring)."""
-    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
-    browser = find_browser()
-    if browser is None:
-        return PdfOutcome(None, "no Chromium found for printing the PDF (install the Debian package "
-                                "'chromium' or set CARTSCOPE_CHROMIUM); the HTML report is complete")
-    with tempfile.TemporaryDirectory(prefix="cartscope-pdf-") as tmp:
-        out = Path(tmp) / "report.pdf"
-        cmd = [browser, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-               "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={Path(tmp) / 'profile'}",
-               "--no-pdf-header-footer", "--print-to-pdf-no-header", f"--print-to-pdf={out}"]
+    return start_pdf(html_path, pdf_path, timeout=timeout).wait()
+
+
+FIXED_DATE = b"D:20000101000000+00'00'"
+"""The PDF's CreationDate and ModDate: Chromium writes the time of printing, which would make
+every report PDF differ; the report carries no timestamp (the HTML neither), so both dates
+are set to 2000-01-01, a string of the same length (the PDF's byte offsets stay valid)."""
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}(?:[+\-Z]\d{2}'\d{2}'|Z)?\)")
+
+
+def fix_dates(data: bytes) -> bytes:
+    """``data`` with every ``/CreationDate`` and ``/ModDate`` of the document information
+    dictionary replaced by :data:`FIXED_DATE` where the lengths match (else left as it is)."""
+
+    def repl(m: re.Match[bytes]) -> bytes:
+        new = b"/" + m.group(1) + b" (" + FIXED_DATE + b")"
+        return new if len(new) == len(m.group(0)) else m.group(0)
+
+    return _PDF_DATE.sub(repl, data)
+
+
+class PendingPdf:
+    """A PDF being printed by a Chromium process started by :func:`start_pdf`; the caller
+    goes on (writing the table files) and :meth:`wait` returns the outcome."""
+
+    def __init__(self, html_path: Path, pdf_path: Path, timeout: float) -> None:
+        self.pdf_path = pdf_path
+        self.timeout = timeout
+        self.browser = find_browser()
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._proc: subprocess.Popen[str] | None = None
+        self._start = time.monotonic()
+        self._outcome: PdfOutcome | None = None
+        if self.browser is None:
+            self._outcome = PdfOutcome(None, "no Chromium found for printing the PDF (install the Debian package "
+                                             "'chromium' or set CARTSCOPE_CHROMIUM); the HTML report is complete")
+            return
+        self._tmp = tempfile.TemporaryDirectory(prefix="cartscope-pdf-")
+        tmp = Path(self._tmp.name)
+        self._out = tmp / "report.pdf"
+        cmd = [self.browser, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+               "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}",
+               "--no-pdf-header-footer", "--print-to-pdf-no-header", f"--print-to-pdf={self._out}"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
-        cmd.append(html_path.as_uri())
+        cmd.append(html_path.resolve().as_uri())
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            return PdfOutcome(None, f"{Path(browser).name} did not finish printing within {timeout:g} s", browser)
+            self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         except OSError as exc:
-            return PdfOutcome(None, f"could not start {browser}: {exc}", browser)
-        if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return PdfOutcome(None, f"{Path(browser).name} failed to print (exit {proc.returncode}): {tail[0]}",
-                              browser)
-        pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(out), pdf_path)
-    return PdfOutcome(pdf_path, "", browser)
+            self._finish(PdfOutcome(None, f"could not start {self.browser}: {exc}", self.browser))
+
+    def _finish(self, outcome: PdfOutcome) -> PdfOutcome:
+        self._outcome = outcome
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        return outcome
+
+    def wait(self) -> PdfOutcome:
+        """Wait for the printer (at most ``timeout`` seconds from the start) and move the PDF
+        into place; the outcome says why there is no PDF when there is none."""
+        if self._outcome is not None:
+            return self._outcome
+        assert self._proc is not None and self.browser is not None
+        name = Path(self.browser).name
+        try:
+            out, err = self._proc.communicate(timeout=max(0.0, self.timeout - (time.monotonic() - self._start)))
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.communicate()
+            return self._finish(PdfOutcome(None, f"{name} did not finish printing within {self.timeout:g} s",
+                                           self.browser))
+        if self._proc.returncode != 0 or not self._out.is_file() or self._out.stat().st_size == 0:
+            tail = (err or out).strip().splitlines()[-1:] or ["no output"]
+            return self._finish(PdfOutcome(None, f"{name} failed to print (exit {self._proc.returncode}): {tail[0]}",
+                                           self.browser))
+        self.pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pdf_path.write_bytes(fix_dates(self._out.read_bytes()))
+        return self._finish(PdfOutcome(self.pdf_path, "", self.browser))
+
+
+def start_pdf(html_path: Path | str, pdf_path: Path | str, *, timeout: float = TIMEOUT_SECONDS) -> PendingPdf:
+    """Start printing ``html_path`` to ``pdf_path`` in a Chromium process and return at once;
+    :meth:`PendingPdf.wait` gives the :class:`PdfOutcome`."""
+    return PendingPdf(Path(html_path), Path(pdf_path), timeout)

@@ -16,9 +16,11 @@ from typing import Any
 EMU_PER_INCH = 914400
 
 
-def figure_pptx(fig: Any, path: Path | str, *, title: str = "", dpi: float = 300) -> Path:
+def figure_pptx(fig: Any, path: Path | str, *, title: str = "", dpi: float = 300, png: bytes | None = None) -> Path:
     """Write ``fig`` as a one-slide presentation at ``path``; the slide has the figure's
-    aspect ratio and size (at least 4 inches wide) and carries ``title`` in its notes."""
+    aspect ratio and size (at least 4 inches wide) and carries ``title`` in its notes.
+    ``png``: the figure's PNG at ``dpi`` when the caller rendered it already (the report
+    renders it once for the PNG file and the slide); else it is rendered here."""
     from pptx import Presentation
     from pptx.util import Emu
 
@@ -30,9 +32,11 @@ def figure_pptx(fig: Any, path: Path | str, *, title: str = "", dpi: float = 300
     prs.slide_width = Emu(int(w * scale * EMU_PER_INCH))
     prs.slide_height = Emu(int(h * scale * EMU_PER_INCH))
     slide = prs.slides.add_slide(prs.slide_layouts[6])
-    buf = io.BytesIO()
-    _write(fig, buf, "png", dpi, title or "cartscope")
-    buf.seek(0)
+    if png is None:
+        raster = io.BytesIO()
+        _write(fig, raster, "png", dpi, title or "cartscope")
+        png = raster.getvalue()
+    buf = io.BytesIO(png)
     slide.shapes.add_picture(buf, 0, 0, width=prs.slide_width, height=prs.slide_height)
     if title:
         slide.notes_slide.notes_text_frame.text = title
@@ -46,8 +50,18 @@ def figure_pptx(fig: Any, path: Path | str, *, title: str = "", dpi: float = 300
     prs.core_properties.last_modified_by = "cartscope"
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    prs.save(str(out))
+    _save_reproducibly(prs, out)
     return out
+
+
+def _save_reproducibly(prs: Any, out: Path) -> None:
+    """Save with fixed ZIP timestamps (python-pptx stamps each entry with the clock), so the
+    same figure gives a byte-identical file."""
+    from cartscope.report.tables.wordml import rezip
+
+    buf = io.BytesIO()
+    prs.save(buf)
+    rezip(buf.getvalue(), out)
 
 
 def figures_pptx(figures: Any, path: Path | str, *, dpi: float = 300) -> Path:

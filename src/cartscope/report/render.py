@@ -11,7 +11,8 @@ processes.
 
 The SVG is written once with the figure's own id salt (its file stem), so the inline copy in
 the HTML and ``figures/<stem>.svg`` are the same drawing; PDF, PNG and PPTX come from the
-same figure object. Output stays byte-identical run to run.
+same figure object and the same layout (one PNG rendering serves both the PNG file and the
+slide). Output stays byte-identical run to run.
 """
 
 from __future__ import annotations
@@ -27,28 +28,43 @@ from typing import Any
 
 from cartscope.report.items import FigureItem
 
-FORMATS: tuple[str, ...] = ("svg",)
-"""Files written per figure by default: the SVG, the editable vector figure (text kept as
-text) that the HTML page shows inline, so it costs nothing extra. "png" (300 dpi), "pdf"
-(vector) and "pptx" (a slide) are written on request (``formats``, or the environment
-variable ``CARTSCOPE_FIGURE_FORMATS=svg,png,pdf,pptx``): a 300-dpi PNG costs more than
-drawing the figure, and matplotlib subsets the embedded TrueType font anew for every PDF
-(about 0.5 s per figure); the report's own PDF holds every figure as vector graphics."""
+ALL_FORMATS: tuple[str, ...] = ("svg", "pdf", "png", "pptx")
+"""Figure formats the report can write: SVG and PDF (vector, text kept as text, TrueType
+fonts embedded: editable in Illustrator, Inkscape or Affinity), PNG (300 dpi) and PPTX (one
+slide holding the 300-dpi picture at the figure's printed size)."""
+
+FORMATS: tuple[str, ...] = ("svg", "pdf")
+"""Files written per figure by default: what a journal asks for at submission is a vector
+file per figure (PDF, or EPS/AI, which a PDF opens as), and SVG is the same drawing for the
+web and for editors; the SVG is the page's inline figure, so it costs nothing extra, and the
+PDF costs one rendering pass (the layout and the font subsets are shared). "png" (300 dpi,
+for submission systems that want a raster) and "pptx" (slides) are written on request:
+``--figure-formats svg,pdf,png,pptx`` on the command line, ``formats=`` of
+:func:`~cartscope.report.html.write_report`, or ``CARTSCOPE_FIGURE_FORMATS``."""
+
+
+def check_formats(formats: Sequence[str] | str, source: str = "figure formats") -> tuple[str, ...]:
+    """``formats`` (a sequence, or one comma-separated string) lower-cased, each once, in the
+    order given; an unknown name is an error naming it, the allowed names and the closest."""
+    import difflib
+
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    out = tuple(dict.fromkeys(str(f).strip().lower().lstrip(".") for f in items if str(f).strip()))
+    for f in out:
+        if f not in ALL_FORMATS:
+            close = difflib.get_close_matches(f, ALL_FORMATS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{source}: unknown format {f!r}{hint}; choose from {', '.join(ALL_FORMATS)}")
+    if not out:
+        raise ValueError(f"{source}: no format given; choose from {', '.join(ALL_FORMATS)}")
+    return out
 
 
 def requested_formats() -> tuple[str, ...]:
     """The figure formats of ``$CARTSCOPE_FIGURE_FORMATS`` (comma-separated), else :data:`FORMATS`."""
     env = os.environ.get("CARTSCOPE_FIGURE_FORMATS", "").strip()
-    if not env:
-        return FORMATS
-    formats = tuple(f.strip().lower() for f in env.split(",") if f.strip())
-    unknown = [f for f in formats if f not in ALL_FORMATS]
-    if unknown:
-        raise ValueError(f"CARTSCOPE_FIGURE_FORMATS: unknown format(s) {unknown}; choose from {', '.join(ALL_FORMATS)}")
-    return formats
+    return check_formats(env, "CARTSCOPE_FIGURE_FORMATS") if env else FORMATS
 
-
-ALL_FORMATS: tuple[str, ...] = ("svg", "pdf", "png", "pptx")
 
 MIN_PARALLEL = 4
 """Fewer figures than this are drawn in the calling process (starting workers costs more)."""
@@ -78,14 +94,17 @@ def default_workers() -> int:
 
 def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence[str], dpi: float) -> RenderedFigure:
     """Draw ``recipe`` once and save it in every format of ``formats`` (under
-    ``out_dir/<stem>.<fmt>`` when ``out_dir`` is given); returns the inline SVG."""
-    from cartscope.report.figures.export import _METADATA, _write, svg_element
+    ``out_dir/<stem>.<fmt>`` when ``out_dir`` is given) from that one drawing and layout
+    (:class:`~cartscope.report.figures.export.FigureFiles`); returns the inline SVG."""
+    from cartscope.report.figures.export import FigureFiles, svg_element
     from cartscope.report.items import FigureRecipe
 
+    unknown = [f for f in formats if f not in ALL_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown figure format(s) {unknown}; choose from {', '.join(ALL_FORMATS)}")
     fig = recipe.draw() if isinstance(recipe, FigureRecipe) else recipe
-    buf = io.StringIO()
-    _write(fig, buf, "svg", 72, stem)
-    svg_file = buf.getvalue()
+    saver = FigureFiles(fig, stem)
+    svg_file = saver.svg()
     files: list[Path] = []
     if out_dir is not None:
         out = Path(out_dir)
@@ -97,11 +116,9 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
             elif fmt == "pptx":
                 from cartscope.report.pptx import figure_pptx
 
-                figure_pptx(fig, path, title=stem)
-            elif fmt in _METADATA:
-                _write(fig, path, fmt, dpi, stem)
+                figure_pptx(fig, path, title=stem, dpi=dpi, png=saver.png(dpi))
             else:
-                raise ValueError(f"unknown figure format {fmt!r}; choose from svg, pdf, png, pptx")
+                saver.write(path, fmt, dpi)
             files.append(path)
     size = tuple(float(v) for v in fig.get_size_inches())
     return RenderedFigure(stem, svg_element(svg_file), tuple(files), (size[0], size[1]))
@@ -113,27 +130,39 @@ def _job(args: tuple[str, Any, str | None, tuple[str, ...], float]) -> RenderedF
 
 class FigurePool:
     """Worker processes for drawing figures, started early so that their start-up (importing
-    matplotlib and cartscope, about a second each) overlaps the caller's work; with one worker
-    it draws in the calling process. Use as a context manager."""
+    matplotlib and cartscope and loading the fonts, about a second each) overlaps the
+    caller's work: :meth:`start` starts them (the command line does so before the analyses
+    run, when a report was asked for), :meth:`close` stops them. With one worker it draws in
+    the calling process. Also a context manager. ``formats``: the formats the figures will be
+    saved in, which the workers prepare for (the PDF font subsets)."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, formats: Sequence[str] = FORMATS) -> None:
         self.workers = default_workers() if workers is None else max(1, int(workers))
         if multiprocessing.current_process().daemon:  # a daemonic process may not start children
             self.workers = 1
+        self.formats = tuple(formats)
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> FigurePool:
-        if self.workers > 1:
+    def start(self) -> FigurePool:
+        """Start every worker now (no-op when started, or with one worker); returns self."""
+        if self.workers > 1 and self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm)
+                                             initializer=_warm, initargs=(self.formats,))
             for _ in range(self.workers):  # start every worker now
                 self._pool.submit(_noop)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
+        """Stop the workers (waits for running figures)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def __enter__(self) -> FigurePool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def submit(self, figures: Sequence[FigureItem], out_dir: Path | str | None = None, *,
                formats: Sequence[str] = FORMATS, dpi: float = 300) -> PendingFigures:
@@ -183,7 +212,7 @@ def render_figures(figures: Sequence[FigureItem], out_dir: Path | str | None = N
     total, stem)`` is called after each figure, in completion order.
     """
     n = default_workers() if workers is None else max(1, int(workers))
-    with FigurePool(n if len(figures) >= MIN_PARALLEL else 1) as pool:
+    with FigurePool(n if len(figures) >= MIN_PARALLEL else 1, formats=formats) as pool:
         return pool.submit(figures, out_dir, formats=formats, dpi=dpi).collect(progress)
 
 
@@ -196,12 +225,40 @@ def _weight(item: FigureItem) -> int:
     return 3 if key in ("swimmer", "heatmap") else 2 if key.startswith(("km_", "cytokine", "car_")) else 1
 
 
-def _warm() -> None:
-    """Worker start-up: import matplotlib and the figure modules once."""
+def _warm(formats: Sequence[str] = FORMATS) -> None:
+    """Worker start-up: import matplotlib and the figure modules, and draw and save one small
+    figure in the formats to come (font cache, text layout, PDF font subsets of the common
+    glyphs), so that the first real figure pays none of it."""
+    import importlib
+
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    import cartscope.report.figures.km  # noqa: F401
+    for name in ("km", "cif", "swimmer", "consort", "forest", "heatmap", "kinetics", "markers", "predicted",
+                 "relapse", "roc", "venn", "export"):
+        try:
+            importlib.import_module(f"cartscope.report.figures.{name}")
+        except ImportError:  # pragma: no cover - a figure module being reworked
+            pass
+    from cartscope.report.figures.export import FigureFiles
+    from cartscope.report.figures.style import figure_style, new_figure
+
+    with figure_style():
+        fig = new_figure(1.0, 1.0)
+        ax = fig.add_subplot()
+        ax.set_title("warm")
+        ax.set_xlabel("Months")
+    saver = FigureFiles(fig, "warm")
+    saver.svg()
+    if "pdf" in formats:
+        import io
+
+        from cartscope.report.figures.export import _write
+
+        for weight in ("normal", "bold"):
+            ax.set_title("Warm", fontweight=weight)
+            _write(fig, io.BytesIO(), "pdf", 72, "warm")
 
 
-__all__ = ["ALL_FORMATS", "FORMATS", "requested_formats", "FigurePool", "PendingFigures", "RenderedFigure", "default_workers", "draw_and_save", "render_figures"]
+__all__ = ["ALL_FORMATS", "FORMATS", "FigurePool", "PendingFigures", "RenderedFigure", "check_formats",
+           "default_workers", "draw_and_save", "render_figures", "requested_formats"]

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from cartscope.report.figures.swimmer_pages import PER_PAGE, ROW_HEIGHT, _num, swimmer_order, swimmer_pages
 from cartscope.report.figures._time import TimeUnit, axis_label, check_unit, nice_ticks, per_day
 from cartscope.report.figures.style import (
     OKABE_ITO,
@@ -33,8 +34,6 @@ from cartscope.report.figures.style import (
 
 #: Bar colours per group: light colours that the event markers stand out on.
 BAR_COLORS: tuple[str, ...] = ("#A6CEE3", "#F3EA8A", "#E5C3DA", "#CCCCCC")
-
-_REQUIRED = ("patient_id", "last_contact_day")
 
 MARKERS: dict[str, dict[str, Any]] = {
     "infusion": {"marker": "v", "color": "black", "markersize": 3.5, "label": "CAR-T infusion"},
@@ -53,46 +52,6 @@ MARKERS: dict[str, dict[str, Any]] = {
     "ongoing": {"marker": r"$\rightarrow$", "color": "black", "markersize": 7,
                 "label": "Alive, in follow-up"},
 }
-
-
-def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-
-
-def swimmer_order(endpoints: pd.DataFrame) -> pd.DataFrame:
-    """Patients with their follow-up end (last contact or death, days) and whether follow-up
-    is ongoing, sorted by follow-up (longest first, ties by patient id)."""
-    missing = [c for c in _REQUIRED if c not in endpoints]
-    if missing:
-        raise ValueError(f"the endpoints frame lacks {missing}; pass derive_endpoints() output")
-    ep = endpoints.copy()
-    ep["patient_id"] = ep["patient_id"].astype(str)
-    end = np.fmax(_num(ep, "last_contact_day"), _num(ep, "death_day"))
-    ep["followup_end"] = end
-    ep["ongoing"] = np.isnan(_num(ep, "death_day")) & np.isnan(_num(ep, "lost_day"))
-    ep = ep[np.isfinite(end)]
-    return ep.sort_values(["followup_end", "patient_id"], ascending=[False, True], kind="mergesort")
-
-
-ROW_HEIGHT = 0.14
-"""Inches per patient bar (10 pt: room for a 6-pt id beside each bar)."""
-
-PER_PAGE = 48
-"""Patients per swimmer page: 48 bars make a figure under 8 inches, printed unscaled on A4."""
-
-
-def swimmer_pages(endpoints: pd.DataFrame, per_page: int = PER_PAGE) -> list[pd.DataFrame]:
-    """The patients of :func:`swimmer_order` in pages of at most ``per_page``, balanced
-    (119 patients -> 40 + 40 + 39), each a slice of ``endpoints`` in plot order."""
-    order = swimmer_order(endpoints)
-    n = len(order)
-    pages = max(1, -(-n // per_page))
-    size = -(-n // pages)
-    ids = order["patient_id"].tolist()
-    pid = endpoints["patient_id"].astype(str)
-    return [endpoints[pid.isin(ids[k:k + size])] for k in range(0, n, size)] or [endpoints]
 
 
 def swimmer_figure(

@@ -16,7 +16,7 @@ def course_section(inp: SectionInput) -> list[Item]:
     caption = ("Course of every patient from the index infusion (day 0): response, relapse "
                "(CD19-positive filled, CD19-negative open), HSCT, death and loss to follow-up; an "
                "arrow marks patients alive and still followed.")
-    from cartscope.report.figures.swimmer import swimmer_order, swimmer_pages
+    from cartscope.report.figures.swimmer_pages import swimmer_order, swimmer_pages
 
     pages = swimmer_pages(ep)
     xmax = float(swimmer_order(ep)["followup_end"].max())
