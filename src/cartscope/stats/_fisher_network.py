@@ -116,11 +116,16 @@ def _unique_rows(rows: IntArr, base: int) -> tuple[IntArr, IntArr]:
 
 
 def _graph(rows: IntArr, cols: IntArr, lf: FloatArr, base: int) -> tuple[list[_Stage], IntArr]:
-    """The node graph of stages 0 .. c-2 and the nodes of the last stage."""
+    """The node graph of stages 0 .. c-3 and the nodes of stage c-2 (two columns left).
+
+    The arcs of stage c-2 are not made: their bounds are in closed form
+    (:func:`_two_column_bounds`) and only the nodes that open paths reach are split
+    (:func:`_tail_of`).
+    """
     nodes = np.sort(rows)[None, :]
     stages: list[_Stage] = []
     arcs = 0
-    for j in range(cols.size - 1):
+    for j in range(cols.size - 2):
         parent, x = _splits(nodes, int(cols[j]))
         arcs += parent.size
         if arcs > _MAX_ARCS:
@@ -189,30 +194,66 @@ class _Completions:
         return float(np.sum(w[keep] * np.exp(const + v[keep] + self.fmax[node[keep]]) * partial[keep]))
 
 
-def _tail_of(stage: _Stage, last_value: FloatArr, live: IntArr) -> _Completions:
-    """Completions over the last two columns of the nodes ``live`` of the last-but-one stage."""
-    _, arc = _segments(stage.start[live], stage.count[live])
-    return _Completions(stage.count[live], stage.value[arc] + last_value[stage.child[arc]])
+def _two_column_bounds(nodes: IntArr, a: int, lf: FloatArr) -> tuple[FloatArr, FloatArr]:
+    """Exact longest and shortest completion of nodes with two columns (a, n - a) left.
+
+    A completion splits a over the rows, x_i in [0, R_i]; its value is sum_i g_i(x_i) with
+    g_i(x) = -log x! - log (R_i - x)!, concave in x (increments log((R_i - x + 1) / x) fall).
+    Longest: the a largest increments over all rows (greedy is exact for a separable concave
+    sum). Shortest: a concave function is smallest at a vertex of {sum x = a, 0 <= x <= R},
+    where every row but at most one sits at a bound, and g_i(0) = g_i(R_i) = -log R_i!.
+    """
+    m, k = nodes.shape
+    base = -lf[nodes].sum(axis=1)
+    top = int(nodes.max()) if nodes.size else 0
+    t = np.arange(1, top + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inc = np.log((nodes[:, :, None] - t + 1).astype(np.float64)) - np.log(t)
+    inc = np.where(t <= nodes[:, :, None], inc, -np.inf).reshape(m, -1)
+    inc = -np.sort(-inc, axis=1)[:, :a]
+    longest = base + inc.sum(axis=1)
+    masks = ((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(np.int64)  # rows at R_i
+    at_top = nodes @ masks.T  # (m, 2^k)
+    best = np.zeros(m)
+    for i in range(k):
+        y = a - at_top  # the free row i takes what is left
+        ok = (masks[:, i] == 0)[None, :] & (y >= 0) & (y <= nodes[:, i : i + 1])
+        yc = np.clip(y, 0, nodes[:, i : i + 1])
+        cand = np.where(ok, lf[nodes[:, i : i + 1]] - lf[yc] - lf[nodes[:, i : i + 1] - yc], np.inf)
+        best = np.minimum(best, cand.min(axis=1))
+    return longest, base + best
 
 
-def _tail(stage: _Stage, last_value: FloatArr, node: IntArr, v: FloatArr, w: FloatArr,
+def _tail_of(nodes: IntArr, a: int, lf: FloatArr) -> _Completions:
+    """Completions over the last two columns (a, then the rest) of the nodes (rows)."""
+    parent, x = _splits(nodes, a)
+    f = -lf[x].sum(axis=1) - lf[nodes[parent] - x].sum(axis=1)
+    return _Completions(np.bincount(parent, minlength=nodes.shape[0]).astype(np.int64), f)
+
+
+def _tail(nodes: IntArr, a: int, lf: FloatArr, node: IntArr, v: FloatArr, w: FloatArr,
           threshold: float, const: float) -> float:
     """Exact sum over the last two columns of the open paths (node, v, w)."""
     live, local = np.unique(node, return_inverse=True)
-    return _tail_of(stage, last_value, live).total(local.ravel(), v, w, threshold, const)
+    return _tail_of(nodes[live], a, lf).total(local.ravel(), v, w, threshold, const)
 
 
-def _tail_after_one(stage: _Stage, nxt: _Stage, last_value: FloatArr, node: IntArr, v: FloatArr,
-                    w: FloatArr, threshold: float, const: float) -> float:
+def _tail_after_one(stage: _Stage, pen: IntArr, a: int, lf: FloatArr, bounds: tuple[FloatArr, ...],
+                    node: IntArr, v: FloatArr, w: FloatArr, threshold: float, const: float) -> float:
     """Exact sum over the last three columns: every arc of every open path queries the tail.
 
     Used instead of making (and merging) the paths of the last-but-one stage when they would
-    be many: the work is one query per (path, arc), taken in chunks to bound memory.
+    be many: one step per (path, arc), in chunks to bound memory. ``bounds`` holds the longest
+    and shortest completion and the log sum over all completions of each node of ``nxt``: a
+    step whose whole subtree counts is summed in closed form, one whose best completion does
+    not count is dropped, and only the others query the tail (``pen``: the nodes of the next
+    stage, two columns (a, then the rest) left).
     """
+    longest, shortest, subtree = bounds
     live = np.unique(node)
     _, arcs = _segments(stage.start[live], stage.count[live])
     children = np.unique(stage.child[arcs])
-    tail = _tail_of(nxt, last_value, children)
+    tail = _tail_of(pen[children], a, lf)
     local_child = np.searchsorted(children, stage.child)  # valid on the arcs used below
     p = 0.0
     cnt = stage.count[node]
@@ -223,7 +264,12 @@ def _tail_after_one(stage: _Stage, nxt: _Stage, last_value: FloatArr, node: IntA
         hi = max(hi, lo + 1)
         idx, arc = _segments(stage.start[node[lo:hi]], cnt[lo:hi])
         idx += lo
-        p += tail.total(local_child[arc], v[idx] + stage.value[arc], w[idx], threshold, const)
+        vv = v[idx] + stage.value[arc]
+        ch = stage.child[arc]
+        every = vv + longest[ch] <= threshold
+        p += float(np.sum(w[idx[every]] * np.exp(const + vv[every] + subtree[ch[every]])))
+        mid = ~every & (vv + shortest[ch] <= threshold)
+        p += tail.total(local_child[arc[mid]], vv[mid], w[idx[mid]], threshold, const)
         lo = hi
     return p
 
@@ -248,14 +294,17 @@ def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -
         "margins); use chi_square() or raise max_tables"
     )
     try:
-        stages, last = _graph(rows, cols, lf, total + 1)
+        stages, pen = _graph(rows, cols, lf, total + 1)
     except ValueError:
         raise too_large from None
-    last_value = -lf[last].sum(axis=1)  # the last column is forced
-    # exact longest / shortest completion of every node, backwards
-    lp, sp = last_value, last_value
-    longest: list[FloatArr] = []
-    shortest: list[FloatArr] = []
+    a = int(cols[-2])  # the last-but-one column; the last is forced
+    col_rest = np.cumsum(lf[cols][::-1])[::-1]  # sum log C_k! over the columns k >= j
+    n_rest = np.cumsum(cols[::-1])[::-1]
+    # exact longest / shortest completion of every node: closed form with two columns left,
+    # then backwards over the arcs
+    lp, sp = _two_column_bounds(pen, a, lf)
+    longest: list[FloatArr] = [lp]
+    shortest: list[FloatArr] = [sp]
     for st in reversed(stages):
         lp = np.maximum.reduceat(st.value + lp[st.child], st.start)
         sp = np.minimum.reduceat(st.value + sp[st.child], st.start)
@@ -263,31 +312,34 @@ def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -
         shortest.append(sp)
     longest.reverse()
     shortest.reverse()
-    col_rest = np.cumsum(lf[cols][::-1])[::-1]  # sum log C_k! over the columns k >= j
-    n_rest = np.cumsum(cols[::-1])[::-1]
+    node_rows = [st.nodes for st in stages] + [pen]
+
+    def subtree(j: int, nd: IntArr) -> FloatArr:
+        """log sum over all completions of prod 1/x! for nodes nd of stage j."""
+        return lf[n_rest[j]] - lf[node_rows[j][nd]].sum(axis=1) - col_rest[j]
 
     p = 0.0
     node = np.zeros(1, dtype=np.int64)
     v = np.zeros(1)
     w = np.ones(1)
-    for j, st in enumerate(stages):
+    for j in range(len(node_rows)):
         every = v + longest[j][node] <= threshold
         if every.any():
-            nd = node[every]
-            sub = lf[n_rest[j]] - lf[st.nodes[nd]].sum(axis=1) - col_rest[j]
-            p += float(np.sum(w[every] * np.exp(const + v[every] + sub)))
+            p += float(np.sum(w[every] * np.exp(const + v[every] + subtree(j, node[every]))))
         live = ~every & (v + shortest[j][node] <= threshold)
         node, v, w = node[live], v[live], w[live]
         if node.size == 0:
             break
-        if j == len(stages) - 1:
-            p += _tail(st, last_value, node, v, w, threshold, const)
+        if j == len(stages):  # two columns left
+            p += _tail(pen, a, lf, node, v, w, threshold, const)
             break
-        if j == len(stages) - 2 and int(st.count[node].sum()) > _DIRECT:
-            work = int(st.count[node].sum())
+        st = stages[j]
+        work = int(st.count[node].sum())
+        if j == len(stages) - 1 and work > _DIRECT:
             if work > _MAX_QUERIES:
                 raise too_large
-            p += _tail_after_one(st, stages[j + 1], last_value, node, v, w, threshold, const)
+            bounds = (longest[j + 1], shortest[j + 1], subtree(j + 1, np.arange(pen.shape[0])))
+            p += _tail_after_one(st, pen, a, lf, bounds, node, v, w, threshold, const)
             break
         idx, arc = _segments(st.start[node], st.count[node])
         node, v, w = _merge(st.child[arc], v[idx] + st.value[arc], w[idx])
