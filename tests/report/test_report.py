@@ -224,9 +224,9 @@ def li():
 
 @pytest.mark.parametrize("preset, sections, figures", [
     ("li2023", ["methods", "cohort", "response", "course", "survival", "toxicity", "kinetics",
-                "infusion_comparison", "exclusions"], 8),
+                "infusion_comparison", "exclusions"], 9),  # a cytokine course per cytokines analysis (CART1, CART2)
     ("lu2021", ["methods", "cohort", "response", "course", "survival", "competing_risks", "toxicity", "kinetics",
-                "ae_table", "correlations", "exclusions"], 14),  # 4 of them: km survival_mrd_vs_active
+                "ae_table", "correlations", "compare", "exclusions"], 18),  # 4 km survival_mrd_vs_active, 4 compare
 ])
 def test_other_presets_render(preset, sections, figures, tmp_path, li):
     if preset == "li2023":
@@ -253,7 +253,8 @@ def test_skipped_section_shows_reason_and_no_cohort_is_said(jin):
     p = parse(render_html(build_document(skipped)))  # without the cohort
     assert "toxicity" in p.sections
     assert p.text("toxicity") == f"Toxicity Not analysed: {why}."
-    assert "Table 1 needs the patient-level cohort" in p.text("cohort")
+    # Table 1 comes from the describe analysis' own per-patient values, so it needs no cohort
+    assert p.text("cohort").startswith("Patients Table 1. Baseline characteristics Characteristic B-ALL (n=35)")
     assert "heatmap and the marker dot plots need the patient-level cohort" in p.text("biomarkers")
     assert p.figures == 32 - 5  # no heatmap, no marker dot plots, no kinetics courses
 

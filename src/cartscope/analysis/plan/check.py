@@ -173,8 +173,6 @@ def _load_mapping(data: Any, source: str) -> tuple[dict, list[PlanProblem]]:
 def _parse_collection(key: str, value: Any, source: str, problems: list[PlanProblem], broken: set[str]) -> dict:
     import re
 
-    from pydantic import TypeAdapter  # noqa: F401 - the entry models are TypeAdapters
-
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -495,6 +493,10 @@ def _file_order(p: PlanProblem) -> tuple[int, int]:
 def _check_names(plan: Plan, cohort: "Cohort", source: str, defined: Iterable[str] = ()) -> list[PlanProblem]:
     r = _Resolver(plan, cohort, source, defined)
     _check_variables(r)
+    from cartscope.analysis.plan.labels import label_problems  # the labels: codes
+
+    for path, message in label_problems(plan, cohort):
+        r.error(path, message)
     pops_ok = {}
     for name, pop in plan.populations.items():
         try:

@@ -61,10 +61,11 @@ def group_values_figure(
     every = np.concatenate(data) if data else np.array([])
     log = _log_wanted(every) if log is None else log
     palette = colors_for(names)
-    width = max(1.6, 0.75 * len(groups) + 0.9)
+    width = max(1.6, 0.75 * len(groups) + 0.9, 0.06 * len(p_text or "") + 0.6,
+                0.055 * max((len(n) for n in names), default=0) * len(groups) + 0.9)
     with figure_style():
         fig = new_figure(width, height)
-        fig.set_layout_engine("constrained")
+        fig.set_layout_engine("constrained", w_pad=0.07, h_pad=0.05)
         ax = fig.add_subplot(1, 1, 1)
         for i, (name, v) in enumerate(zip(names, data)):
             if v.size == 0:
@@ -87,15 +88,15 @@ def group_values_figure(
         if every.size:
             lo, hi = float(every.min()), float(every.max())
             if log:
-                ax.set_ylim(lo / 1.6, hi * 2.2 if p_text else hi * 1.6)
+                ax.set_ylim(lo / 1.6, hi * 1.6)
             else:
                 pad = (hi - lo) * 0.08 or max(abs(hi), 1.0) * 0.1
-                ax.set_ylim(lo - pad, hi + pad * (3.5 if p_text else 1.0))
+                ax.set_ylim(lo - pad, hi + pad)
         ax.set_ylabel(ylabel)
         if xlabel:
             ax.set_xlabel(xlabel)
-        if p_text:
-            ax.text(0.5, 0.98, p_text, transform=ax.transAxes, ha="center", va="top", fontsize=7)
+        if p_text:  # above the data, where it covers no dot
+            ax.set_title(p_text, fontsize=7, loc="center")
         freeze_layout(fig)
     return fig
 
@@ -120,8 +121,8 @@ def paired_values_figure(
     log = _log_wanted(x.ravel()) if log is None else log
     names = [(reading_labels or {}).get(r, str(r)) for r in readings]
     with figure_style():
-        fig = new_figure(max(1.9, 0.9 * max(len(n) for n in names) * 0.12 + 1.9), height)
-        fig.set_layout_engine("constrained")
+        fig = new_figure(max(1.9, 0.11 * max(len(n) for n in names) + 1.4, 0.06 * len(p_text or "") + 0.6), height)
+        fig.set_layout_engine("constrained", w_pad=0.07, h_pad=0.05)
         ax = fig.add_subplot(1, 1, 1)
         for row in x:
             color = PALETTE[1] if row[1] > row[0] else PALETTE[0] if row[1] < row[0] else "0.55"
@@ -139,14 +140,14 @@ def paired_values_figure(
         if len(x):
             lo, hi = float(x.min()), float(x.max())
             if log:
-                ax.set_ylim(lo / 1.6, hi * 2.2 if p_text else hi * 1.6)
+                ax.set_ylim(lo / 1.6, hi * 1.6)
             else:
                 pad = (hi - lo) * 0.08 or max(abs(hi), 1.0) * 0.1
-                ax.set_ylim(lo - pad, hi + pad * (3.5 if p_text else 1.0))
+                ax.set_ylim(lo - pad, hi + pad)
         ax.set_ylabel(ylabel)
         ax.set_xlabel(f"n = {len(x)} patients with both readings")
-        if p_text:
-            ax.text(0.5, 0.98, p_text, transform=ax.transAxes, ha="center", va="top", fontsize=7)
+        if p_text:  # above the data, where it covers no dot
+            ax.set_title(p_text, fontsize=7, loc="center")
         freeze_layout(fig)
     return fig
 

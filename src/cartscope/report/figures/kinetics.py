@@ -259,6 +259,21 @@ def _log_tick(x: float, _pos: Any = None) -> str:
     return f"$10^{{{exp}}}$"
 
 
+def _thin_log_ticks(ax: Any, most: int = 6) -> None:
+    """At most ``most`` labelled ticks on a log y axis: 1-2-5 steps, then decades, so the
+    labels of a short panel do not run into each other."""
+    from matplotlib.ticker import FixedLocator
+
+    lo, hi = sorted(ax.get_ylim())
+    ticks = [t for t in ax.get_yticks() if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
+    for keep in ((1, 2, 5), (1,)):
+        if len(ticks) <= most:
+            break
+        thinned = [t for t in ticks if round(t / 10 ** math.floor(math.log10(t) + 1e-12)) in keep]
+        ticks = thinned if len(thinned) >= 2 else ticks
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+
+
 def cytokine_summary_figure(
     course: pd.DataFrame,
     *,
@@ -271,13 +286,15 @@ def cytokine_summary_figure(
     min_patients: int = 3,
     ncols: int = 2,
     panel_size: tuple[float, float] = (2.4, 2.1),
+    legend_title: str | None = None,
 ) -> Figure:
     """The daily median and interquartile band of a ``cytokines`` analysis, one panel per
     analyte, one colour per group, drawn from its ``cytokine_course`` table (columns analyte,
     group, day, n, median, q1, q3: computed by the analysis, nothing is estimated here).
 
     ``analytes`` are the table's analyte keys in panel order (titled by ``titles``); ``groups``
-    the table's group labels to draw (legend names from ``group_labels``); days with fewer than
+    the table's group labels to draw (legend names from ``group_labels``, under ``legend_title``,
+    e.g. the ``by`` variable); days with fewer than
     ``min_patients`` patients are not drawn; values <= 0 cannot sit on the log axis.
     """
     need = {"analyte", "group", "day", "n", "median", "q1", "q3"}
@@ -319,6 +336,7 @@ def cytokine_summary_figure(
                         ha="center", va="center", fontsize=6.5, color="0.35")
                 ax.set_ylim(1, 10)
             readable_log_ticks(ax, "y")
+            _thin_log_ticks(ax)
             ax.yaxis.set_major_formatter(FuncFormatter(_log_tick))  # 1000, not 1e+03
             h, lab = ax.get_legend_handles_labels()
             for hh, ll in zip(h, lab):
@@ -326,7 +344,9 @@ def cytokine_summary_figure(
                     handles.append(hh)
                     labels.append(ll)
         if handles:  # above the panels, where it covers no course
-            fig.legend(handles, labels, loc="outside upper left", ncols=1 if nc == 1 else min(len(labels), 3),
-                       borderaxespad=0.2)
+            wide = sum(len(x) + 6 for x in labels) * 0.055 > panel_size[0] * nc
+            fig.legend(handles, labels, loc="outside upper left", title=legend_title,
+                       ncols=1 if nc == 1 or wide else min(len(labels), 3), borderaxespad=0.2,
+                       title_fontsize=7, alignment="left")
         freeze_layout(fig)
     return fig

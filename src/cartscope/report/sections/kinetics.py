@@ -35,6 +35,23 @@ def _levels_of(inp: SectionInput, aid: str) -> dict[str, list[str]]:
     return out
 
 
+def _group_names(inp: SectionInput, frame) -> list[str]:
+    """The ``group`` column of a cytokines table in words: "All patients", or the ``by``
+    variable with its level ("CRS grade >= 3: yes") when the level alone would not say it."""
+    from cartscope.report.sections.compare import _level_text
+
+    out = []
+    owners = {}
+    for aid in dict.fromkeys(frame["analysis"].astype(str)) if "analysis" in frame else ():
+        owners[aid] = {lv: by for by, levels in _levels_of(inp, aid).items() for lv in levels}
+    aids = frame["analysis"].astype(str) if "analysis" in frame else [""] * len(frame)
+    for aid, g in zip(aids, frame["group"].astype(str)):
+        by = owners.get(aid, {}).get(g)
+        out.append(group_label(g) if by is None or g == "all" else
+                   f"{inp.labels(by, False)}: {_level_text(g, by)}")
+    return out
+
+
 def cytokine_figures(inp: SectionInput) -> list[Item]:
     """One course figure per ``cytokines`` analysis of the plan and per ``by`` variable, from
     the analysis' ``cytokine_course`` table: its analytes (panels in the plan's order), its
@@ -72,13 +89,12 @@ def cytokine_figures(inp: SectionInput) -> list[Item]:
             groups = [g for g in groups if (rows["group"].astype(str) == g).any()] or ["all"]
             byword = inp.labels(by, False) if by else ""
             binary = set(groups) <= {"0", "1"}
-            names = {g: (f"{byword}: {({'0': 'no', '1': 'yes'}[g] if binary else g)}" if by else "All patients")
-                     for g in groups}
+            names = {g: (({'0': 'no', '1': 'yes'}[g] if binary else g) if by else "All patients") for g in groups}
             key = f"cytokine_course_{a.id}" + (f"_{by}" if by else "")
             split = f", by {byword}" if by else ""
             items.append(FigureItem(key, recipe(
                 "figures.kinetics:cytokine_summary_figure", rows, analytes=tuple(analytes), groups=tuple(groups),
-                group_labels=names, titles=titles, units=units, window=window),
+                group_labels=names, titles=titles, units=units, window=window, legend_title=byword or None),
                 f"{a.title or 'Cytokine courses'}: {', '.join(titles[k] for k in analytes)} over {words} "
                 f"in {who}{split} (log scale): daily median and interquartile band on days with at least 3 "
                 "patients sampled."))
@@ -110,7 +126,7 @@ def kinetics_section(inp: SectionInput) -> list[Item]:
     cs = inp.table("cytokine_summary")
     if cs is not None:
         items.append(TableItem("cytokine_summary", grid_table(
-            cs.assign(group=cs["group"].astype(str).map(group_label),
+            cs.assign(group=_group_names(inp, cs),
                       analyte=cs["analyte"].astype(str).map(lambda a: analyte_label(inp.labels, a)),
                       rng=[inp.fmt.range(a, b) for a, b in zip(cs["min"], cs["max"])],
                       parameter=cs["parameter"].astype(str).map(inp.labels)),
