@@ -65,3 +65,16 @@ def test_lu2021_table_one_rows_read_clinical_labels():
                     if isinstance(i, TableItem))
     for bad in ("Mrd", "Crs grade", "Icans grade", "Crs3"):
         assert bad not in text
+
+
+def test_check_plan_reports_an_unknown_label_code():
+    from cartscope.analysis.plan.check import check_plan
+    from cartscope.analysis.presets import synthesize
+
+    cohort = synthesize("lu2021", seed=2023)
+    plan = {"version": 1, "name": "t", "labels": {"crs_grd": "CRS grade", "il6": "IL-6", "mrd_pct": "MRD"},
+            "analyses": []}
+    found = [str(p) for p in check_plan(plan, cohort, "p.yaml")]
+    assert [f for f in found if "labels" in f] == [
+        "p.yaml: labels.crs_grd: unknown code 'crs_grd' (did you mean 'crs_grade'?); a label names a plan "
+        "variable, population, window, panel or endpoint, a cohort column, an analyte or a kinetics measure"]
