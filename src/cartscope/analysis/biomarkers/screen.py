@@ -153,12 +153,13 @@ def _subgroup_frame(parts: Any, plan: ScreenPlan, names: tuple[str, ...], fdr_me
 
 def _overlap(table: pd.DataFrame, sub: pd.DataFrame, by: str, threshold: float) -> pd.DataFrame:
     col = "q_value" if by == "q" else "p_value"
-    sets = {"overall": pd.Series(table[col].to_numpy() <= threshold, index=table["marker"])}
+    names = table["marker"]
+    sets = {"overall": table[col].to_numpy() <= threshold}
     for level, part in sub.groupby("subgroup", sort=True):
-        sets[str(level)] = pd.Series(part[col].to_numpy() <= threshold, index=part["marker"])
-    frame = pd.DataFrame(sets).reindex(table["marker"]).fillna(False).astype(bool)
-    frame.index.name = "marker"
-    return frame.loc[frame.any(axis=1)]
+        hit = pd.Series(part[col].to_numpy() <= threshold, index=part["marker"])
+        sets[str(level)] = hit.reindex(names, fill_value=False).to_numpy(dtype=bool)
+    frame = pd.DataFrame(sets, index=pd.Index(names, name="marker"))
+    return frame.loc[frame.to_numpy().any(axis=1)]
 
 
 def screen(
