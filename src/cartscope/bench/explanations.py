@@ -14,12 +14,16 @@ from cartscope.bench.timing import StagedTiming
 
 _SCREEN_KERNEL = (
     "Where the time goes (cProfile of screen() with its defaults, 2,000 markers x 1,000 "
-    "patients): the univariable Cox pass is about 55-60% (stats._cox_univariable: some four "
-    "evaluations of the log likelihood, score and information per marker, each an exp per "
-    "patient and marker -- float64 exp and log have no SIMD path on this CPU, about 12 ns "
-    "each -- plus the risk-set sums as one vector add per patient row); the shared rank pass "
-    "(one argsort and one sort per marker) with the Mann-Whitney and ROC kernels about 25%; "
-    "the log-rank at the cut-off about 15%."
+    "patients, load average 7 on the 2 cores): the univariable Cox pass is about 60% "
+    "(stats._cox_univariable follows R's Newton path: one evaluation of the log likelihood, "
+    "score and information at beta = 0 and three more for most markers -- 1,379 of 2,000 "
+    "stop at iteration 3, 305 at 4 -- each an exp per patient and marker, about 7 ns as "
+    "float64 exp has no SIMD path on this CPU (numpy vectorises it for AVX-512 only), and "
+    "the risk-set sums of r, r x and r x^2 as running sums in blocks of sqrt(n) rows: some "
+    "ten whole-array passes, about 190 bytes of memory traffic per patient, marker and "
+    "evaluation, the part a loaded machine slows most); the shared rank pass (one argsort "
+    "and one gather per marker, then the tie-block counts) with the Mann-Whitney and ROC "
+    "kernels about 25%, the argsort alone 8%; the log-rank at the cut-off about 8%."
 )
 
 EXPLANATIONS: dict[str, str] = {
@@ -28,15 +32,18 @@ EXPLANATIONS: dict[str, str] = {
         "coxph are compiled code); 100x asks cartscope for {need_ms:.3f} ms per marker, "
         "{need_floor:.1f}x the cost of np.argsort alone ({floor_ms:.3f} ms per marker). "
         + _SCREEN_KERNEL
-        + " What would close it: fewer exponentials in the Cox pass (Newton from a start "
-        "nearer the optimum changes R's iteration path, so the stopping point would differ "
-        "from coxph's at the 1e-10 level) or a compiled kernel for the exp/log and the "
-        "cumulative sums."
+        + " What would close it: a compiled kernel that walks each marker's patients once "
+        "(exp, running sums and Efron terms in registers instead of some ten array passes), "
+        "or the blocks on both cores; a Newton start nearer the optimum would save an "
+        "evaluation but leave R's iteration path, so the stopping point would differ from "
+        "coxph's at the 1e-10 level."
     ),
     "screen_none_vs_r": (
         "Without the Cox pass the screen is the shared rank pass (about 60%: an argsort and "
-        "a sort per marker) and the log-rank at the cut-off (about 30%); a miss means those "
-        "sorts, not per-marker Python, dominate on this machine."
+        "a gather per marker, then the tie-block counts of the Mann-Whitney, DeLong and "
+        "Youden kernels), the log-rank at the cut-off (about 20%) and the rest (block copies, "
+        "p-values, the result table) about 15%; a miss means those whole-array passes, not "
+        "per-marker Python, dominate on this machine."
     ),
     "screen_vs_python": (
         "The Python loop's cost is mostly lifelines' logrank_test (pandas on every call) and "
@@ -44,10 +51,9 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "screen_vs_floor": _SCREEN_KERNEL,
     "screen_memory": (
-        "The peak is one block of markers (a tenth of the panel, at most 512 markers) in the "
-        "Cox pass: the block's copy in time order and its (patients x 3 x markers) risk-set "
-        "sums, about 40 bytes per element of the block; narrower blocks lower it at some cost "
-        "in speed (the per-row adds get shorter)."
+        "The peak is one block of markers (a tenth of the panel, at most 512 markers) and, "
+        "in the Cox pass, one sub-block of about 65,000 values: its copy in time order and "
+        "its three planes of risk-set sums, about 40 bytes per value of the sub-block."
     ),
     "km_vs_r": (
         "cartscope's log-rank is np.unique over the (stratum, time) keys and bincounts, its "
