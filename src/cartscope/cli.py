@@ -149,15 +149,25 @@ def demo(
     console.print(f"results: {written}")
 
 
-def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report_dir: Path | None = None) -> Path:
+def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report_dir: Path | None = None,
+                       figure_formats: str | None = None) -> Path:
     """Run ``protocol`` with a progress bar and write the results (and the report into
-    ``report_dir`` when given); exit 1 on an analysis error."""
+    ``report_dir`` when given, its figures in ``figure_formats``); exit 1 on an analysis error."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cartscope.analysis.results import write_results
     from cartscope.analysis.study import run_study
 
     columns = (TextColumn("{task.description:<20}", markup=False), BarColumn(), TimeElapsedColumn())
+    pool = None
+    if report_dir is not None:  # the report's figure workers start while the analyses run
+        from cartscope.report.render import start_figure_pool
+
+        try:
+            pool = start_figure_pool(figure_formats)
+        except ValueError as exc:
+            err_console.print(str(exc), style="red", markup=False)
+            raise typer.Exit(2) from None
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(protocol.name, total=1.0)
 
@@ -184,8 +194,10 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
 
         with Progress(*columns, console=err_console, transient=True) as bar:  # figures drawn in worker processes
             task = bar.add_task("report", total=1.0)
-            files = write_report(results, report_dir, cohort=cohort,
+            files = write_report(results, report_dir, cohort=cohort, pool=pool,
                                  progress=lambda label, done: bar.update(task, completed=done, description=label))
+        if pool is not None:
+            pool.close()
         console.print(f"report: {files.html}")
         if files.pdf is not None:
             console.print(f"report PDF: {files.pdf}")
@@ -201,6 +213,8 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("results"),
     study: Annotated[str | None, typer.Option("--study", help="study name inside a DuckDB store (default: its only study)")] = None,
     report: Annotated[bool, typer.Option("--report", help="also write the HTML/PDF report into OUT/report")] = False,
+    figure_formats: Annotated[str | None, typer.Option("--figure-formats", envvar="CARTSCOPE_FIGURE_FORMATS",
+                                                       help="report figure files, comma-separated from svg,pdf,png,pptx (default svg,pdf)")] = None,
     date_order: DateOrderOption = None,
     data_cutoff: CutoffOption = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", envvar="CARTSCOPE_DASK_SCHEDULER",
@@ -225,7 +239,8 @@ def analyze(
     proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
     try:
         with cluster(scheduler, workers):
-            written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None)
+            written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None,
+                                         figure_formats=figure_formats)
     except ClusterError as exc:
         err_console.print(str(exc), style="red", markup=False)
         raise typer.Exit(1) from None

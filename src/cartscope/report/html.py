@@ -188,7 +188,8 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
         if progress is not None:
             progress(label, fraction)
 
-    fmts = check_formats(formats) if formats is not None else requested_formats()
+    fmts = (check_formats(formats) if formats is not None else pool.formats if pool is not None
+            else requested_formats())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     own = pool is None

@@ -176,6 +176,16 @@ class FigurePool:
         return PendingFigures(jobs, [(jobs[i][0], self._pool.submit(_job, jobs[i])) for i in order])
 
 
+def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int | None = None) -> FigurePool:
+    """A started :class:`FigurePool` for a report to come, its figures saved in ``formats``
+    (checked here, so that a wrong name fails before any analysis runs; default
+    :func:`requested_formats`). The command line starts it before the analyses, whose one
+    busy core leaves the other to the workers' start-up; pass it to ``write_report(pool=)``
+    and close it after."""
+    fmts = check_formats(formats, "--figure-formats") if formats else requested_formats()
+    return FigurePool(workers, formats=fmts).start()
+
+
 @dataclass
 class PendingFigures:
     """Figures being drawn (``futures`` None: drawn in this process on :meth:`collect`)."""
@@ -261,4 +271,4 @@ def _warm(formats: Sequence[str] = FORMATS) -> None:
 
 
 __all__ = ["ALL_FORMATS", "FORMATS", "FigurePool", "PendingFigures", "RenderedFigure", "check_formats",
-           "default_workers", "draw_and_save", "render_figures", "requested_formats"]
+           "default_workers", "draw_and_save", "render_figures", "requested_formats", "start_figure_pool"]
