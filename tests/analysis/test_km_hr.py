@@ -94,3 +94,15 @@ def test_hazard_ratios_on_the_figure_above_the_data(run, tmp_path):
     # without the option: no HR table, no HR line
     whole = next(i for i in items if i.key == "km_os")
     assert not any(str(t.get_text()).startswith("HR ") for t in whole.recipe.draw().legends[0].get_texts())
+
+
+@pytest.mark.slow
+def test_methods_name_the_hazard_ratios(run):
+    from cartscope.report.methods import methods_paragraphs
+
+    res, _ = run
+    stats = next(p for p in methods_paragraphs(res) if p.startswith("Statistical analysis."))
+    assert ("Overall survival (all patients) was estimated by the Kaplan-Meier method (log-log transformed (R "
+            "survival conf.type = \"log-log\") 95% pointwise intervals; landmark estimates at 12 months), and "
+            "compared across pre-infusion disease burden with the log-rank test and Cox hazard ratios (Efron ties, "
+            "Wald intervals) of each level against the first.") in stats
