@@ -222,10 +222,11 @@ def analyze(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="start a local Dask cluster of N worker processes")] = None,
 ) -> None:
     """Run a study protocol over a cohort and write tables, exclusions and results.json."""
-    from cartscope.analysis.protocol import ProtocolError, load_protocol
+    from cartscope.analysis.plan.check import read_text
+    from cartscope.analysis.protocol import ProtocolError
 
-    try:
-        proto = load_protocol(protocol)
+    try:  # the file is there and readable; its keys and names are checked in one round below
+        read_text(protocol)
     except ProtocolError as exc:
         for line in exc.problems:
             err_console.print(f"{exc.source}: {line}", style="red", markup=False, soft_wrap=True)

@@ -120,3 +120,14 @@ def test_protocol_check_prints_every_problem_at_once(tmp_path, cohort):
     assert "14 error(s) in the protocol; nothing was run." in out.output
     assert "analyses[1].analytes: needs a list of analytes" in out.output
     assert "analyses[0].by[0]: unknown variable 'disease_grup'" in out.output
+
+
+@pytest.mark.slow
+def test_analyze_reports_every_problem_at_once(tmp_path):
+    book = write_registry(tmp_path / "registry.xlsx", n=10)
+    (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
+    out = CliRunner().invoke(app, ["analyze", str(book), "--protocol", str(tmp_path / "bad.yaml"),
+                                   "--out", str(tmp_path / "r")])
+    assert out.exit_code == 2
+    assert "14 error(s) in the protocol; nothing was run." in out.output
+    assert not (tmp_path / "r").exists()
