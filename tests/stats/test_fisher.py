@@ -150,6 +150,16 @@ def test_near_tie_counts_as_fexact_does(ref: Any, monkeypatch: pytest.MonkeyPatc
     assert abs(strict / r_p - 1) > 1e-5  # the rule matters for this table
 
 
+@pytest.mark.r_reference
+def test_table_r_refuses_at_its_default_workspace(ref: Any) -> None:
+    """R's default workspace (200000) is too small for this 4 x 5 table; cartscope's limits are
+    not, and its p equals R's run with workspace = 2e7."""
+    c = _case(ref, "needs_workspace")
+    assert "FEXACT error" in c["default_error"]
+    table = np.array([[num(v) for v in row] for row in c["table"]])
+    np.testing.assert_allclose(fisher_exact(table).p_value, num(c["p"]), rtol=RTOL)
+
+
 @settings(SETTINGS, max_examples=40)
 @given(tables(max_rows=3, max_cols=4, max_cell=3))
 def test_matches_brute_force(tab: list[list[int]]) -> None:

@@ -31,6 +31,14 @@ add("exact_ties", matrix(c(3, 1, 1, 1, 3, 1, 1, 1, 3), 3, byrow = TRUE))
 # a zero cell and sparse rows
 add("sparse", matrix(c(0, 4, 1, 5, 0, 2, 1, 0, 6, 2, 2, 0), 3, byrow = TRUE))
 
+# a 4 x 5 table (N = 77) that FEXACT refuses at fisher.test's default workspace (error 6 or 7:
+# its hash tables are too small): cartscope gives the exact p, checked against R with a larger
+# workspace; "default_error" records that the default run fails
+big <- matrix(c(7, 2, 4, 1, 6, 2, 6, 3, 5, 2, 4, 4, 7, 2, 1, 2, 6, 2, 6, 5), 4, byrow = TRUE)
+add("needs_workspace", big, workspace = 2e7)
+cases[[length(cases)]]$default_error <- tryCatch({ fisher.test(big); "" },
+                                                 error = function(e) conditionMessage(e))
+
 given <- list()
 if (length(args) >= 2) {
   tabs <- fromJSON(args[2], simplifyVector = FALSE)
