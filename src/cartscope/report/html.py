@@ -193,34 +193,38 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     own = pool is None
-    figure_pool = FigurePool(workers, formats=fmts) if own else pool
+    figure_pool = FigurePool(workers, formats=fmts, pdf=pdf) if own else pool
     assert figure_pool is not None
     try:
-        figure_pool.start()  # workers start (import matplotlib) while the document is built
+        figure_pool.start()  # workers (and the PDF printer) start while the document is built
         step("report: tables", 0.0)
         doc = build_document(results, cohort, **({"number_format": number_format} if number_format else {}))
         figs = doc.figures()
         pending = figure_pool.submit(figs, out / "figures" if exports else None, formats=fmts)
         step(f"figure 0/{len(figs)}", 0.1)
         rendered = pending.collect(lambda k, n, stem: step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
+        html_path = out / REPORT_NAME
+        html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8",
+                             newline="\n")
+        figures = tuple(p for r in rendered.values() for p in r.files)
+        printing: Any = None
+        if pdf:
+            if figure_pool.printer is not None:
+                printing = figure_pool.printer.submit(html_path, out / PDF_NAME)
+            else:
+                from cartscope.report.pdf import start_pdf
+
+                printing = start_pdf(html_path, out / PDF_NAME)
+        step("report: table files", 0.82)
+        tables = export_tables(doc, out) if exports else ()
+        pdf_path: Path | None = None
+        note = "PDF not requested"
+        if printing is not None:
+            step("report: PDF", 0.88)
+            outcome = printing.wait()
+            pdf_path, note = outcome.path, outcome.reason
     finally:
         if own:
             figure_pool.close()
-    html_path = out / REPORT_NAME
-    html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8", newline="\n")
-    figures = tuple(p for r in rendered.values() for p in r.files)
-    printing = None
-    if pdf:
-        from cartscope.report.pdf import start_pdf
-
-        printing = start_pdf(html_path, out / PDF_NAME)
-    step("report: table files", 0.82)
-    tables = export_tables(doc, out) if exports else ()
-    pdf_path: Path | None = None
-    note = "PDF not requested"
-    if printing is not None:
-        step("report: PDF", 0.88)
-        outcome = printing.wait()
-        pdf_path, note = outcome.path, outcome.reason
     step("report: done", 1.0)
     return ReportFiles(html=html_path, pdf=pdf_path, pdf_note=note, tables=tables, figures=figures)

@@ -136,15 +136,23 @@ class FigurePool:
     the calling process. Also a context manager. ``formats``: the formats the figures will be
     saved in, which the workers prepare for (the PDF font subsets)."""
 
-    def __init__(self, workers: int | None = None, *, formats: Sequence[str] = FORMATS) -> None:
+    def __init__(self, workers: int | None = None, *, formats: Sequence[str] = FORMATS, pdf: bool = False) -> None:
         self.workers = default_workers() if workers is None else max(1, int(workers))
         if multiprocessing.current_process().daemon:  # a daemonic process may not start children
             self.workers = 1
         self.formats = tuple(formats)
         self._pool: ProcessPoolExecutor | None = None
+        self.printer: Any = None
+        if pdf:  # the report's PDF printer starts with the workers (cartscope.report.pdf_printer)
+            from cartscope.report.pdf_printer import ChromiumPrinter
+
+            self.printer = ChromiumPrinter()
 
     def start(self) -> FigurePool:
-        """Start every worker now (no-op when started, or with one worker); returns self."""
+        """Start every worker (and the PDF printer) now (no-op when started; no worker
+        process with one worker); returns self."""
+        if self.printer is not None:
+            self.printer.start()
         if self.workers > 1 and self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_warm, initargs=(self.formats,))
@@ -153,7 +161,9 @@ class FigurePool:
         return self
 
     def close(self) -> None:
-        """Stop the workers (waits for running figures)."""
+        """Stop the workers (waits for running figures) and the PDF printer."""
+        if self.printer is not None:
+            self.printer.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -181,9 +191,10 @@ def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int |
     (checked here, so that a wrong name fails before any analysis runs; default
     :func:`requested_formats`). The command line starts it before the analyses, whose one
     busy core leaves the other to the workers' start-up; pass it to ``write_report(pool=)``
-    and close it after."""
+    and close it after. It starts the report's PDF printer too (a headless Chromium, which
+    then prints as soon as the page is written)."""
     fmts = check_formats(formats, "--figure-formats") if formats else requested_formats()
-    return FigurePool(workers, formats=fmts).start()
+    return FigurePool(workers, formats=fmts, pdf=True).start()
 
 
 @dataclass
