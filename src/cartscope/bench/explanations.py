@@ -51,9 +51,11 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "screen_vs_floor": _SCREEN_KERNEL,
     "screen_memory": (
-        "The peak is one block of markers (a tenth of the panel, at most 512 markers) and, "
-        "in the Cox pass, one sub-block of about 65,000 values: its copy in time order and "
-        "its three planes of risk-set sums, about 40 bytes per value of the sub-block."
+        "The peak is one block of markers (a tenth of the panel, at most 512 markers) and one "
+        "sub-block of it at a time: the rank pass's (about 131,000 values, some 150 bytes "
+        "each) or the Cox pass's (about 65,000 values: its copy in time order and three "
+        "planes of risk-set sums, some 40 bytes each); narrower sub-blocks lower the peak at "
+        "some cost in speed."
     ),
     "km_vs_r": (
         "cartscope's log-rank is np.unique over the (stratum, time) keys and bincounts, its "
