@@ -180,6 +180,15 @@ def test_same_p_under_transpose_and_permutation(tab: list[list[int]], rnd: Any) 
     np.testing.assert_allclose(fisher_exact(table[rows][:, cols]).p_value, p, rtol=1e-12)
 
 
+def test_direct_three_column_tail_gives_the_same_p(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The (path, arc) queries of the last three columns, forced on every table, change nothing."""
+    default = np.array([fisher_exact(t).p_value for t in DRAWN])
+    monkeypatch.setattr(_fisher_network, "_DIRECT", 0)
+    monkeypatch.setattr(_fisher_network, "_CHUNK", 7)  # many chunks, each smaller than a node
+    direct = np.array([fisher_exact(t).p_value for t in DRAWN])
+    np.testing.assert_allclose(direct, default, rtol=1e-12)
+
+
 def test_work_limit_raises_a_clear_error() -> None:
     tab = [[9, 3, 5, 1, 7], [2, 8, 4, 6, 3], [5, 5, 9, 2, 1], [3, 7, 2, 8, 6]]
     with pytest.raises(ValueError, match="too large for the exact test"):

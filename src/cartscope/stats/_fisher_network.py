@@ -32,7 +32,7 @@ The whole stage is handled at once with numpy (no Python loop over nodes or path
    split, each node's completion values are sorted with their running sums of
    probabilities, and every open path takes the sum of those within the threshold by two
    ``searchsorted`` (no further paths are made). Where the stage before would hold more than
-   a million paths (4 x 5 tables near N = 100), its paths are not made either: every
+   100,000 paths (8 x 2, 4 x 5 tables near N = 100), its paths are not made either: every
    (path, arc) pair is pruned by the child's bounds or queries the child's tail directly, in
    chunks of two million.
 
@@ -69,7 +69,7 @@ from scipy import special
 FEXACT_TOL = 3.45254e-7
 _MERGE = 1e-9  # past-path values closer than this (log scale) are one value (rounding only)
 _MAX_ARCS = 30_000_000  # arcs of the node graph beyond which the table is refused (memory)
-_DIRECT = 1_000_000  # paths to make at the last-but-one stage beyond which arcs query the tail
+_DIRECT = 100_000  # paths to make at the last-but-one stage beyond which arcs query the tail
 _MAX_QUERIES = 2_000_000_000  # (path, arc) queries beyond which the table is refused (time)
 _CHUNK = 2_000_000  # queries per chunk
 
