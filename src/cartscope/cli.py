@@ -222,11 +222,11 @@ def analyze(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="start a local Dask cluster of N worker processes")] = None,
 ) -> None:
     """Run a study protocol over a cohort and write tables, exclusions and results.json."""
-    from cartscope.analysis.plan.check import read_text
+    from cartscope.analysis.plan.check import parse_plan, read_text
     from cartscope.analysis.protocol import ProtocolError
 
-    try:  # the file is there and readable; its keys and names are checked in one round below
-        read_text(protocol)
+    try:  # the file is a plan; its keys and names are checked in one round once the cohort is loaded
+        parsed = parse_plan(*read_text(protocol))
     except ProtocolError as exc:
         for line in exc.problems:
             err_console.print(f"{exc.source}: {line}", style="red", markup=False, soft_wrap=True)
@@ -235,7 +235,16 @@ def analyze(
     from cartscope.analysis.distributed import ClusterError, cluster
     from cartscope.cli_protocol import checked_plan, open_cohort
 
-    cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
+    try:
+        cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
+    except typer.Exit:
+        if not parsed.problems:
+            raise
+        from cartscope.cli_protocol import print_findings
+
+        print_findings(parsed.problems)  # the plan's own problems too, though its names cannot be checked
+        err_console.print(f"{len(parsed.problems)} error(s) in the protocol; nothing was run.", style="bold red")
+        raise typer.Exit(2) from None
 
     proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
     try:
