@@ -68,10 +68,12 @@ from scipy import special
 #: log probability is at most the observed one's plus this.
 FEXACT_TOL = 3.45254e-7
 _MERGE = 1e-9  # past-path values closer than this (log scale) are one value (rounding only)
-_MAX_ARCS = 30_000_000  # arcs of the node graph beyond which the table is refused (memory)
+_MAX_ARCS = 5_000_000  # arcs (splits) made beyond which the table is refused (memory)
+_MAX_GRID = 20_000_000  # cells of the running-sum grid of a tail beyond which it is refused
 _DIRECT = 100_000  # paths to make at the last-but-one stage beyond which arcs query the tail
-_MAX_QUERIES = 2_000_000_000  # (path, arc) queries beyond which the table is refused (time)
+_MAX_QUERIES = 400_000_000  # (path, arc) queries beyond which the table is refused (time)
 _CHUNK = 2_000_000  # queries per chunk
+_MAX_EXPAND = 10_000_000  # paths made (before merging) at one stage beyond which it is refused
 
 IntArr = NDArray[np.int64]
 FloatArr = NDArray[np.float64]
@@ -86,6 +88,25 @@ class _Stage:
     count: IntArr  # (M,) number of arcs of each node
     child: IntArr  # (E,) child node (index into the next stage) of each arc
     value: FloatArr  # (E,) -sum log x! of each arc
+
+
+def _too_large(what: str) -> ValueError:
+    return ValueError(f"table too large for the exact test ({what} with these margins); use chi_square()")
+
+
+def _split_count(caps: IntArr, total: int) -> float:
+    """How many splits of ``total`` within the caps of every node there are, summed over nodes.
+
+    Inclusion-exclusion over the rows that exceed their cap: sum over subsets S of
+    (-1)^|S| C(total - sum_S (cap_i + 1) + k - 1, k - 1). Used to refuse a stage before it is
+    made, so the memory it needs is bounded.
+    """
+    m, k = caps.shape
+    masks = ((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(np.int64)
+    over = total - (caps + 1) @ masks.T  # (m, 2^k)
+    sign = np.where(masks.sum(axis=1) % 2 == 0, 1.0, -1.0)
+    ways = special.comb(np.maximum(over, 0) + k - 1, k - 1) * (over >= 0)
+    return float(np.maximum((ways * sign).sum(axis=1), 0.0).sum())
 
 
 def _splits(caps: IntArr, total: int) -> tuple[IntArr, IntArr]:
@@ -140,10 +161,10 @@ def _graph(rows: IntArr, cols: IntArr, lf: FloatArr, base: int) -> tuple[list[_S
     stages: list[_Stage] = []
     arcs = 0
     for j in range(cols.size - 2):
-        parent, x = _splits(nodes, int(cols[j]))
-        arcs += parent.size
+        arcs += int(_split_count(nodes, int(cols[j])))
         if arcs > _MAX_ARCS:
-            raise ValueError("too large")
+            raise _too_large(f"more than {_MAX_ARCS:,} arcs in its network")
+        parent, x = _splits(nodes, int(cols[j]))
         child_rows = np.sort(nodes[parent] - x, axis=1)
         nxt, child = _unique_rows(child_rows, base)
         count = np.bincount(parent, minlength=nodes.shape[0]).astype(np.int64)
@@ -193,6 +214,8 @@ class _Completions:
         # running sums within each segment on a (segments x widest) grid: no cancellation
         # between segments (a path's sum may be tiny beside the others')
         width = int(seg_count.max())
+        if n_seg * (width + 1) > _MAX_GRID:
+            raise _too_large(f"more than {_MAX_GRID:,} running sums over its last two columns")
         pad = np.zeros((n_seg, width + 1))
         pad[seg, np.arange(f.size) - self.seg_start[seg] + 1] = np.exp(f - self.fmax[seg])
         self.cum = np.cumsum(pad, axis=1)
@@ -209,6 +232,13 @@ class _Completions:
 
 
 def _two_column_bounds(nodes: IntArr, a: int, lf: FloatArr) -> tuple[FloatArr, FloatArr]:
+    """:func:`_two_column_bound_chunk` over chunks of nodes (bounded memory)."""
+    step = max(1, 4_000_000 // (nodes.shape[1] * (int(nodes.max()) + 1) + 2**nodes.shape[1]))
+    parts = [_two_column_bound_chunk(nodes[i : i + step], a, lf) for i in range(0, nodes.shape[0], step)]
+    return np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts])
+
+
+def _two_column_bound_chunk(nodes: IntArr, a: int, lf: FloatArr) -> tuple[FloatArr, FloatArr]:
     """Exact longest and shortest completion of nodes with two columns (a, n - a) left.
 
     A completion splits a over the rows, x_i in [0, R_i]; its value is sum_i g_i(x_i) with
@@ -240,6 +270,8 @@ def _two_column_bounds(nodes: IntArr, a: int, lf: FloatArr) -> tuple[FloatArr, F
 
 def _tail_of(nodes: IntArr, a: int, lf: FloatArr) -> _Completions:
     """Completions over the last two columns (a, then the rest) of the nodes (rows)."""
+    if _split_count(nodes, a) > _MAX_ARCS:
+        raise _too_large(f"more than {_MAX_ARCS:,} splits of its last-but-one column")
     parent, x = _splits(nodes, a)
     f = -lf[x].sum(axis=1) - lf[nodes[parent] - x].sum(axis=1)
     return _Completions(np.bincount(parent, minlength=nodes.shape[0]).astype(np.int64), f)
@@ -307,10 +339,7 @@ def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -
         f"table too large for the exact test (more than {max_paths} open paths with these "
         "margins); use chi_square() or raise max_tables"
     )
-    try:
-        stages, pen = _graph(rows, cols, lf, total + 1)
-    except ValueError:
-        raise too_large from None
+    stages, pen = _graph(rows, cols, lf, total + 1)
     a = int(cols[-2])  # the last-but-one column; the last is forced
     col_rest = np.cumsum(lf[cols][::-1])[::-1]  # sum log C_k! over the columns k >= j
     n_rest = np.cumsum(cols[::-1])[::-1]
@@ -351,10 +380,12 @@ def fisher_rxc_network(table: NDArray[np.float64], max_paths: int = 2_000_000) -
         work = int(st.count[node].sum())
         if j == len(stages) - 1 and work > _DIRECT:
             if work > _MAX_QUERIES:
-                raise too_large
+                raise _too_large(f"more than {_MAX_QUERIES:,} steps over its last three columns")
             bounds = (longest[j + 1], shortest[j + 1], subtree(j + 1, np.arange(pen.shape[0])))
             p += _tail_after_one(st, pen, a, lf, bounds, node, v, w, threshold, const)
             break
+        if work > _MAX_EXPAND:
+            raise _too_large(f"more than {_MAX_EXPAND:,} steps from one stage")
         idx, arc = _segments(st.start[node], st.count[node])
         node, v, w = _merge(st.child[arc], v[idx] + st.value[arc], w[idx])
         if node.size > max_paths:
