@@ -24,6 +24,7 @@ def store(tmp_path_factory):
     return folder, out.output
 
 
+@pytest.mark.slow
 def test_import_prints_the_load_warnings(store):
     _, output = store
     assert "registry.xlsx[infusions]:1:date: warning: dates in column 'date' read day-first (DMY)" in output
@@ -46,6 +47,7 @@ def test_protocol_init_and_check_read_a_duckdb_store(store):
     assert out.exit_code == 0, out.output
 
 
+@pytest.mark.slow
 def test_a_misspelt_study_or_preset_gets_a_did_you_mean(store):
     folder, _ = store
     db = folder / "study.duckdb"

@@ -104,6 +104,7 @@ def test_value_messages_in_clinical_words(cohort):
     assert "p.yaml: analyses[4].robust: needs true or false; got 'yes please'" in errors
 
 
+@pytest.mark.slow
 def test_the_new_user_plan_checks(cohort):
     plan, found = load_and_check(yaml.safe_load(NEW_USER_PLAN), cohort)
     assert [a.id for a in plan.analyses] == ["table1", "cyto", "il6_by_response", "il6_paired"]

@@ -12,6 +12,7 @@ from cartscope.cohort.load import load_cohort
 from hand_typed import write_registry
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sheet", "grades", "expected"), [
     (True, True, True), (False, True, True), (True, False, True), (False, False, False)])
 def test_starter_plan_has_toxicity_from_either_source(tmp_path, sheet, grades, expected):
