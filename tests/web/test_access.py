@@ -257,6 +257,21 @@ def test_bad_protocol_file_is_explained(web, login, cohort_files):
     assert len(app.state.web.jobs.jobs("s1")) == 1
 
 
+def test_uploaded_plan_gets_its_key_and_name_problems_in_one_round(web, login, cohort_files):
+    app, _ = web
+    ana = login("ana")
+    run_job(ana, app, cohort_files["zip"])
+    plan = (b"version: 1\nname: mine\nanalyses:\n"
+            b"  - {id: os, kind: km, endpoints: [os], by: [disese_group]}\n"
+            b"  - {id: t1, kind: describe, variables: [age], colour: red}\n")
+    resp = ana.post("/studies/s1/analyses", data={"csrf_token": csrf_of(ana), "preset": "li2023"},
+                    files={"protocol_file": ("mine.yaml", plan)})
+    assert resp.status_code == 422
+    assert "analyses[0].by" in resp.text and "disease_group" in resp.text  # the name, with its did-you-mean
+    assert "analyses[1]" in resp.text and "colour" in resp.text  # and the key, in the same answer
+    assert len(app.state.web.jobs.jobs("s1")) == 1
+
+
 def test_audit_log_records_each_action_and_logs_hold_no_patient_ids(web, login, cohort_files, caplog):
     app, _ = web
     ana = login("ana")

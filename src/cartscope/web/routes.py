@@ -244,9 +244,10 @@ def register(app: FastAPI, web: "WebState") -> None:
                 except YamlError as exc:
                     where = "" if exc.problem.row is None else f"line {exc.problem.row}: "
                     raise ProtocolError(source, [f"{where}{exc.problem.message}"]) from None
-                protocol, name = parse_protocol(data, source), source
+                # checked below with the snapshot: schema and name problems in one round
+                protocol, plan_data, name = None, data, source
             elif preset in PRESET_PROTOCOLS:
-                protocol, name = load_protocol(preset), preset
+                protocol, plan_data, name = load_protocol(preset), None, preset
             else:
                 raise ProtocolError("protocol", ["choose a preset or upload a protocol file"])
         except ProtocolError as exc:
@@ -257,10 +258,17 @@ def register(app: FastAPI, web: "WebState") -> None:
             return study_page(request, who, status=422, analysis_errors=[f"There is no snapshot {snap}."])
         from cartscope.analysis.plan.check import check_plan  # the same strict check as the command line
 
-        findings = check_plan(protocol, web.store.load(who.study, snap), name)
+        try:
+            findings = check_plan(protocol if plan_data is None else plan_data, web.store.load(who.study, snap), name)
+        except ProtocolError as exc:  # a file that reads as neither a plan nor an old protocol
+            audit(who, "analyse", outcome="rejected: protocol")
+            return study_page(request, who, status=422,
+                              analysis_errors=[f"{exc.source}: {p}" for p in exc.problems])
         if any(f.is_error for f in findings):
-            audit(who, "analyse", outcome="rejected: protocol names")
+            audit(who, "analyse", outcome="rejected: protocol")
             return study_page(request, who, status=422, analysis_errors=[str(f) for f in findings if f.is_error])
+        if protocol is None:
+            protocol = parse_protocol(plan_data, name)
         job_id = web.jobs.submit(study=who.study, snapshot=snap, protocol=protocol, protocol_name=name,
                                  username=who.user.username)
         audit(who, "analyse", target=f"job {job_id}: {name} on snapshot {snap}")
