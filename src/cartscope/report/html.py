@@ -178,9 +178,11 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     started one early (:class:`~cartscope.report.render.FigurePool`, e.g. while the analyses
     run). ``progress(step, fraction)`` is called as the report is built, drawn and printed.
 
-    Order of work, so that no core waits: the figure workers draw while this process builds
-    the page; the PDF printer (Chromium, its own processes) starts as soon as the page is
-    written, and the table files are written while it prints.
+    Order of work, so that no core waits: the figure workers start (and the PDF printer,
+    Chromium) while this process builds the document; they draw every figure and return its
+    SVG first; the page is written and printed as soon as the SVGs are in, and while Chromium
+    prints, this process writes the table files and the workers save the figures' other
+    formats (PDF, PNG, PPTX) from the drawings they hold.
     """
     from cartscope.report.render import FigurePool, check_formats, requested_formats
 
@@ -217,6 +219,8 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
                 printing = start_pdf(html_path, out / PDF_NAME)
         step("report: table files", 0.82)
         tables = export_tables(doc, out) if exports else ()
+        step("report: figure files", 0.85)
+        pending.finish()  # the workers saved the figures' other formats meanwhile
         pdf_path: Path | None = None
         note = "PDF not requested"
         if printing is not None:

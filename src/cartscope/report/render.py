@@ -92,10 +92,22 @@ def default_workers() -> int:
     return max(1, min(4, n))
 
 
-def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence[str], dpi: float) -> RenderedFigure:
+_HELD: dict[str, tuple[Any, Any, Path, tuple[str, ...], float]] = {}
+"""Figures a worker drew whose formats other than SVG are still to be saved (see
+:func:`_flush`): stem -> (saver, figure, folder, formats, dpi)."""
+
+_BARRIER: Any = None
+
+
+def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence[str], dpi: float,
+                  defer: bool = False) -> RenderedFigure:
     """Draw ``recipe`` once and save it in every format of ``formats`` (under
     ``out_dir/<stem>.<fmt>`` when ``out_dir`` is given) from that one drawing and layout
-    (:class:`~cartscope.report.figures.export.FigureFiles`); returns the inline SVG."""
+    (:class:`~cartscope.report.figures.export.FigureFiles`); returns the inline SVG.
+
+    ``defer``: save the SVG now and keep the drawn figure for :func:`_flush`, which saves the
+    other formats later (a worker returns the page's SVG first; the PDF, PNG and PPTX files
+    are written while the report's PDF is printed). The returned paths are the files to be."""
     from cartscope.report.figures.export import FigureFiles, svg_element
     from cartscope.report.items import FigureRecipe
 
@@ -106,7 +118,14 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
     saver = FigureFiles(fig, stem)
     svg_file = saver.svg()
     files: list[Path] = []
-    if out_dir is not None:
+    if out_dir is not None and defer and any(f != "svg" for f in formats):
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        if "svg" in formats:
+            (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
+        _HELD[stem] = (saver, fig, out, tuple(f for f in formats if f != "svg"), dpi)
+        files = [out / f"{stem}.{fmt}" for fmt in formats]
+    elif out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for fmt in formats:
@@ -124,8 +143,38 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
     return RenderedFigure(stem, svg_element(svg_file), tuple(files), (size[0], size[1]))
 
 
+def _save_rest(saver: Any, fig: Any, out: Path, formats: tuple[str, ...], dpi: float, stem: str) -> None:
+    for fmt in formats:
+        path = out / f"{stem}.{fmt}"
+        if fmt == "pptx":
+            from cartscope.report.pptx import figure_pptx
+
+            figure_pptx(fig, path, title=stem, dpi=dpi, png=saver.png(dpi))
+        else:
+            saver.write(path, fmt, dpi)
+
+
 def _job(args: tuple[str, Any, str | None, tuple[str, ...], float]) -> RenderedFigure:
-    return draw_and_save(*args)
+    return draw_and_save(*args, defer=_BARRIER is not None)
+
+
+FLUSH_TIMEOUT = 600.0
+"""Seconds a worker waits for the others before saving its held figures (a worker that died
+breaks the wait, and the report fails with the reason instead of hanging)."""
+
+
+def _flush() -> list[str]:
+    """Save the formats still due of every figure this worker holds. One flush job per worker:
+    each waits at the barrier until every worker has taken one, so that every worker flushes
+    its own figures (a pool hands jobs to whichever worker is free)."""
+    if _BARRIER is not None:
+        _BARRIER.wait(FLUSH_TIMEOUT)
+    done = []
+    for stem in sorted(_HELD):
+        _save_rest(*_HELD[stem], stem)
+        done.append(stem)
+    _HELD.clear()
+    return done
 
 
 class FigurePool:
@@ -154,8 +203,9 @@ class FigurePool:
         if self.printer is not None:
             self.printer.start()
         if self.workers > 1 and self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm, initargs=(self.formats,))
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                             initializer=_warm, initargs=(self.formats, ctx.Barrier(self.workers)))
             for _ in range(self.workers):  # start every worker now
                 self._pool.submit(_noop)
         return self
@@ -183,7 +233,9 @@ class FigurePool:
             return PendingFigures(jobs, None)
         # largest figures first, so that no worker is left with a long one at the end
         order = sorted(range(len(jobs)), key=lambda i: _weight(figures[i]), reverse=True)
-        return PendingFigures(jobs, [(jobs[i][0], self._pool.submit(_job, jobs[i])) for i in order])
+        deferred = out_dir is not None and any(f != "svg" for f in formats)
+        return PendingFigures(jobs, [(jobs[i][0], self._pool.submit(_job, jobs[i])) for i in order],
+                              self._pool if deferred else None, self.workers)
 
 
 def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int | None = None) -> FigurePool:
@@ -203,9 +255,20 @@ class PendingFigures:
 
     jobs: list[tuple[str, Any, str | None, tuple[str, ...], float]]
     futures: list[tuple[str, Any]] | None
+    pool: Any = None
+    workers: int = 1
+    _flushes: list[Any] | None = None
+
+    def finish(self) -> None:
+        """Wait until the files of every format are written (the workers save the formats
+        other than SVG after :meth:`collect` returned; see :func:`draw_and_save`)."""
+        for fut in self._flushes or []:
+            fut.result()
+        self._flushes = None
 
     def collect(self, progress: Callable[[int, int, str], None] | None = None) -> dict[str, RenderedFigure]:
-        """stem -> drawn figure, in the figures' order; ``progress(done, total, stem)``."""
+        """stem -> drawn figure, in the figures' order; ``progress(done, total, stem)``. The
+        workers then go on saving the other formats; :meth:`finish` waits for them."""
         out: dict[str, RenderedFigure] = {}
         total = len(self.jobs)
         if self.futures is None:
@@ -221,6 +284,8 @@ class PendingFigures:
                 out[res.stem] = res
                 if progress is not None:
                     progress(k, total, res.stem)
+            if self.pool is not None:  # one flush per worker: the held figures' other formats
+                self._flushes = [self.pool.submit(_flush) for _ in range(self.workers)]
         return {j[0]: out[j[0]] for j in self.jobs}
 
 
@@ -234,7 +299,10 @@ def render_figures(figures: Sequence[FigureItem], out_dir: Path | str | None = N
     """
     n = default_workers() if workers is None else max(1, int(workers))
     with FigurePool(n if len(figures) >= MIN_PARALLEL else 1, formats=formats) as pool:
-        return pool.submit(figures, out_dir, formats=formats, dpi=dpi).collect(progress)
+        pending = pool.submit(figures, out_dir, formats=formats, dpi=dpi)
+        drawn = pending.collect(progress)
+        pending.finish()
+        return drawn
 
 
 def _noop() -> None:
@@ -246,11 +314,15 @@ def _weight(item: FigureItem) -> int:
     return 3 if key in ("swimmer", "heatmap") else 2 if key.startswith(("km_", "cytokine", "car_")) else 1
 
 
-def _warm(formats: Sequence[str] = FORMATS) -> None:
+def _warm(formats: Sequence[str] = FORMATS, barrier: Any = None) -> None:
     """Worker start-up: import matplotlib and the figure modules, and draw and save one small
     figure in the formats to come (font cache, text layout, PDF font subsets of the common
-    glyphs), so that the first real figure pays none of it."""
+    glyphs), so that the first real figure pays none of it. ``barrier``: the pool's, for
+    :func:`_flush`."""
     import importlib
+
+    global _BARRIER
+    _BARRIER = barrier
 
     import matplotlib
 
