@@ -96,4 +96,33 @@ def migrate(protocol: Protocol) -> dict[str, Any]:
             "analyses": analyses}
 
 
-__all__ = ["MIGRATION_NOTE", "is_legacy", "migrate"]
+def untranslated(protocol: Protocol) -> list[tuple[str, str]]:
+    """``(sections[i], message)`` for each listed section that :func:`migrate` gives no analysis:
+    the newer kinds exist only in the plan form, and a few sections need a part of the old
+    protocol that is missing. Each is an error, so that no listed section is dropped silently."""
+    p = protocol
+    out: list[tuple[str, str]] = []
+    for i, section in enumerate(p.sections):
+        if section in _TRANSLATED:
+            reason = None
+            if section == "competing_risks" and not p.survival.competing_risks:
+                reason = "is listed but survival.competing_risks is false"
+            elif section in ("biomarkers", "validation") and p.biomarkers is None:
+                reason = "needs the biomarkers: block of the protocol"
+            elif section == "validation" and p.biomarkers is not None and not p.biomarkers.validation:
+                reason = "needs biomarkers.validation (the validation cohort)"
+            if reason:
+                out.append((f"sections[{i}]", f"section '{section}' {reason}"))
+        else:
+            out.append((f"sections[{i}]", f"section '{section}' exists only in the plan form: write 'version: 1' "
+                                          f"and an analysis of kind '{_PLAN_KIND.get(section, section)}' "
+                                          "(see docs/protocol.md)"))
+    return out
+
+
+_TRANSLATED = frozenset({"cohort", "response", "relapse_timing", "survival", "competing_risks", "toxicity",
+                         "ae_table", "kinetics", "biomarkers", "validation", "cox", "infusion_comparison",
+                         "correlations", "exclusions"})
+_PLAN_KIND = {"correlations": "correlation"}
+
+__all__ = ["MIGRATION_NOTE", "is_legacy", "migrate", "untranslated"]
