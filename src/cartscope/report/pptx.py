@@ -9,6 +9,7 @@ and slide decks accept, while the editable vector version of every figure is its
 
 from __future__ import annotations
 
+import datetime
 import io
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,6 @@ def figure_pptx(fig: Any, path: Path | str, *, title: str = "", dpi: float = 300
         slide.notes_slide.notes_text_frame.text = title
     prs.core_properties.author = "cartscope"
     prs.core_properties.title = title
-    import datetime
-
     fixed = datetime.datetime(2000, 1, 1)
     prs.core_properties.created = fixed
     prs.core_properties.modified = fixed
@@ -83,7 +82,9 @@ def figures_pptx(figures: Any, path: Path | str, *, dpi: float = 300) -> Path:
         slide.shapes.add_picture(buf, Emu(int((10 - w * s) / 2 * EMU_PER_INCH)), Emu(int((7.5 - h * s) / 2 * EMU_PER_INCH)),
                                  width=Emu(int(w * s * EMU_PER_INCH)), height=Emu(int(h * s * EMU_PER_INCH)))
         slide.notes_slide.notes_text_frame.text = title
+    fixed = datetime.datetime(2000, 1, 1)
+    prs.core_properties.created = prs.core_properties.modified = fixed
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    prs.save(str(out))
+    _save_reproducibly(prs, out)
     return out
