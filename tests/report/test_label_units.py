@@ -28,3 +28,26 @@ def test_an_analyte_in_two_units_keeps_the_builtin_label():
     c = _cohort([("P1", "il2r", 4100.0, "U/mL"), ("P2", "il2r", 900.0, "pg/mL")])
     assert data_units(c) == {}
     assert registry_for(None, cohort=c)("il2r") == "sIL-2R (pg/mL)"
+
+
+def test_plan_variables_without_a_title_are_named_from_their_derivation():
+    from cartscope.analysis.plan.check import parse_plan
+    from cartscope.report.labels import registry_for
+
+    plan = parse_plan({"version": 1, "name": "x", "variables": {
+        "crs3": {"derive": "crs", "at_least": 3},
+        "icans_any": {"derive": "icans"},
+        "il6_base": {"derive": "cytokine", "analyte": "IL-6", "statistic": "baseline"},
+        "ferr_day": {"derive": "cytokine", "analyte": "ferritin", "statistic": "peak_day"},
+        "mip_fold": {"derive": "cytokine", "analyte": "MIP3a", "statistic": "fold_change"},
+        "crs_first": {"derive": "crs"},
+        "named": {"derive": "crs", "at_least": 2, "title": "severe CRS"},
+    }, "analyses": []}, "x.yaml").plan
+    reg = registry_for(plan=plan)
+    assert reg("crs3") == "CRS grade >= 3"
+    assert reg("icans_any") == "ICANS grade"
+    assert reg("il6_base") == "IL-6 baseline (pg/mL)"
+    assert reg("ferr_day") == "Ferritin day of the peak (day)"
+    assert reg("mip_fold") == "MIP3a fold change over baseline"
+    assert reg("crs_first") == "CRS grade after the first infusion"  # the built-in label of the code stays
+    assert reg("named") == "Severe CRS"  # a title wins

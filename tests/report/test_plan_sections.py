@@ -39,7 +39,7 @@ def test_table1_has_the_plan_variables_split_by_its_by(report):
     first = grid["Characteristic"].astype(str)
     rows = [c for c in first if ", median" in c or ", n (%)" in c]
     assert rows == ["Age (years), median (range)", "Sex, n (%)", "LDH (U/L), median (range)", "CRS grade, n (%)",
-                    "IL-6 peak, median (range)"]  # the describe's variables, in its order; nothing else
+                    "IL-6 peak (pg/mL), median (range)"]  # the describe's variables, in its order; nothing else
     assert not first.str.contains("Prior lines|Disease status|Prior HSCT", regex=True).any()
 
 
@@ -84,3 +84,16 @@ def test_compare_has_its_own_section_with_table_and_figures(report):
         assert check_figure(fig, key) == []
         assert any("p = 0.28" in t or "p < 0.001" in t for t in figure_texts(fig))
         assert "all patients" in it.caption and " test" in it.caption
+
+
+@pytest.mark.slow
+def test_methods_describe_each_compare_and_only_the_kinetics_that_ran(report):
+    from cartscope.report.methods import methods_paragraphs
+
+    results, _ = report
+    methods = next(p for p in methods_paragraphs(results) if p.startswith("Statistical analysis."))
+    assert ("IL-6 peak and sex (all patients) were compared across responder with the Mann-Whitney U test "
+            "and Fisher's exact test.") in methods
+    assert ("Within patients (all patients), IL-6 baseline was compared with IL-6 peak with the Wilcoxon "
+            "signed-rank test.") in methods
+    assert ("car_kinetics" in {a.kind for a in results.plan.analyses}) == ("CAR-T kinetics" in methods)

@@ -88,7 +88,7 @@ _DEFAULTS: dict[str, Label] = {
     "dfs": Label("Disease-free survival"), "dor": Label("Duration of response"),
     "lfs": Label("Leukaemia-free survival"), "rfs": Label("Relapse-free survival"),
     # time points
-    "il6_peak": Label("IL-6 peak"),
+    "il6_peak": Label("IL-6 peak", "pg/mL"),
     # toxicities
     "peak_expansion": Label("Peak expansion"), "response_duration_days": Label("Duration of response", "days"),
     "crs": Label("CRS"), "icans": Label("ICANS"), "icaht": Label("ICAHT"), "iec_hs": Label("IEC-HS"),
@@ -250,7 +250,37 @@ def data_units(cohort: Any) -> dict[str, str]:
     return {a: u[0] for a, u in one.items() if len(u) == 1}
 
 
-def plan_labels(plan: Any) -> dict[str, Label]:
+_STATISTIC_WORDS = {"peak": ("peak", True), "baseline": ("baseline", True), "peak_day": ("day of the peak", False),
+                    "fold_change": ("fold change over baseline", False)}
+
+
+def derived_label(spec: Any, reg: LabelRegistry | None = None) -> Label | None:
+    """The label a plan variable without a ``title`` gets from its derivation, so that a code
+    such as ``il6_base`` reads "IL-6 baseline (pg/mL)" and ``crs3`` reads "CRS grade >= 3": the
+    analyte's own label (and unit, for a concentration), the grade and its threshold, the
+    kinetics parameter. None for derivations whose code is the best name there is."""
+    derive = getattr(spec, "derive", None)
+    reg = reg or default_registry()  # the study's registry: its data's units
+    if derive == "cytokine":
+        from cartscope.cohort.units import canonical_analyte
+
+        analyte = str(spec.analyte)
+        key = canonical_analyte(analyte) or analyte
+        base = reg.get(key) if reg.known(key) else Label(analyte)
+        words, keeps_unit = _STATISTIC_WORDS[spec.statistic]
+        return Label(f"{base.text} {words}", base.unit if keeps_unit else ("day" if spec.statistic == "peak_day" else ""))
+    if derive in ("crs", "icans"):
+        grade = f"{derive.upper()} grade"
+        return Label(grade if spec.at_least is None else f"{grade} >= {spec.at_least}")
+    if derive == "car_kinetics":
+        part = reg.get(spec.parameter)
+        return Label(f"CAR-T {part.text}", part.unit)
+    if derive == "pre_infusion":
+        return Label(f"Pre-infusion {reg.get(spec.of).text}", reg.get(spec.of).unit)
+    return None
+
+
+def plan_labels(plan: Any, reg: LabelRegistry | None = None) -> dict[str, Label]:
     """The labels an analysis plan gives: each variable's ``title`` ("crs3" with ``title: CRS
     grade >= 3``), then the plan's ``labels:`` mapping (code -> label, or {label, unit}),
     which wins. Titles keep their words; the first letter is capitalised for row labels."""
@@ -259,6 +289,10 @@ def plan_labels(plan: Any) -> dict[str, Label]:
         title = str(getattr(spec, "title", "") or "").strip()
         if title:
             out[str(name)] = Label(title[:1].upper() + title[1:])
+        elif str(name) not in (reg or default_registry()).labels:  # a built-in label of the code stays
+            derived = derived_label(spec, reg)
+            if derived is not None:
+                out[str(name)] = derived
     for code, value in (getattr(plan, "labels", None) or {}).items():
         if hasattr(value, "label"):  # the schema's LabelSpec
             out[str(code)] = Label(str(value.label), str(getattr(value, "unit", "") or ""))
@@ -284,7 +318,7 @@ def registry_for(protocol: Any = None, extra: Mapping[str, Any] | None = None, c
     proto_labels = getattr(protocol, "labels", None) if protocol is not None else None
     if isinstance(proto_labels, Mapping) and proto_labels:
         reg = reg.extend(proto_labels)
-    given = plan_labels(plan) if plan is not None else {}
+    given = plan_labels(plan, reg) if plan is not None else {}
     if given:
         reg = reg.extend(given)
     if extra:

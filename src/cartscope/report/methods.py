@@ -142,9 +142,12 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
     if "ae_table" in ran:
         stats.append("Laboratory adverse events were graded by CTCAE version 5.0; the worst grade per patient is "
                      "reported as a share of the patients assessed for that event.")
-    if "kinetics" in ran:
+    plan_ran = _ran(results)
+    car_ran = ("kinetics" in ran if plan_ran is None else any(a.kind == "car_kinetics" for a in plan_ran))
+    if car_ran:  # the kinetics section also holds cytokine courses: say CAR-T only when it was measured
         stats.append("CAR-T kinetics were summarised by non-compartmental parameters (Cmax, Tmax, AUC over "
                      "days 0-28 by linear trapezoids, persistence).")
+    stats.extend(_compare_methods(results, labels))
     bm = proto.biomarkers
     if "biomarkers" in ran and bm is not None:
         ref = {"healthy_donor_mean": "as fold change over the mean of the healthy donors",
@@ -238,6 +241,41 @@ def _lower(text: str) -> str:
     """Lower-case a label inside a sentence unless it starts with an acronym ("CRS grade")."""
     head = text.split(" ", 1)[0]
     return text if head.isupper() or any(ch.isdigit() for ch in head) else text[:1].lower() + text[1:]
+
+
+_COMPARE_TESTS = (("mann-whitney", "the Mann-Whitney U test"), ("kruskal-wallis", "the Kruskal-Wallis test"),
+                  ("fisher", "Fisher's exact test"), ("chi-square", "the chi-square test"),
+                  ("wilcoxon signed-rank", "the Wilcoxon signed-rank test"), ("paired t", "the paired t test"),
+                  ("mcnemar", "McNemar's test"))
+
+
+def _compare_methods(results: Results, labels: LabelRegistry) -> list[str]:
+    """One sentence per ``compare`` analysis that ran: what was compared, in whom, and the tests
+    its results name (only those that were computed)."""
+    ran = _ran(results)
+    if not ran:
+        return []
+    tables = getattr(results, "tables", None) or {}
+    table = tables.get("comparisons")
+    out: list[str] = []
+    for a in ran:
+        if a.kind != "compare":
+            continue
+        rows = table[table["analysis"] == a.id] if table is not None and "analysis" in table else None
+        methods = [] if rows is None else [str(m) for m in rows["level"].dropna().unique()]
+        tests = [name for key, name in _COMPARE_TESTS if any(m.startswith(key) for m in methods)]
+        variables = [_lower(labels.text(v)) for v in a.variables]
+        who = _who(results, a, labels)
+        if a.options.get("paired"):
+            text = f"Within patients ({who}), {_join(variables[:1])} was compared with {_join(variables[1:])}"
+        else:
+            text = f"{_join(variables)} ({who}) {'was' if len(variables) == 1 else 'were'} compared"
+            text = text[:1].upper() + text[1:]
+            by = _by_text(a, labels)
+            if by:
+                text += f" across {by}"
+        out.append(text + (f" with {_join(tests)}." if tests else "."))
+    return out
 
 
 def _survival_methods(results: Results, labels: LabelRegistry) -> list[str] | None:
