@@ -149,8 +149,11 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
     """The public ``screen`` as a user calls it: defaults (Mann-Whitney, AUC + DeLong CI,
     Youden cut-off, log-rank at it, univariable Cox) and with ``cox_per="none"``."""
     from cartscope.analysis.biomarkers import screen
+    from cartscope.analysis.biomarkers._screen_chunk import default_threads
 
     n, m = sizes.screen_patients, sizes.screen_markers
+    threads = default_threads()
+    on_threads = f"blocks of markers on {threads} thread{'s' if threads != 1 else ''} (the usable cores)"
     k = min(sizes.screen_peer_markers, m)
     d = screen_data(n, m, seed)
     state: dict[str, Any] = {}
@@ -168,8 +171,8 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
     floor, _ = time_call(lambda: np.argsort(d.x, axis=0), repeats)
     ms = [
         _measure("cartscope screen() (defaults)", "cartscope", staged.total.seconds, m, m,
-                 "peak memory (tracemalloc) measured on a separate run"),
-        _measure("cartscope screen(cox_per='none')", "cartscope-variant", none_t.seconds, m, m),
+                 f"{on_threads}; peak memory (tracemalloc) measured on a separate run"),
+        _measure("cartscope screen(cox_per='none')", "cartscope-variant", none_t.seconds, m, m, on_threads),
         _measure("floor: np.argsort along patients", "floor", floor.seconds, m, m),
     ]
     agreements: list[Agreement] = []
@@ -180,8 +183,9 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
     arrays = {"x": d.x[:, :k], "label": d.label, "time": d.time, "event": d.event}
     r = run_r("screen", arrays, {"n_patients": n, "n_markers": k, "repeats": repeats})
     if r.ok:
-        ms.append(_measure(R_SCREEN_COX, "peer", tuple(np.atleast_1d(r.output["seconds_cox"])), k, m))
-        ms.append(_measure(R_SCREEN, "peer-variant", tuple(np.atleast_1d(r.output["seconds"])), k, m))
+        one_core = f"timed on {k} of {m}, extrapolated linearly; one core (R runs the loop sequentially)"
+        ms.append(_measure(R_SCREEN_COX, "peer", tuple(np.atleast_1d(r.output["seconds_cox"])), k, m, one_core))
+        ms.append(_measure(R_SCREEN, "peer-variant", tuple(np.atleast_1d(r.output["seconds"])), k, m, one_core))
         ours = {
             "AUC": table["auc"].to_numpy()[:k],
             "AUC CI lower": table["auc_lower"].to_numpy()[:k],

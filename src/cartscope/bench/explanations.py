@@ -32,9 +32,11 @@ EXPLANATIONS: dict[str, str] = {
         "coxph are compiled code); 100x asks cartscope for {need_ms:.3f} ms per marker, "
         "{need_floor:.1f}x the cost of np.argsort alone ({floor_ms:.3f} ms per marker). "
         + _SCREEN_KERNEL
-        + " What would close it: a compiled kernel that walks each marker's patients once "
-        "(exp, running sums and Efron terms in registers instead of some ten array passes), "
-        "or the blocks on both cores; a Newton start nearer the optimum would save an "
+        + " The blocks of markers already run on a thread per usable core (the measurement's "
+        "note says how many) while the R loop runs on one core, so on a loaded machine the "
+        "threads gain only what cores are free. What would close it: a compiled kernel that "
+        "walks each marker's patients once (exp, running sums and Efron terms in registers "
+        "instead of some ten array passes); a Newton start nearer the optimum would save an "
         "evaluation but leave R's iteration path, so the stopping point would differ from "
         "coxph's at the 1e-10 level."
     ),
@@ -42,8 +44,9 @@ EXPLANATIONS: dict[str, str] = {
         "Without the Cox pass the screen is the shared rank pass (about 60%: an argsort and "
         "a gather per marker, then the tie-block counts of the Mann-Whitney, DeLong and "
         "Youden kernels), the log-rank at the cut-off (about 20%) and the rest (block copies, "
-        "p-values, the result table) about 15%; a miss means those whole-array passes, not "
-        "per-marker Python, dominate on this machine."
+        "p-values, the result table) about 15%, the blocks on a thread per usable core "
+        "against R's one; a miss means those whole-array passes, not per-marker Python, "
+        "dominate on this machine."
     ),
     "screen_vs_python": (
         "The Python loop's cost is mostly lifelines' logrank_test (pandas on every call) and "
@@ -51,8 +54,9 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "screen_vs_floor": _SCREEN_KERNEL,
     "screen_memory": (
-        "The peak is one block of markers (a tenth of the panel, at most 512 markers) and one "
-        "sub-block of it at a time: the rank pass's (about 131,000 values, some 150 bytes "
+        "The peak is one block of markers (a tenth of the panel, at most 512 markers; with T "
+        "threads, T blocks a T-th as wide, whose rank-pass sub-blocks are a T-th as wide too) "
+        "and one sub-block of it at a time: the rank pass's (about 131,000 values, some 150 bytes "
         "each) or the Cox pass's (about 65,000 values: its copy in time order and three "
         "planes of risk-set sums, some 40 bytes each); narrower sub-blocks lower the peak at "
         "some cost in speed."

