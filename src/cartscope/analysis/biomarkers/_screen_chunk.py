@@ -293,9 +293,10 @@ def run_chunks(plan: ScreenPlan, x: FloatArray, slices: Sequence[slice], threads
     release the GIL, so threads run blocks side by side. No block reads another's output and
     the parts are put together in block order, so the result is byte-identical whatever the
     number of threads. The blocks are ``1/threads`` as wide as with one thread
-    (:func:`chunk_slices`), so the copies of the blocks in flight together stay about one
-    block's; the peak memory of the 2,000 x 1,000 bench screen is 0.74x its input on one
-    thread, 0.99x on two. The block path makes no BLAS calls (element-wise passes and sorts
+    (:func:`chunk_slices`) and so are their rank-pass sub-blocks (``share``), so the blocks in
+    flight together hold about what one does on one thread: the peak memory of the
+    2,000 x 1,000 bench screen is 0.74x its input on one thread, 0.9x on two, 1.3x on three.
+    The block path makes no BLAS calls (element-wise passes and sorts
     only), so threads cannot multiply with BLAS threads.
     """
     from cartscope.analysis.distributed import active_client, map_blocks
