@@ -18,6 +18,11 @@ import pytest
 
 _R_CACHE: dict[Path, Any] = {}
 
+# Child processes (the command line, spawned report and web workers) use and write compiled
+# bytecode even where the build machine sets PYTHONDONTWRITEBYTECODE: otherwise every child
+# recompiles cartscope's ~250 modules (about 1.3 s each) and the suite pays it hundreds of times.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 
 def _run_r(script: Path, tmp_dir: Path) -> Any:
     script = script.resolve()
