@@ -269,6 +269,19 @@ def _reading(m: Measurement) -> list[str]:
                 parts.append(f"{w} workers {rw.wall:.2f} s ({_ratio(r1.wall, rw.wall)} of 1 worker, "
                              f"{rw.cores:.2f} cores busy, {cpu:.2f} CPU s, floor {cpu / m.cores:.2f} s)")
         lines.append(f"* {name}: " + "; ".join(parts) + ".")
+    meds = [row.median() for row in m.rows]
+    wall = sum(r.wall for r in meds)
+    others = sum(r.cpu_others for r in meds) / wall if wall > 0 else float("nan")
+    best = max(r.cores for r in meds)
+    lines += [
+        "",
+        f"Contention in this run: other processes kept {others:.2f} of the {m.cores} cores busy on "
+        f"average during these figures, and this run's processes never got more than {best:.2f} "
+        f"cores. Where that is well below {m.cores}, the wall times show the machine's load, not "
+        f"the scaling; the CPU seconds do not depend on it as much: the work's cost on N workers "
+        f"(CPU s) and the shortest time it could take on {m.cores} free cores (floor) are the "
+        f"figures to compare.",
+    ]
     lines += [
         "",
         f"The ceiling: this machine has {m.cores} cores, so at most {m.cores} CPU seconds are "
