@@ -278,8 +278,9 @@ class BenchReport:
             "- ratio = tool's seconds / cartscope's seconds: a peer at 250x is 250 times slower than "
             "cartscope; the argsort floor at 0.1x means cartscope takes 10 times the floor.",
             "- Threads: numpy's BLAS may use every core for matrix products (the Cox information "
-            "matrix); everything else here, cartscope's kernels and R's survival and pROC code "
-            "alike, runs on one core.",
+            "matrix); cartscope's screen runs its blocks of markers on a thread per usable core "
+            "(its notes say how many); everything else here, R's survival and pROC code "
+            "included, runs on one core.",
             "- A peer timed on a subset (the per-marker loops) is extrapolated linearly to the full "
             "size; its note says so.",
             "- What is timed is the public call a user makes (`screen(...)` with its defaults, "
