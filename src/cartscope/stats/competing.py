@@ -125,6 +125,14 @@ class _Coded:
     causes: tuple[Hashable, ...]
 
 
+def _group_codes(group: ArrayLike | None, n: int) -> tuple[list[Hashable | None], NDArray[np.intp]]:
+    """The group levels (``[None]`` without a grouping) and each patient's level index."""
+    if group is None:
+        return [None], np.zeros(n, dtype=np.intp)
+    levels, codes = _as_labels(group, "group", n)
+    return [_label(v) for v in levels], codes
+
+
 def _code_causes(time: ArrayLike, cause: ArrayLike, censor_code: Hashable) -> _Coded:
     t = _as_time(time)
     levels, codes = _as_labels(cause, "cause", t.shape[0])
@@ -380,12 +388,7 @@ def cumulative_incidence(
     coded = _code_causes(time, cause, censor_code)
     z = _z_for(level)
     n = coded.time.shape[0]
-    if group is None:
-        group_levels: list[Hashable | None] = [None]
-        group_codes = np.zeros(n, dtype=np.intp)
-    else:
-        levels, group_codes = _as_labels(group, "group", n)
-        group_levels = [_label(v) for v in levels]
+    group_levels, group_codes = _group_codes(group, n)
     order = np.argsort(coded.time, kind="stable")
     t_sorted = coded.time[order]
     c_sorted = coded.cause[order]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from cartscope.stats.competing import _as_labels, _code_causes, _label
+from cartscope.stats.competing import _code_causes, _group_codes
 
 __all__ = ["CompetingRiskTable", "competing_risk_table"]
 
@@ -71,12 +71,7 @@ def competing_risk_table(
     if np.isnan(marks).any():
         raise ValueError("times must be numbers")
     n = coded.time.shape[0]
-    if group is None:
-        levels: list[Hashable | None] = [None]
-        codes = np.zeros(n, dtype=np.intp)
-    else:
-        lv, codes = _as_labels(group, "group", n)
-        levels = [_label(v) for v in lv]
+    levels, codes = _group_codes(group, n)
     n_c = len(coded.causes)
     n_risk = np.zeros((len(levels), marks.shape[0]), dtype=np.int64)
     cum_c = np.zeros_like(n_risk)
