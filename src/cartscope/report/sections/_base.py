@@ -39,7 +39,7 @@ class SectionInput:
 
     def __post_init__(self) -> None:
         if self.labels is None:
-            object.__setattr__(self, "labels", registry_for(self.results.protocol, cohort=self.cohort,
+            object.__setattr__(self, "labels", registry_for(getattr(self.results, "protocol", None), cohort=self.cohort,
                                                             plan=getattr(self.results, "plan", None)))
 
     @property
