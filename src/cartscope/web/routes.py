@@ -220,7 +220,7 @@ def register(app: FastAPI, web: "WebState") -> None:
     def analyse(request: Request, preset: str = Form(""), snapshot: str = Form(""),
                 protocol_file: UploadFile | None = File(None),
                 who: Principal = Depends(require("write"))) -> Response:
-        from cartscope.analysis.protocol import PRESET_PROTOCOLS, ProtocolError, load_protocol, parse_protocol
+        from cartscope.analysis.protocol import PRESET_PROTOCOLS, ProtocolError, load_protocol
 
         latest = web.store.latest(who.study)
         if latest is None:
@@ -256,19 +256,20 @@ def register(app: FastAPI, web: "WebState") -> None:
                               analysis_errors=[f"{exc.source}: {p}" for p in exc.problems])
         if web.store.snapshots(who.study).query("snapshot == @snap").empty:
             return study_page(request, who, status=422, analysis_errors=[f"There is no snapshot {snap}."])
-        from cartscope.analysis.plan.check import check_plan  # the same strict check as the command line
+        from cartscope.analysis.plan.check import PlanError, check_plan, load_and_check  # as the command line
 
-        try:
-            findings = check_plan(protocol if plan_data is None else plan_data, web.store.load(who.study, snap), name)
-        except ProtocolError as exc:  # a file that reads as neither a plan nor an old protocol
+        cohort = web.store.load(who.study, snap)
+        try:  # an upload's schema and name problems together; a preset's names against this cohort
+            if plan_data is None:
+                findings = check_plan(protocol, cohort, name)
+                if any(f.is_error for f in findings):
+                    raise PlanError(findings)
+            else:
+                protocol, _ = load_and_check(plan_data, cohort, name)
+        except ProtocolError as exc:
             audit(who, "analyse", outcome="rejected: protocol")
             return study_page(request, who, status=422,
                               analysis_errors=[f"{exc.source}: {p}" for p in exc.problems])
-        if any(f.is_error for f in findings):
-            audit(who, "analyse", outcome="rejected: protocol")
-            return study_page(request, who, status=422, analysis_errors=[str(f) for f in findings if f.is_error])
-        if protocol is None:
-            protocol = parse_protocol(plan_data, name)
         job_id = web.jobs.submit(study=who.study, snapshot=snap, protocol=protocol, protocol_name=name,
                                  username=who.user.username)
         audit(who, "analyse", target=f"job {job_id}: {name} on snapshot {snap}")
