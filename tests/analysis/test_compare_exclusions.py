@@ -8,13 +8,10 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from cartscope.analysis.analyses import compare as compare_kind
-from cartscope.analysis.plan import Plan, RunContext
-from cartscope.analysis.plan.context import StudyRun
 from cartscope.analysis.presets import synthesize
-from cartscope.clinical.endpoints import derive_endpoints
+from kind_runner import run_kind
 
 PLAN = """
 version: 1
@@ -41,12 +38,7 @@ def _run():
     pats.loc[both[[0, 2]], "ldh"] = np.nan
     pats.loc[both[[1, 2]], "weight_kg"] = np.nan
     cohort = dataclasses.replace(cohort, patients=pats)
-    plan = Plan.model_validate(yaml.safe_load(PLAN))
-    study = StudyRun(cohort=cohort, plan=plan, endpoints=derive_endpoints(cohort, plan.endpoint_rules()))
-    for spec in plan.analyses:
-        rc = RunContext(study, spec, KIND, KIND.options.model_validate(spec.options))
-        assert KIND.needs(rc) == ""
-        KIND.run(rc)
+    study = run_kind(cohort, PLAN, KIND)
     rows = pd.DataFrame(study.exclusion_rows, columns=["analysis", "patient_id", "reason"])
     return ids, rows, study
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from cartscope.analysis.analyses import logistic as logistic_kind
-from cartscope.analysis.plan import Plan, RunContext
 from cartscope.analysis.plan.context import StudyRun
-from cartscope.clinical.endpoints import derive_endpoints
 from cartscope.stats.logistic import logistic
+from kind_runner import run_kind
 
 PLAN = """
 version: 1
@@ -51,13 +49,7 @@ def run() -> StudyRun:
     from cartscope.analysis.presets import synthesize
 
     cohort = synthesize("lu2021", seed=2023)
-    plan = Plan.model_validate(yaml.safe_load(PLAN))
-    study = StudyRun(cohort=cohort, plan=plan, endpoints=derive_endpoints(cohort, plan.endpoint_rules()))
-    for spec in plan.analyses:
-        rc = RunContext(study, spec, KIND, KIND.options.model_validate(spec.options))
-        assert KIND.needs(rc) == ""
-        KIND.run(rc)
-    return study
+    return run_kind(cohort, PLAN, KIND)
 
 
 def _direct(study: StudyRun, names: list[str], **kw: object) -> object:
