@@ -26,6 +26,9 @@ def test_a_section_without_the_block_it_needs_is_an_error():
     with pytest.raises(PlanError) as err:
         parse_plan({"name": "x", "sections": ["cohort", "validation"]}, "old.yaml")
     assert err.value.problems == ["sections[1]: section 'validation' needs the biomarkers: block of the protocol"]
+    with pytest.raises(PlanError) as err:
+        parse_plan({"name": "x", "sections": ["cox"]}, "old.yaml")
+    assert err.value.problems == ["sections[0]: section 'cox' needs the cox: models of the protocol"]
 
 
 def test_run_study_refuses_the_same_protocol_object():

@@ -111,6 +111,8 @@ def untranslated(protocol: Protocol) -> list[tuple[str, str]]:
                 reason = "needs the biomarkers: block of the protocol"
             elif section == "validation" and p.biomarkers is not None and not p.biomarkers.validation:
                 reason = "needs biomarkers.validation (the validation cohort)"
+            elif section == "cox" and not p.cox:
+                reason = "needs the cox: models of the protocol"
             if reason:
                 out.append((f"sections[{i}]", f"section '{section}' {reason}"))
         else:
