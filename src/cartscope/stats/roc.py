@@ -80,6 +80,13 @@ class RocResult:
     def n_markers(self) -> int:
         return int(self._score.shape[1])
 
+    def observations(self, j: int = 0) -> pd.DataFrame:
+        """The data of marker ``j``: one row per observation with a known score, its
+        ``score`` and ``is_case`` (what a dot plot of cases against controls draws)."""
+        col = self._score[:, j]
+        ok = ~np.isnan(col)
+        return pd.DataFrame({"score": col[ok], "is_case": self._is_case[ok]})
+
     def marker(self, j: int) -> RocResult:
         """The single-marker result for column ``j`` of a panel."""
         return roc(self._score[:, j], self._is_case, direction=_dir_str(self._kernel.lt[j]), level=self.level)

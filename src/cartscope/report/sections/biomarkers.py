@@ -217,18 +217,15 @@ def _dot_frames(inp: SectionInput, markers: list[str], data: tuple | None, words
         return out
     if words.outcome == "NR/ER":
         return out
+    from cartscope.stats.roc import RocResult
+
     for m in markers:
         r = inp.obj(f"roc/{m}")
-        score, is_case = getattr(r, "_score", None), getattr(r, "_is_case", None)
-        if score is None or is_case is None:
+        if not isinstance(r, RocResult) or r.n_markers != 1:
             continue
-        score = np.asarray(score, float)
-        if score.ndim == 2 and score.shape[1] == 1:
-            score = score[:, 0]
-        if score.ndim != 1:
-            continue
-        out[m] = pd.DataFrame({"value": np.asarray(score, float),
-                               "outcome_class": np.where(np.asarray(is_case, bool), _two_lines(words.case),
+        obs = r.observations()
+        out[m] = pd.DataFrame({"value": obs["score"].to_numpy(),
+                               "outcome_class": np.where(obs["is_case"].to_numpy(), _two_lines(words.case),
                                                          _two_lines(words.control))})
     return out
 
