@@ -17,6 +17,7 @@ from cartscope.report.labels import LabelRegistry, analyte_label, default_regist
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
 from cartscope.report.tables.formatting import fmt_num
 from cartscope.report.toxicity_methods import grading_sentence, toxicity_methods
+from cartscope.report.wording import join_words
 from cartscope.stats.cutoff_side import cutoff_rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,12 +36,6 @@ ADJUST_NAMES = {"bh": "Benjamini-Hochberg false discovery rate", "by": "Benjamin
 KM_CI = {"log-log": "log-log transformed (R survival conf.type = \"log-log\")",
          "log": "log transformed (R survival default)", "plain": "untransformed (plain)"}
 HANDLING = {"event": "counts as an event", "censor": "censors follow-up", "ignore": "is ignored"}
-
-
-def _join(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _months(days: float) -> str:
@@ -71,7 +66,7 @@ def endpoint_rule_text(rule: Any, labels: LabelRegistry | None = None) -> str:
     who = "responders only" if rule.population == "responders" else "all patients"
     censor = "last contact" if rule.censor_at == "last_contact" else "last response assessment"
     return (f"{endpoint_name(rule.name)} ({rule.name}, {who}) ran from {origin} to the first of "
-            f"{_join(events) or 'no event'}; {_join(stops)}; patients without an event were censored "
+            f"{join_words(events) or 'no event'}; {join_words(stops)}; patients without an event were censored "
             f"at their {censor}.")
 
 
@@ -118,7 +113,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         if cls:
             parts.append(f"the NR/ER share with the {CI_NAMES.get(cls, cls)} interval")
         if parts:
-            text = _join(parts)
+            text = join_words(parts)
             stats.append(text[0].upper() + text[1:] + " are given.")
     survival = _survival_methods(results, labels)
     if survival is not None:
@@ -129,8 +124,8 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
             stats.append(
                 f"Survival was estimated by the Kaplan-Meier method with {KM_CI[sv.conf_type]} "
                 f"{fmt_num(100 * sv.level, 0)}% pointwise intervals and compared with the log-rank test"
-                + (f" across {_join([labels.text(b).lower() for b in sv.by])}" if sv.by else "")
-                + f"; landmark estimates at {_join([fmt_num(m, 0) for m in sv.landmark_months])} months. "
+                + (f" across {join_words([labels.text(b).lower() for b in sv.by])}" if sv.by else "")
+                + f"; landmark estimates at {join_words([fmt_num(m, 0) for m in sv.landmark_months])} months. "
                 "Median follow-up was estimated by the reverse Kaplan-Meier method.")
         if "competing_risks" in ran:
             stats.append("Cumulative incidences of relapse with non-relapse mortality as the competing event "
@@ -180,9 +175,9 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
                      + (f" ({'; '.join(frozen)})" if frozen else "")
                      + f" were frozen and applied unchanged to the {bm.validation} cohort.")
     if "cox" in ran and proto.cox:
-        models = [f"{endpoint_name_of(c.endpoint).lower()} on {_join([labels.text(v) for v in c.covariates])} "
+        models = [f"{endpoint_name_of(c.endpoint).lower()} on {join_words([labels.text(v) for v in c.covariates])} "
                   f"({c.ties} ties)" for c in proto.cox]
-        stats.append("Multivariable Cox proportional-hazards models were fitted for " + _join(models)
+        stats.append("Multivariable Cox proportional-hazards models were fitted for " + join_words(models)
                      + "; hazard ratios have Wald 95% intervals.")
     if "correlations" in ran:
         stats.append("Correlations are Pearson coefficients with Fisher-z 95% intervals.")
@@ -195,7 +190,7 @@ def methods_paragraphs(results: Results, *, number_format: NumberFormat = DEFAUL
         paras.append("Statistical analysis. " + " ".join(stats) + " All tests are two-sided.")
 
     versions = results.versions
-    soft = _join([f"{k} {v}" for k, v in sorted(versions.items()) if k != "cartscope"])
+    soft = join_words([f"{k} {v}" for k, v in sorted(versions.items()) if k != "cartscope"])
     paras.append(
         f"Software and reproducibility. Analyses were run with cartscope {versions.get('cartscope', 'unknown')}"
         + (f" ({soft})" if soft else "")
@@ -233,7 +228,7 @@ def _who(results: Results, a: Any, labels: LabelRegistry) -> str:
 
 
 def _by_text(a: Any, labels: LabelRegistry) -> str:
-    by = _join([_lower(labels.text(b)) for b in a.by])
+    by = join_words([_lower(labels.text(b)) for b in a.by])
     return by + (f" within each {_lower(labels.text(a.within))}" if a.within and by else "")
 
 
@@ -267,14 +262,14 @@ def _compare_methods(results: Results, labels: LabelRegistry) -> list[str]:
         variables = [_lower(labels.text(v)) for v in a.variables]
         who = _who(results, a, labels)
         if a.options.get("paired"):
-            text = f"Within patients ({who}), {_join(variables[:1])} was compared with {_join(variables[1:])}"
+            text = f"Within patients ({who}), {join_words(variables[:1])} was compared with {join_words(variables[1:])}"
         else:
-            text = f"{_join(variables)} ({who}) {'was' if len(variables) == 1 else 'were'} compared"
+            text = f"{join_words(variables)} ({who}) {'was' if len(variables) == 1 else 'were'} compared"
             text = text[:1].upper() + text[1:]
             by = _by_text(a, labels)
             if by:
                 text += f" across {by}"
-        out.append(text + (f" with {_join(tests)}." if tests else "."))
+        out.append(text + (f" with {join_words(tests)}." if tests else "."))
     return out
 
 
@@ -295,10 +290,10 @@ def _survival_methods(results: Results, labels: LabelRegistry) -> list[str] | No
         o = reg[a.kind].options.model_validate(a.options)
         who, by = _who(results, a, labels), _by_text(a, labels)
         if a.kind == "km":
-            eps = _join([_lower(labels.text(e)) for e in o.endpoints])
+            eps = join_words([_lower(labels.text(e)) for e in o.endpoints])
             ci = o.conf_type if o.conf_type in named else KM_CI[o.conf_type]
             named.add(o.conf_type)
-            marks = _join([fmt_num(m, 1, strip_zeros=True) for m in o.landmark_months])
+            marks = join_words([fmt_num(m, 1, strip_zeros=True) for m in o.landmark_months])
             text = (f"{eps[:1].upper() + eps[1:]} ({who}) {'was' if len(o.endpoints) == 1 else 'were'} estimated "
                     f"by the Kaplan-Meier method ({ci} {fmt_num(100 * o.level, 0)}% pointwise intervals; landmark "
                     f"estimates at {marks} months)")
@@ -312,7 +307,7 @@ def _survival_methods(results: Results, labels: LabelRegistry) -> list[str] | No
             out.append(f"Median follow-up of {_lower(labels.text(o.endpoint))} ({who}"
                        + (f", by {by}" if by else "") + ") was estimated by the reverse Kaplan-Meier method.")
         else:
-            what = _join([CIF_CODINGS[c] for c in o.codings])
+            what = join_words([CIF_CODINGS[c] for c in o.codings])
             text = (f"Cumulative incidences of {what} ({who}) were estimated by the Aalen-Johansen method with "
                     "the variance of R cmprsk::cuminc")
             text += f" and compared across {by} with Gray's test." if by else "."

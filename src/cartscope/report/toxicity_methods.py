@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cartscope.report.wording import join_words
+
 SENTENCES: tuple[tuple[str, str], ...] = (
     ("icaht_grades",
      "Immune effector cell-associated haematotoxicity was graded by the EHA/EBMT consensus (Rejeski et al., "
@@ -68,7 +70,7 @@ def grade_provenance(sources: Any, toxicity: str) -> str:
         parts.append(f"recorded by the treating centre for {_patients(rec)}")
     if none:
         parts.append(f"ungraded for {_patients(none)}")
-    return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return join_words(parts)
 
 
 def overall_sources(results: Any) -> Any:
