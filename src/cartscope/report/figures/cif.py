@@ -18,14 +18,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from cartscope.report.figures._time import TimeUnit, axis_label, check_unit, nice_ticks, per_day
+from cartscope.report.figures._time import TimeFrame, TimeUnit, axis_label, check_unit, nice_ticks, per_day
 from cartscope.report.figures.style import (
     SINGLE_COLUMN,
     SMALL_FONT_SIZE,
     colors_for,
     figure_style,
     format_p,
-    new_figure,
 )
 from cartscope.stats.competing import CIFCurve, CumulativeIncidence
 
@@ -184,17 +183,11 @@ def cif_figure(
     table_h = table_lines * line_in + (0.08 if table_groups else 0.0)
     label_w = max((len(k) for k, _ in row_keys), default=0) * (SMALL_FONT_SIZE - 0.5) * 0.55 / 72.0
     left_in = max(0.75, 0.22 + label_w) if table_groups else 0.5
-    right_in = 0.22
-    total_h = top_h + height + xlabel_h + table_h
 
     with figure_style():
-        fig = new_figure(width, total_h)
-        fig.set_layout_engine("none")
-        fx = lambda inches: inches / width  # noqa: E731
-        fy = lambda inches: inches / total_h  # noqa: E731
-        plot_w = fx(width - left_in - right_in)
-        ax = fig.add_axes((fx(left_in), fy(xlabel_h + table_h), plot_w, fy(height)))
-        ax.set_label("cif")
+        frame = TimeFrame.make(width, top=top_h, plot=height, xlabel=xlabel_h, table=table_h, left=left_in,
+                               right=0.22, label="cif")
+        fig, ax, fx, fy = frame.fig, frame.ax, frame.x, frame.y
         for (g, c, cv), label in zip(curves, entries):
             ls = _LINESTYLES[causes.index(c) % len(_LINESTYLES)] if not ungrouped else "solid"
             color = palette[c] if ungrouped else palette[g]
@@ -224,22 +217,15 @@ def cif_figure(
         else:
             ax.legend(handles, labels, loc=legend_loc, borderaxespad=0.3)
         if table_groups:
-            _draw_table(fig, ax, table_groups, row_keys, tick_pos, palette, ungrouped, causes,
-                        (fx(left_in), fy(0.02), plot_w, fy(table_h - 0.04)), table_lines, fx(0.16) / plot_w)
+            _draw_table(frame, table_groups, row_keys, tick_pos, palette, ungrouped, causes, table_lines)
     return fig
 
 
-def _draw_table(fig: Figure, ax: Any, table_groups: list, row_keys: list[tuple[str, str]], ticks: np.ndarray,
-                palette: Mapping[Hashable, str], ungrouped: bool, causes: list, box: tuple, lines: int,
-                gap: float) -> None:
+def _draw_table(frame: TimeFrame, table_groups: list, row_keys: list[tuple[str, str]], ticks: np.ndarray,
+                palette: Mapping[Hashable, str], ungrouped: bool, causes: list, lines: int) -> None:
     """The numbers under the plot, one column per x tick, one block of rows per group."""
-    ax_risk = fig.add_axes(box, sharex=ax)
-    ax_risk.set_label("risk table")
-    ax_risk.set_ylim(lines - 0.5, -0.5)
-    ax_risk.set_yticks([])
-    ax_risk.tick_params(axis="both", length=0, labelbottom=False, labelleft=False)
-    for side in ("top", "right", "bottom", "left"):
-        ax_risk.spines[side].set_visible(False)
+    ax_risk = frame.risk_axes(lines)
+    gap = frame.x(0.16) / frame.plot_width
     has_events = any(col.startswith("events_") for _, col in row_keys)
     head = "Number at risk" + (" and cumulative events" if has_events else "")
     ax_risk.text(0, 0, head, transform=ax_risk.get_yaxis_transform(), ha="left", va="center",

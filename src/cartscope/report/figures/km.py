@@ -18,14 +18,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import NDArray
 
-from cartscope.report.figures._time import TimeUnit, axis_label, check_unit, nice_ticks, per_day
+from cartscope.report.figures._time import TimeFrame, TimeUnit, axis_label, check_unit, nice_ticks, per_day
 from cartscope.report.figures.style import (
     SINGLE_COLUMN,
     SMALL_FONT_SIZE,
     colors_for,
     figure_style,
     format_p,
-    new_figure,
 )
 from cartscope.stats.km import KaplanMeier
 
@@ -153,18 +152,12 @@ def km_figure(
     table_names = {label: textwrap.wrap(str(label), wrap_chars) or [""] for label in fits}
     table_lines = (1 + sum(len(table_names[lab]) + len(rows) for lab in fits)) if rows else 0
     table_h = table_lines * line_in + (0.08 if rows else 0.0)
-    total_h = top_h + height + xlabel_h + table_h
     left_in = 0.75 if rows else 0.5
-    right_in = 0.22
 
     with figure_style():
-        fig = new_figure(width, total_h)
-        fig.set_layout_engine("none")
-        fx = lambda inches: inches / width  # noqa: E731
-        fy = lambda inches: inches / total_h  # noqa: E731
-        plot_w = fx(width - left_in - right_in)
-        ax = fig.add_axes((fx(left_in), fy(xlabel_h + table_h), plot_w, fy(height)))
-        ax.set_label("km")
+        frame = TimeFrame.make(width, top=top_h, plot=height, xlabel=xlabel_h, table=table_h, left=left_in,
+                               right=0.22, label="km")
+        fig, ax, fx, fy, plot_w = frame.fig, frame.ax, frame.x, frame.y, frame.plot_width
 
         for (label, km), name in zip(fits.items(), names):
             color = palette[label]
@@ -204,13 +197,7 @@ def km_figure(
             fig.text(fx(0.05), 1 - fy(0.05), title, ha="left", va="top", fontweight="bold")
 
         if rows:
-            ax_risk = fig.add_axes((fx(left_in), fy(0.02), plot_w, fy(table_h - 0.04)), sharex=ax)
-            ax_risk.set_label("risk table")
-            ax_risk.set_ylim(table_lines - 0.5, -0.5)
-            ax_risk.set_yticks([])
-            ax_risk.tick_params(axis="both", length=0, labelbottom=False, labelleft=False)
-            for side in ("top", "right", "bottom", "left"):
-                ax_risk.spines[side].set_visible(False)
+            ax_risk = frame.risk_axes(table_lines)
             head = "Number " + ", ".join(rows) if rows != ["at risk"] else "Number at risk"
             ax_risk.text(0, 0, head.replace("Number at risk, censored", "Number at risk and censored"),
                          transform=ax_risk.get_yaxis_transform(), ha="left", va="center",
