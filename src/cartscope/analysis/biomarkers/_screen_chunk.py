@@ -19,16 +19,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cartscope.stats._cox_univariable import TimeOrder, fit_chunk, marker_steps, time_order
-from cartscope.stats._ranks import rank_pass
-from cartscope.stats._roc_kernel import _median, kernel_pass
 from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats.cutoff_logrank import LogrankTimes, logrank_block, logrank_times
-from cartscope.stats.ranktests import _wilcox_p, tie_term, u_statistic
+from cartscope.stats.ranktests import _wilcox_p
 
 FloatArray = NDArray[np.float64]
 
-#: Rank-pass block: about this many (markers x patients) elements (it holds ~150 bytes each;
-#: 2,000 x 1,000 peaks at 0.74x the input with it, and wider blocks amortise the per-call cost).
+#: Rank-pass sub-block: about this many (markers x patients) elements (its sorted copy by
+#: class holds 8 bytes each: 1 MiB, within the cache for the sort and the scan that follows).
 _RANK_ELEMENTS = 1 << 17
 #: Cox sub-block: about this many elements, copied once into the time order (0.5 MiB: the
 #: copy stays in the cache while the kernel reads it).
@@ -98,49 +96,42 @@ def chunk_slices(n_patients: int, n_markers: int, threads: int = 1) -> list[slic
     return [slice(s, min(n_markers, s + step)) for s in range(0, n_markers, step)]
 
 
-def _rank_stats(rows: FloatArray, positive: NDArray[np.bool_], direction: str | None,
-                share: int = 1) -> dict[str, Any]:
-    """Mann-Whitney (and, with a direction, the ROC kernel) of (patients x markers) ``rows``,
-    in sub-blocks of ``_RANK_ELEMENTS // share`` values."""
-    n, c = rows.shape
-    step = max(1, min(c, _RANK_ELEMENTS // share // max(1, n)))
-    out: dict[str, list[Any]] = {}
-    for lo in range(0, c, step):
-        r = rank_pass(rows[:, lo : lo + step].T, positive)
-        part: dict[str, Any] = {
-            "w": u_statistic(r),
-            "ties": tie_term(r),
-            "n1": r.n_a.astype(np.float64),
-            "n0": r.n_b.astype(np.float64),
-        }
-        if direction is None:
-            part["med1"] = _median(r, r.a_through, part["n1"], n)
-            part["med0"] = _median(r, (r.end + 1) - r.a_through, part["n0"], n)
-        else:
-            part.update(kernel_pass(r, n, direction))
-        for k, v in part.items():
-            out.setdefault(k, []).append(v)
-    return {k: np.concatenate(v) for k, v in out.items()}
+def _rank_stats(x: FloatArray, rows: NDArray[np.intp], positive: NDArray[np.bool_],
+                direction: str | None, share: int = 1) -> dict[str, Any]:
+    """Mann-Whitney, class medians (and, with a direction, the ROC with its Youden optimum) of
+    every column of the block ``x`` over the patients ``rows`` (``positive``: one flag per
+    entry of ``rows``), in sub-blocks of about ``_RANK_ELEMENTS // share`` values, each
+    split by class, sorted and scanned by the compiled kernel
+    (:func:`cartscope.stats._rank_kernel.class_ranks`)."""
+    from cartscope.stats._rank_kernel import class_ranks
+
+    c = x.shape[1]
+    step = max(1, min(c, _RANK_ELEMENTS // share // max(1, rows.size)))
+    parts = [class_ranks(x, rows, positive, direction, lo, min(c, lo + step)) for lo in range(0, c, step)]
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def screen_chunk(plan: ScreenPlan, x: FloatArray, share: int = 1) -> dict[str, Any]:
     """Every per-marker column of the screen for the block ``x`` (all patients x its markers).
 
-    ``share``: how many blocks run side by side in this process; the rank and log-rank passes
-    (some 150 bytes per value) then work in sub-blocks ``1/share`` as wide, so that all of
+    ``share``: how many blocks run side by side in this process; the rank pass (its sorted
+    copy of the values by class) then works in sub-blocks ``1/share`` as wide, so that all of
     them together hold about what one does (no statistic of a marker depends on the width
-    of its sub-block). The Cox pass's sub-blocks (some 40 bytes per value) keep their width."""
+    of its sub-block). The log-rank scan reads the block in place. The Cox pass's sub-blocks
+    (some 40 bytes per value) keep their width."""
     if plan.reference is not None:
         raise ValueError("pass the block already divided by its reference (see run_chunks)")
     c = x.shape[1]
-    xk = x[plan.known]
-    rk = _rank_stats(xk, plan.positive, plan.direction, share)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    rk = _rank_stats(x, plan.known, plan.positive, plan.direction, share)
     p, method = _wilcox_p(rk["w"], rk["ties"], rk["n1"], rk["n0"], "two-sided", "auto", True)
     out: dict[str, Any] = {
         "n_positive": rk["n1"].astype(np.int64),
         "n_negative": rk["n0"].astype(np.int64),
-        "median_positive": rk["median_cases"],
-        "median_negative": rk["median_controls"],
+        "median_positive": rk["med1"],
+        "median_negative": rk["med0"],
         "mw_statistic": rk["w"],
         "mw_method": np.asarray(method),
         "p_value": p,
@@ -153,9 +144,8 @@ def screen_chunk(plan: ScreenPlan, x: FloatArray, share: int = 1) -> dict[str, A
         "tn": rk["tn"],
     }
     for i, rows in enumerate(plan.level_rows):
-        xs = xk[rows]
         ps = plan.positive[rows]
-        sg = _rank_stats(xs, ps, None, share)
+        sg = _rank_stats(x, plan.known[rows], ps, None, share)
         if ps.any() and not ps.all():
             sp, _ = _wilcox_p(sg["w"], sg["ties"], sg["n1"], sg["n0"], "two-sided", "auto", True)
             sw = sg["w"]
@@ -168,30 +158,23 @@ def screen_chunk(plan: ScreenPlan, x: FloatArray, share: int = 1) -> dict[str, A
         out[f"sub{i}_n0"] = np.full(c, int((~ps).sum())) if not (ps.any() and not ps.all()) else sg["n0"].astype(np.int64)
         out[f"sub{i}_med1"] = sg["med1"]
         out[f"sub{i}_med0"] = sg["med0"]
-    del xk
     if plan.survival_rows is not None:
         usable = np.isfinite(rk["auc"])
         cut = np.where(usable, rk["threshold"], np.inf)
-        out.update(_logrank(plan, x, cut, share))
+        out.update(_logrank(plan, x, cut))
         if plan.cox_per != "none":
             out.update(_cox(plan, x))
     return out
 
 
-def _logrank(plan: ScreenPlan, x: FloatArray, cut: FloatArray, share: int = 1) -> dict[str, Any]:
+def _logrank(plan: ScreenPlan, x: FloatArray, cut: FloatArray) -> dict[str, Any]:
     """Log-rank test of high (> cut) vs low per marker of the block (R ``survdiff``), in the
-    plan's shared time order, a few rank-pass-sized sub-blocks at a time."""
+    plan's shared time order: one compiled scan per marker, reading the block in place."""
     lr = plan.logrank
     rows = plan.survival_rows[lr.order]  # type: ignore[index, union-attr]
-    n, c = rows.shape[0], x.shape[1]
-    step = max(1, min(c, _RANK_ELEMENTS // share // max(1, n)))
-    parts = [logrank_block(lr, x[rows, lo : lo + step], cut[lo : lo + step]) for lo in range(0, c, step)]  # type: ignore[arg-type]
-
-    def cat(k: str) -> Any:
-        return np.concatenate([p[k] for p in parts])
-
-    return {"n_high": cat("n_high").astype(np.int64), "n_low": cat("n_low").astype(np.int64),
-            "logrank_statistic": cat("statistic"), "logrank_p": cat("p_value")}
+    res = logrank_block(lr, x, rows, cut, expected_low=False)  # type: ignore[arg-type]
+    return {"n_high": res["n_high"], "n_low": res["n_low"],
+            "logrank_statistic": res["statistic"], "logrank_p": res["p_value"]}
 
 
 def _cox(plan: ScreenPlan, x: FloatArray) -> dict[str, FloatArray]:
