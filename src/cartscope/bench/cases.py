@@ -59,6 +59,7 @@ class Sizes:
     study_tenfold: bool = True
     study_report: bool = True
     fisher_tables: int = 6
+    kernel_first_use: bool = True  # time the compiled kernels' first use in fresh processes
 
 
 FULL = Sizes()
@@ -84,6 +85,7 @@ QUICK = Sizes(
     study_tenfold=False,
     study_report=False,
     fisher_tables=3,
+    kernel_first_use=False,
 )
 LANDMARKS = (180.0, 365.0, 730.0)
 
@@ -164,6 +166,13 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
     def no_cox() -> None:
         state["none"] = screen(d.x, d.label, time=d.time, event=d.event, cox_per="none")
 
+    notes: list[str] = []
+    if sizes.kernel_first_use:
+        progress("screen: the compiled kernels' first use (empty cache, then filled)")
+        cold, warm = cases_more.kernel_first_use()
+        notes.append(f"compiled kernels (numba, cached on disk): the first screen and Cox fit after installing "
+                     f"take {cold:.1f} s in a fresh process, compiling them once; with the cache filled, "
+                     f"{warm:.2f} s (numba's import and the cache load); every timing here is with the cache filled")
     progress(f"screen: cartscope on {m} markers x {n} patients (defaults, then cox_per='none')")
     staged = time_stages([("screen() with its defaults", default)], repeats)
     none_t, _ = time_call(no_cox, repeats)
@@ -176,7 +185,6 @@ def screen_case(sizes: Sizes, repeats: int, seed: int, progress: Progress) -> Ca
         _measure("floor: np.argsort along patients", "floor", floor.seconds, m, m),
     ]
     agreements: list[Agreement] = []
-    notes: list[str] = []
     table = state["res"].table
 
     progress(f"screen: R loop on {k} markers (without, then with coxph)")

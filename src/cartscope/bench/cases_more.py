@@ -332,6 +332,38 @@ def _user_env() -> dict[str, str]:
     return {**env, "COLUMNS": "200"}
 
 
+_KERNEL_SCRIPT = """
+import sys, time
+import numpy as np
+from cartscope.bench.data import screen_data, survival_data
+from cartscope.analysis.biomarkers import screen
+from cartscope.stats.cox import cox
+d = screen_data(60, 4, 1)
+s = survival_data(60, 2, 1, 1)
+t = time.perf_counter()
+screen(d.x, d.label, time=d.time, event=d.event)
+cox(s.time, s.event, s.x)
+print(time.perf_counter() - t)
+"""
+
+
+def kernel_first_use() -> tuple[float, float]:
+    """Seconds of the first screen and Cox fit in a fresh process: with an empty kernel cache
+    (what the first run after installing pays: numba compiles the kernels and caches them on
+    disk), and with the cache filled (every later run: numba's import and the cache load).
+    The empty cache is a temporary ``NUMBA_CACHE_DIR``; the run with the real cache fills it
+    for the timed runs that follow."""
+    def child(extra: dict[str, str]) -> float:
+        proc = subprocess.run([sys.executable, "-c", _KERNEL_SCRIPT], capture_output=True, text=True,
+                              env={**_user_env(), **extra}, check=True)
+        return float(proc.stdout.strip().splitlines()[-1])
+
+    with tempfile.TemporaryDirectory(prefix="cartscope-bench-numba-") as cache:
+        cold = child({"NUMBA_CACHE_DIR": cache})
+    child({})  # fills the real cache
+    return cold, child({})
+
+
 def _compile_package() -> None:
     """Byte-compile cartscope once before the timed runs (what ``pip install`` does)."""
     import cartscope
