@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.protocol import Protocol
     from cartscope.cohort.model import Cohort
     from cartscope.cohort.summary import CohortSummary
+    from cartscope.report.render import FigurePool
 
 app = typer.Typer(
     name="cartscope",
@@ -149,61 +150,74 @@ def demo(
     console.print(f"results: {written}")
 
 
+def _start_report_pool(figure_formats: str | None) -> "FigurePool":
+    """The report's figure workers and PDF printer, started now so that their start-up runs
+    on the core the analyses leave free; exit 2 on an unknown figure format."""
+    from cartscope.report.render import start_figure_pool
+
+    try:
+        return start_figure_pool(figure_formats)
+    except ValueError as exc:
+        err_console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
+
+
 def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report_dir: Path | None = None,
-                       figure_formats: str | None = None) -> Path:
+                       figure_formats: str | None = None, pool: "FigurePool | None" = None) -> Path:
     """Run ``protocol`` with a progress bar and write the results (and the report into
-    ``report_dir`` when given, its figures in ``figure_formats``); exit 1 on an analysis error."""
+    ``report_dir`` when given, its figures in ``figure_formats``, drawn by ``pool`` when the
+    caller started it, else by one started here and closed at the end); exit 1 on an
+    analysis error. With a report, its document is built and its figures handed to the
+    workers before the results files are written, so that the drawing overlaps the writing."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cartscope.analysis.results import write_results
     from cartscope.analysis.study import run_study
 
     columns = (TextColumn("{task.description:<20}", markup=False), BarColumn(), TimeElapsedColumn())
-    pool = None
-    if report_dir is not None:  # the report's figure workers start while the analyses run
-        from cartscope.report.render import start_figure_pool
+    own = report_dir is not None and pool is None
+    if own:  # the report's figure workers start while the analyses run
+        pool = _start_report_pool(figure_formats)
+    try:
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(protocol.name, total=1.0)
 
-        try:
-            pool = start_figure_pool(figure_formats)
-        except ValueError as exc:
-            err_console.print(str(exc), style="red", markup=False)
-            raise typer.Exit(2) from None
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task(protocol.name, total=1.0)
+            def step(label: str, fraction: float) -> None:
+                bar.update(task, completed=fraction, description=label)
 
-        def step(label: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, description=label)
+            try:
+                results = run_study(cohort, protocol, progress=step)
+            except (ValueError, KeyError, TypeError) as exc:
+                err_console.print(f"analysis failed: {exc}", style="red", markup=False)
+                raise typer.Exit(1) from None
+        from cartscope.cli_protocol import print_status
 
-        try:
-            results = run_study(cohort, protocol, progress=step)
-        except (ValueError, KeyError, TypeError) as exc:
-            err_console.print(f"analysis failed: {exc}", style="red", markup=False)
-            raise typer.Exit(1) from None
-    from cartscope.cli_protocol import print_status
-
-    ran = int((results.status["status"] == "ran").sum())
-    console.print(f"analyses ({ran} of {len(results.status)} ran):")
-    print_status(results.status, console)
-    failed = results.status[results.status["status"] == "failed"]
-    for aid, why in zip(failed["analysis"], failed["reason"]):  # the run goes on, exit 0 (as skips)
-        err_console.print(f"analysis {aid!r} failed: {why}", style="red", markup=False)
-    console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
-    written = write_results(results, out)
-    if report_dir is not None:
-        from cartscope.report.html import write_report
+        ran = int((results.status["status"] == "ran").sum())
+        console.print(f"analyses ({ran} of {len(results.status)} ran):")
+        print_status(results.status, console)
+        failed = results.status[results.status["status"] == "failed"]
+        for aid, why in zip(failed["analysis"], failed["reason"]):  # the run goes on, exit 0 (as skips)
+            err_console.print(f"analysis {aid!r} failed: {why}", style="red", markup=False)
+        console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
+        if report_dir is None:
+            return write_results(results, out)
+        from cartscope.report.html import start_report
 
         with Progress(*columns, console=err_console, transient=True) as bar:  # figures drawn in worker processes
             task = bar.add_task("report", total=1.0)
-            files = write_report(results, report_dir, cohort=cohort, pool=pool,
-                                 progress=lambda label, done: bar.update(task, completed=done, description=label))
-        if pool is not None:
-            pool.close()
+            job = start_report(results, report_dir, cohort=cohort, pool=pool,
+                               progress=lambda label, done: bar.update(task, completed=done, description=label))
+            written = write_results(results, out)
+            files = job.finish()
         console.print(f"report: {files.html}")
         if files.pdf is not None:
             console.print(f"report PDF: {files.pdf}")
         else:
             console.print(f"PDF skipped: {files.pdf_note}", style="yellow", markup=False)
-    return written
+        return written
+    finally:
+        if own and pool is not None:
+            pool.close()
 
 
 @app.command()
@@ -235,25 +249,29 @@ def analyze(
     from cartscope.analysis.distributed import ClusterError, cluster
     from cartscope.cli_protocol import checked_plan, open_cohort
 
+    pool = _start_report_pool(figure_formats) if report else None  # its start-up overlaps loading and checking
     try:
-        cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
-    except typer.Exit:
-        if not parsed.problems:
-            raise
-        from cartscope.cli_protocol import print_findings
+        try:
+            cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
+        except typer.Exit:
+            if not parsed.problems:
+                raise
+            from cartscope.cli_protocol import print_findings
 
-        print_findings(parsed.problems)  # the plan's own problems too, though its names cannot be checked
-        err_console.print(f"{len(parsed.problems)} error(s) in the protocol; nothing was run.", style="bold red")
-        raise typer.Exit(2) from None
+            print_findings(parsed.problems)  # the plan's own problems too, though its names cannot be checked
+            err_console.print(f"{len(parsed.problems)} error(s) in the protocol; nothing was run.", style="bold red")
+            raise typer.Exit(2) from None
 
-    proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
-    try:
+        proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
         with cluster(scheduler, workers):
             written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None,
-                                         figure_formats=figure_formats)
+                                         figure_formats=figure_formats, pool=pool)
     except ClusterError as exc:
         err_console.print(str(exc), style="red", markup=False)
         raise typer.Exit(1) from None
+    finally:
+        if pool is not None:
+            pool.close()
     console.print(f"results: {written}")
 
 

@@ -11,6 +11,7 @@ A section the study skipped carries the reason instead of content.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from cartscope.report.items import FigureItem, FigureRecipe, FlowItem, Item, Not
 from cartscope.report.labels import LabelRegistry, registry_for
 from cartscope.report.methods import methods_paragraphs
 from cartscope.report.numbers import DEFAULT_FORMAT, NumberFormat
-from cartscope.report.sections import build_sections
+from cartscope.report.sections import iter_sections
 
 if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.results import Results
@@ -46,8 +47,10 @@ class ReportDocument:
         return [i for s in self.sections for i in s.items if isinstance(i, FigureItem)]
 
 
-def _numbered(sections: list[Section]) -> tuple[Section, ...]:
-    """Sections with tables and figures numbered 1, 2, ... in reading order."""
+def _numbered(sections: Iterable[Section], on_figures: Callable[[list[FigureItem]], None] | None = None
+              ) -> tuple[Section, ...]:
+    """Sections with tables and figures numbered 1, 2, ... in reading order; each section's
+    numbered figures go to ``on_figures`` as soon as the section is numbered."""
     n_table = n_figure = 0
     out = []
     for s in sections:
@@ -61,18 +64,24 @@ def _numbered(sections: list[Section]) -> tuple[Section, ...]:
                 item = FigureItem(item.key, item.recipe, item.caption, n_figure)
             items.append(item)
         out.append(Section(s.key, s.title, tuple(items), s.skipped, s.notes))
+        figures = [i for i in items if isinstance(i, FigureItem)]
+        if on_figures is not None and figures:
+            on_figures(figures)
     return tuple(out)
 
 
 def build_document(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
-                   labels: LabelRegistry | None = None) -> ReportDocument:
+                   labels: LabelRegistry | None = None,
+                   on_figures: Callable[[list[FigureItem]], None] | None = None) -> ReportDocument:
     """The report of ``results`` (see the module docstring).
 
     ``cohort`` is the cohort the results were computed from; without it the figures and
     tables that need patient-level data (Table 1, heatmap, marker dot plots, kinetics
     courses) are replaced by a note saying so. ``number_format`` is the number-format policy
     of every table, figure and text; ``labels`` the label registry (default: the built-in
-    labels extended by the protocol's ``labels``).
+    labels extended by the protocol's ``labels``). ``on_figures`` gets each section's
+    numbered figures as soon as that section is built (the report starts drawing them while
+    the next sections are built).
     """
     labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
                                                             plan=getattr(results, "plan", None))
@@ -94,7 +103,7 @@ def build_document(results: Results, cohort: Cohort | None = None, *, number_for
         version=version,
         facts=facts,
         methods=tuple(methods_paragraphs(results, number_format=number_format, labels=labels)),
-        sections=_numbered(build_sections(results, cohort, number_format=number_format, labels=labels)),
+        sections=_numbered(iter_sections(results, cohort, number_format=number_format, labels=labels), on_figures),
         versions=dict(sorted(results.versions.items())),
     )
 

@@ -70,6 +70,7 @@ def _environment() -> jinja2.Environment:
 _XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(\bid="|href="#|url\(#)(?=([^"\)]+)["\)])')
 
 
 def inline_svg(svg: str, prefix: str) -> str:
@@ -81,9 +82,13 @@ def inline_svg(svg: str, prefix: str) -> str:
     ids = set(_ID.findall(svg))
     if not ids:
         return svg.strip()
-    pattern = re.compile(r'(\bid="|href="#|url\(#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-                         + r')(?=["\)])')
-    return pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg).strip()
+    if any(")" in i for i in ids):  # an id the one-token rule below cannot delimit: the alternation of every id
+        pattern = re.compile(r'(\bid="|href="#|url\(#)(' + "|".join(re.escape(i) for i in
+                                                                  sorted(ids, key=len, reverse=True)) + r')(?=["\)])')
+        return pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg).strip()
+    # the token after each reference opener, up to its closing quote or parenthesis, is renamed
+    # when it is one of the ids (one pass, instead of a regular expression of every id)
+    return _REF.sub(lambda m: f"{m.group(1)}{prefix}-" if m.group(2) in ids else m.group(1), svg).strip()
 
 
 def _table_view(item: TableItem) -> dict[str, Any]:
@@ -179,16 +184,26 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     run). ``progress(step, fraction)`` is called as the report is built, drawn and printed.
 
     Order of work, so that no core waits: the figure workers start (and the PDF printer,
-    Chromium) while this process builds the document; they draw every figure and return its
-    SVG first; the page is written and printed as soon as the SVGs are in, and while Chromium
-    prints, this process writes the table files and the workers save the figures' other
-    formats (PDF, PNG, PPTX) from the drawings they hold.
+    Chromium) while this process builds the document; each section's figures go to the
+    workers as soon as the section is built; the workers return each figure's SVG first; the
+    page is written and printed as soon as the SVGs are in, and while Chromium prints, this
+    process writes the table files and the workers save the figures' other formats (PDF,
+    PNG, PPTX) from the drawings they hold. :func:`start_report` and
+    :meth:`PendingReport.finish` are the same in two steps, for a caller with work of its
+    own to do while the figures are drawn (the command line writes the results files).
     """
-    from cartscope.report.render import FigurePool, check_formats, requested_formats
+    return start_report(results, out_dir, cohort=cohort, pdf=pdf, exports=exports, formats=formats,
+                        workers=workers, number_format=number_format, progress=progress, pool=pool).finish()
 
-    def step(label: str, fraction: float) -> None:
-        if progress is not None:
-            progress(label, fraction)
+
+def start_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None = None, pdf: bool = True,
+                 exports: bool = True, formats: Sequence[str] | None = None, workers: int | None = None,
+                 number_format: NumberFormat | None = None, progress: ProgressFn | None = None,
+                 pool: FigurePool | None = None) -> PendingReport:
+    """The first step of :func:`write_report` (same arguments): build the document and hand
+    its figures to the workers, section by section; returns at once after, with the figures
+    being drawn. :meth:`PendingReport.finish` writes everything else."""
+    from cartscope.report.render import FigurePool, check_formats, requested_formats
 
     fmts = (check_formats(formats) if formats is not None else pool.formats if pool is not None
             else requested_formats())
@@ -197,38 +212,71 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     own = pool is None
     figure_pool = FigurePool(workers, formats=fmts, pdf=pdf) if own else pool
     assert figure_pool is not None
+    job = PendingReport(out, figure_pool, own, pdf, exports, progress)
     try:
         figure_pool.start()  # workers (and the PDF printer) start while the document is built
-        step("report: tables", 0.0)
-        doc = build_document(results, cohort, **({"number_format": number_format} if number_format else {}))
-        figs = doc.figures()
-        pending = figure_pool.submit(figs, out / "figures" if exports else None, formats=fmts)
-        step(f"figure 0/{len(figs)}", 0.1)
-        rendered = pending.collect(lambda k, n, stem: step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
-        html_path = out / REPORT_NAME
-        html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8",
-                             newline="\n")
-        figures = tuple(p for r in rendered.values() for p in r.files)
-        printing: Any = None
-        if pdf:
-            if figure_pool.printer is not None:
-                printing = figure_pool.printer.submit(html_path, out / PDF_NAME)
-            else:
-                from cartscope.report.pdf import start_pdf
+        job.step("report: tables", 0.0)
+        pending = figure_pool.stream(out / "figures" if exports else None, formats=fmts)
+        doc = build_document(results, cohort, on_figures=pending.add,
+                             **({"number_format": number_format} if number_format else {}))
+        job.doc, job.pending = doc, pending
+    except BaseException:
+        job.close()
+        raise
+    job.step(f"figure 0/{len(doc.figures())}", 0.1)
+    return job
 
-                printing = start_pdf(html_path, out / PDF_NAME)
-        step("report: table files", 0.82)
-        tables = export_tables(doc, out) if exports else ()
-        step("report: figure files", 0.85)
-        pending.finish()  # the workers saved the figures' other formats meanwhile
-        pdf_path: Path | None = None
-        note = "PDF not requested"
-        if printing is not None:
-            step("report: PDF", 0.88)
-            outcome = printing.wait()
-            pdf_path, note = outcome.path, outcome.reason
-    finally:
-        if own:
-            figure_pool.close()
-    step("report: done", 1.0)
-    return ReportFiles(html=html_path, pdf=pdf_path, pdf_note=note, tables=tables, figures=figures)
+
+class PendingReport:
+    """A report whose document is built and whose figures are being drawn
+    (:func:`start_report`); :meth:`finish` writes the page, the PDF and the files."""
+
+    def __init__(self, out: Path, pool: FigurePool, own: bool, pdf: bool, exports: bool,
+                 progress: ProgressFn | None) -> None:
+        self.out, self.pool, self.own, self.pdf, self.exports = out, pool, own, pdf, exports
+        self.progress = progress
+        self.doc: ReportDocument | None = None
+        self.pending: Any = None
+
+    def step(self, label: str, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(label, fraction)
+
+    def close(self) -> None:
+        """Stop the figure workers and the printer when this report started them."""
+        if self.own:
+            self.pool.close()
+
+    def finish(self) -> ReportFiles:
+        """Wait for the figures, write the page, print it, write the table files and wait for
+        the figure files and the PDF; see :func:`write_report`."""
+        out, doc, pending = self.out, self.doc, self.pending
+        assert doc is not None and pending is not None
+        try:
+            rendered = pending.collect(lambda k, n, stem: self.step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
+            html_path = out / REPORT_NAME
+            html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8",
+                                 newline="\n")
+            figures = tuple(p for r in rendered.values() for p in r.files)
+            printing: Any = None
+            if self.pdf:
+                if self.pool.printer is not None:
+                    printing = self.pool.printer.submit(html_path, out / PDF_NAME)
+                else:
+                    from cartscope.report.pdf import start_pdf
+
+                    printing = start_pdf(html_path, out / PDF_NAME)
+            self.step("report: table files", 0.82)
+            tables = export_tables(doc, out) if self.exports else ()
+            self.step("report: figure files", 0.85)
+            pending.finish()  # the workers saved the figures' other formats meanwhile
+            pdf_path: Path | None = None
+            note = "PDF not requested"
+            if printing is not None:
+                self.step("report: PDF", 0.88)
+                outcome = printing.wait()
+                pdf_path, note = outcome.path, outcome.reason
+        finally:
+            self.close()
+        self.step("report: done", 1.0)
+        return ReportFiles(html=html_path, pdf=pdf_path, pdf_note=note, tables=tables, figures=figures)

@@ -3,11 +3,15 @@ drawing, figures drawn in parallel worker processes.
 
 Why processes: matplotlib is not thread-safe (its text and font caches, the rc parameters
 :func:`~cartscope.report.figures.style.figure_style` sets), so figures are never drawn in
-threads. Workers are started with the ``spawn`` method (a fork of a process that holds
-threads, e.g. a web server, can deadlock), each draws the :class:`FigureRecipe` it gets,
-writes the requested files and returns the inline SVG for the HTML page. With one worker, or
-few figures, everything runs in the calling process, which is faster than starting
-processes.
+threads. Workers are forked from a ``forkserver`` process, never from the caller (a fork of a
+process that holds threads, e.g. a web server, can deadlock): the fork server is a fresh
+interpreter that imports matplotlib and the figure modules and warms them once
+(:mod:`cartscope.report._worker_preload`), so each worker forked from it starts warm in
+milliseconds instead of paying about two seconds of imports and font loading itself, and
+ends without tearing its interpreter down. Each worker draws the :class:`FigureRecipe` it
+gets, writes the requested files and returns the inline SVG for the HTML page. With one
+worker, or few figures, everything runs in the calling process, which is faster than
+starting processes.
 
 The SVG is written once with the figure's own id salt (its file stem), so the inline copy in
 the HTML and ``figures/<stem>.svg`` are the same drawing; PDF, PNG and PPTX come from the
@@ -20,6 +24,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -191,6 +196,8 @@ class FigurePool:
             self.workers = 1
         self.formats = tuple(formats)
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
         self.printer: Any = None
         if pdf:  # the report's PDF printer starts with the workers (cartscope.report.pdf_printer)
             from cartscope.report.pdf_printer import ChromiumPrinter
@@ -202,21 +209,43 @@ class FigurePool:
         process with one worker); returns self."""
         if self.printer is not None:
             self.printer.start()
-        if self.workers > 1 and self._pool is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                             initializer=_warm, initargs=(self.formats, ctx.Barrier(self.workers)))
-            for _ in range(self.workers):  # start every worker now
-                self._pool.submit(_noop)
+        if self.workers > 1 and self._pool is None and self._starting is None:
+            # in a thread: a worker's start waits until the fork server has preloaded (seconds)
+            self._starting = threading.Thread(target=self._start_workers, name="cartscope-figure-pool", daemon=True)
+            self._starting.start()
         return self
+
+    def _start_workers(self) -> None:
+        try:
+            ctx = _worker_context()
+            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                       initializer=_warm, initargs=(self.formats, ctx.Barrier(self.workers)))
+            for _ in range(self.workers):  # start every worker now
+                pool.submit(_noop)
+            self._pool = pool
+        except BaseException as exc:  # raised by _ready() in the caller's thread
+            self._start_error = exc
+
+    def _ready(self) -> ProcessPoolExecutor | None:
+        """The started executor (waits for its start; re-raises what stopped it), None with one worker."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            if self._start_error is not None:
+                exc, self._start_error = self._start_error, None
+                raise exc
+        return self._pool
 
     def close(self) -> None:
         """Stop the workers (waits for running figures) and the PDF printer."""
         if self.printer is not None:
             self.printer.close()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            pool = self._ready()
+        finally:
             self._pool = None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> FigurePool:
         return self.start()
@@ -227,15 +256,18 @@ class FigurePool:
     def submit(self, figures: Sequence[FigureItem], out_dir: Path | str | None = None, *,
                formats: Sequence[str] = FORMATS, dpi: float = 300) -> PendingFigures:
         """Start drawing ``figures``; :meth:`PendingFigures.collect` waits for them."""
-        jobs = [(f.stem, f.recipe, None if out_dir is None else str(out_dir), tuple(formats), float(dpi))
-                for f in figures]
-        if self._pool is None or len(jobs) < MIN_PARALLEL:
-            return PendingFigures(jobs, None)
-        # largest figures first, so that no worker is left with a long one at the end
-        order = sorted(range(len(jobs)), key=lambda i: _weight(figures[i]), reverse=True)
+        pending = self.stream(out_dir, formats=formats, dpi=dpi)
+        pending.add(figures)
+        return pending
+
+    def stream(self, out_dir: Path | str | None = None, *, formats: Sequence[str] = FORMATS,
+               dpi: float = 300) -> PendingFigures:
+        """An empty :class:`PendingFigures`: figures given to its :meth:`~PendingFigures.add`
+        start drawing at once (the report hands them over section by section, while it
+        builds the next), :meth:`~PendingFigures.collect` waits for them all."""
         deferred = out_dir is not None and any(f != "svg" for f in formats)
-        return PendingFigures(jobs, [(jobs[i][0], self._pool.submit(_job, jobs[i])) for i in order],
-                              self._pool if deferred else None, self.workers)
+        return PendingFigures(None if out_dir is None else str(out_dir), tuple(formats), float(dpi),
+                              self._ready(), self.workers, deferred)
 
 
 def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int | None = None) -> FigurePool:
@@ -249,15 +281,30 @@ def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int |
     return FigurePool(workers, formats=fmts, pdf=True).start()
 
 
-@dataclass
 class PendingFigures:
-    """Figures being drawn (``futures`` None: drawn in this process on :meth:`collect`)."""
+    """Figures being drawn: given by :meth:`add` (drawn in ``executor`` as soon as there are
+    :data:`MIN_PARALLEL` of them, else in this process on :meth:`collect`)."""
 
-    jobs: list[tuple[str, Any, str | None, tuple[str, ...], float]]
-    futures: list[tuple[str, Any]] | None
-    pool: Any = None
-    workers: int = 1
-    _flushes: list[Any] | None = None
+    def __init__(self, out_dir: str | None, formats: tuple[str, ...], dpi: float, executor: Any = None,
+                 workers: int = 1, deferred: bool = False) -> None:
+        self.out_dir, self.formats, self.dpi = out_dir, formats, dpi
+        self.executor, self.workers, self.deferred = executor, workers, deferred
+        self.jobs: list[tuple[str, Any, str | None, tuple[str, ...], float]] = []
+        self._waiting: list[tuple[FigureItem, tuple[str, Any, str | None, tuple[str, ...], float]]] = []
+        self.futures: list[tuple[str, Any]] = []
+        self._flushes: list[Any] | None = None
+
+    def add(self, figures: Sequence[FigureItem]) -> None:
+        """Figures to draw (their stems unique among all added)."""
+        for f in figures:
+            job = (f.stem, f.recipe, self.out_dir, self.formats, self.dpi)
+            self.jobs.append(job)
+            self._waiting.append((f, job))
+        if self.executor is not None and (self.futures or len(self.jobs) >= MIN_PARALLEL):
+            # largest figures first, so that no worker is left with a long one at the end
+            for f, job in sorted(self._waiting, key=lambda fj: _weight(fj[0]), reverse=True):
+                self.futures.append((job[0], self.executor.submit(_job, job)))
+            self._waiting = []
 
     def finish(self) -> None:
         """Wait until the files of every format are written (the workers save the formats
@@ -271,11 +318,12 @@ class PendingFigures:
         workers then go on saving the other formats; :meth:`finish` waits for them."""
         out: dict[str, RenderedFigure] = {}
         total = len(self.jobs)
-        if self.futures is None:
-            for k, job in enumerate(self.jobs, 1):
+        if not self.futures:  # few figures, or no workers: drawn here
+            for k, (_, job) in enumerate(self._waiting, 1):
                 out[job[0]] = _job(job)
                 if progress is not None:
                     progress(k, total, job[0])
+            self._waiting = []
         else:
             from concurrent.futures import as_completed
 
@@ -284,8 +332,8 @@ class PendingFigures:
                 out[res.stem] = res
                 if progress is not None:
                     progress(k, total, res.stem)
-            if self.pool is not None:  # one flush per worker: the held figures' other formats
-                self._flushes = [self.pool.submit(_flush) for _ in range(self.workers)]
+            if self.deferred:  # one flush per worker: the held figures' other formats
+                self._flushes = [self.executor.submit(_flush) for _ in range(self.workers)]
         return {j[0]: out[j[0]] for j in self.jobs}
 
 
@@ -305,6 +353,21 @@ def render_figures(figures: Sequence[FigureItem], out_dir: Path | str | None = N
         return drawn
 
 
+PRELOAD = "cartscope.report._worker_preload"
+"""The module the figure workers' fork server imports before forking any worker."""
+
+
+def _worker_context() -> Any:
+    """The ``forkserver`` multiprocessing context whose server preloads :data:`PRELOAD` (set
+    before the server starts; a server started earlier by other code keeps its own preload,
+    and its workers then warm up in :func:`_warm`). ``spawn`` where there is no fork server."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not POSIX
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", PRELOAD])  # "__main__" first, as multiprocessing's default
+    return ctx
+
+
 def _noop() -> None:
     return None
 
@@ -314,16 +377,26 @@ def _weight(item: FigureItem) -> int:
     return 3 if key in ("swimmer", "heatmap") else 2 if key.startswith(("km_", "cytokine", "car_")) else 1
 
 
-def _warm(formats: Sequence[str] = FORMATS, barrier: Any = None) -> None:
-    """Worker start-up: import matplotlib and the figure modules, and draw and save one small
-    figure in the formats to come (font cache, text layout, PDF font subsets of the common
-    glyphs), so that the first real figure pays none of it. ``barrier``: the pool's, for
-    :func:`_flush`."""
-    import importlib
+_WARMED: set[str] = set()
+"""Formats this process has warmed up for (see :func:`warm`)."""
 
+
+def _warm(formats: Sequence[str] = FORMATS, barrier: Any = None) -> None:
+    """Worker start-up: :func:`warm` for ``formats`` (nothing left to do in a worker forked
+    from a preloaded fork server). ``barrier``: the pool's, for :func:`_flush`."""
     global _BARRIER
     _BARRIER = barrier
+    warm(formats)
 
+
+def warm(formats: Sequence[str] = FORMATS) -> None:
+    """Import matplotlib and the figure modules, and draw and save one small figure in the
+    formats to come (font cache, text layout, PDF font subsets of the common glyphs), so that
+    the first real figure pays none of it; formats warmed before are not warmed again."""
+    import importlib
+
+    if "svg" in _WARMED and set(formats) <= _WARMED:
+        return
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -351,6 +424,7 @@ def _warm(formats: Sequence[str] = FORMATS, barrier: Any = None) -> None:
         for weight in ("normal", "bold"):
             ax.set_title("Warm", fontweight=weight)
             _write(fig, io.BytesIO(), "pdf", 72, "warm")
+    _WARMED.update({"svg", *formats})
 
 
 __all__ = ["ALL_FORMATS", "FORMATS", "FigurePool", "PendingFigures", "RenderedFigure", "check_formats",

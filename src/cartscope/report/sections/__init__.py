@@ -11,7 +11,7 @@ every number's format from the report's :class:`~cartscope.report.numbers.Number
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from cartscope.report.items import Item, Section
@@ -105,30 +105,47 @@ def section_order(sections: Sequence[str]) -> list[str]:
 def build_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
                    labels: LabelRegistry | None = None) -> list[Section]:
     """One :class:`Section` per protocol section (plus the patient course), protocol order."""
+    return list(iter_sections(results, cohort, number_format=number_format, labels=labels))
+
+
+def iter_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
+                  labels: LabelRegistry | None = None) -> Iterator[Section]:
+    """The sections of :func:`build_sections`, each given as soon as it is built and its place
+    is final (so that a caller can start drawing its figures while the next is built). The
+    "Further analyses" section goes before a closing exclusions section, so that one is held
+    back until the end."""
     labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
                                                             plan=getattr(results, "plan", None))
     inp = SectionInput(results, cohort, number_format, labels)
-    out = []
+    shown: set[str] = set()
+    held: Section | None = None  # an exclusions section, until a section follows it
     skipped = getattr(results, "skipped", {}) or {}
     for key in section_order(results.protocol.sections):
         title = SECTION_TITLES.get(key) or labels.text(key)
         notes = tuple(f"{k.split(':', 1)[1].replace(':', ', ')}: {why}" for k, why in skipped.items()
                       if k.startswith(f"{key}:"))
         if key in skipped:
-            out.append(Section(key, title, skipped=skipped[key], notes=notes))
-            continue
-        if key != "course" and key not in results.sections:
-            out.append(Section(key, title, skipped="the section did not run", notes=notes))
-            continue
-        builder = BUILDERS.get(key)
-        items = builder(inp) if builder is not None else generic_section(inp, key)
-        out.append(Section(key, title, tuple(items), notes=notes))
-    further = further_analyses(inp, {s.key for s in out})
+            section = Section(key, title, skipped=skipped[key], notes=notes)
+        elif key != "course" and key not in results.sections:
+            section = Section(key, title, skipped="the section did not run", notes=notes)
+        else:
+            builder = BUILDERS.get(key)
+            items = builder(inp) if builder is not None else generic_section(inp, key)
+            section = Section(key, title, tuple(items), notes=notes)
+        shown.add(key)
+        if held is not None:
+            yield held
+            held = None
+        if key == "exclusions":
+            held = section
+        else:
+            yield section
+    further = further_analyses(inp, shown)
     if further:
-        out.insert(len(out) - 1 if out and out[-1].key == "exclusions" else len(out),
-                   Section("further", "Further analyses", tuple(further)))
-    return out
+        yield Section("further", "Further analyses", tuple(further))
+    if held is not None:
+        yield held
 
 
 __all__ = ["BUILDERS", "SECTION_TITLES", "SectionInput", "build_sections", "generic_section", "grid_table",
-           "section_order"]
+           "iter_sections", "section_order"]

@@ -102,10 +102,14 @@ def cytokine_figures(inp: SectionInput) -> list[Item]:
 
 
 def _same_analyte(key: str, name: str) -> bool:
-    from cartscope.report.figures.kinetics import _analyte_key
+    """The figure's analyte-name rule (:func:`cartscope.report.figures.kinetics._analyte_key`:
+    the canonical analyte, else the name as written), without importing the figure module
+    (and matplotlib) into the report's process."""
+    from cartscope.cohort.units import canonical_analyte
 
     norm = lambda x: str(x).lower().replace("-", "").replace("_", "").replace(" ", "")  # noqa: E731
-    return norm(key) == norm(name) or _analyte_key(key) == _analyte_key(name)
+    canon = lambda x: canonical_analyte(x) or str(x)  # noqa: E731
+    return norm(key) == norm(name) or canon(key) == canon(name)
 
 
 def kinetics_section(inp: SectionInput) -> list[Item]:
