@@ -3,11 +3,12 @@
 Why by hand, and why compiled. The jackknife SE needs, for every observation, how many of its
 comparable pairs are concordant, discordant and tied on the predictor: a 2-D dominance count
 (time order x predictor rank) per observation, within strata. numpy can express that only as
-many whole-array passes (a wavelet matrix: two cumulative sums, a partition and a gather per
-bit of the ranks, for each role, plus binary searches for the ties). Compiled, it is a walk in
-time order with a Fenwick (binary indexed) tree over the predictor ranks, one update and one
-prefix query per observation and role, O(n log n) with everything in cache. No library offers
-these per-observation counts with R survival's rules.
+many whole-array passes over the data (a wavelet matrix: two cumulative sums, a partition and
+a gather per bit of the ranks and per role, plus binary searches for the ties). Compiled, it
+is a walk in time order with a Fenwick (binary indexed) tree over the predictor ranks, at most
+one update and one prefix query per observation and role, O(n log n); the tree is int32 and
+the per-observation counts are written in time order, so the walk stays in cache as far as
+it can. No library offers these per-observation counts with R survival's rules.
 
 Two walks, one per role, group by group (a group: one stratum and one time):
 
@@ -53,7 +54,7 @@ def dense_ranks(x: NDArray[np.float64], x_order: NDArray[np.intp]) -> tuple[IntA
     return rank, m + 1 if n > 0 else 0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _add(tree: IntArray, r: int, delta: int) -> None:
     """Add ``delta`` at rank ``r`` (0-based) of a Fenwick tree (1-based nodes)."""
     i = r + 1
@@ -63,7 +64,7 @@ def _add(tree: IntArray, r: int, delta: int) -> None:
         i += i & -i
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _below(tree: IntArray, r: int) -> int:
     """How many members of a Fenwick tree have a rank below ``r``."""
     s = 0
@@ -72,6 +73,113 @@ def _below(tree: IntArray, r: int) -> int:
         s += tree[i]
         i &= i - 1
     return s
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _as_event(ts: NDArray[np.float64], ss: NDArray[np.intp], rs: IntArray, dead: NDArray[np.bool_],
+              n_ranks: int, conc: IntArray, disc: IntArray, tied: IntArray) -> IntArray:
+    """Pairs of each observation with the event and its comparators (everyone later in its
+    stratum, and the censored at its own time), added to ``conc, disc, tied``; the totals."""
+    n = ts.shape[0]
+    totals = np.zeros(3, dtype=np.int64)
+    # int32 halves the trees' footprint (counts stay below n); ties on the predictor are only
+    # counted when there are any
+    tree = np.zeros(n_ranks + 1, dtype=np.int32)
+    same = np.zeros(n_ranks, dtype=np.int32)
+    ties = n_ranks < n
+    s_end = n
+    while s_end > 0:
+        s_start = s_end - 1
+        while s_start > 0 and ss[s_start - 1] == ss[s_end - 1]:
+            s_start -= 1
+        inside = 0
+        b = s_end
+        while b > s_start:  # the groups of one time, latest first
+            a = b - 1
+            while a > s_start and ts[a - 1] == ts[b - 1]:
+                a -= 1
+            for k in range(a, b):
+                if not dead[k]:
+                    _add(tree, rs[k], 1)
+                    if ties:
+                        same[rs[k]] += 1
+                    inside += 1
+            for k in range(a, b):
+                if dead[k]:
+                    r = rs[k]
+                    lower = _below(tree, r)
+                    equal = same[r] if ties else 0
+                    higher = inside - lower - equal
+                    conc[k] += lower
+                    disc[k] += higher
+                    tied[k] += equal
+                    totals[0] += lower
+                    totals[1] += higher
+                    totals[2] += equal
+            for k in range(a, b):
+                if dead[k]:
+                    _add(tree, rs[k], 1)
+                    if ties:
+                        same[rs[k]] += 1
+                    inside += 1
+            b = a
+        if s_start > 0:  # empty the tree for the next stratum
+            for k in range(s_start, s_end):
+                _add(tree, rs[k], -1)
+                same[rs[k]] = 0
+        s_end = s_start
+    return totals
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _at_risk(ts: NDArray[np.float64], ss: NDArray[np.intp], rs: IntArray, dead: NDArray[np.bool_],
+             n_ranks: int, conc: IntArray, disc: IntArray, tied: IntArray) -> None:
+    """Pairs of each observation with the deaths it was at risk for (the deaths before its
+    time, and at its time when it is censored), added to ``conc, disc, tied``."""
+    n = ts.shape[0]
+    tree = np.zeros(n_ranks + 1, dtype=np.int32)
+    same = np.zeros(n_ranks, dtype=np.int32)
+    ties = n_ranks < n
+    s_start = 0
+    while s_start < n:
+        s_end = s_start + 1
+        while s_end < n and ss[s_end] == ss[s_start]:
+            s_end += 1
+        deaths = 0
+        a = s_start
+        while a < s_end:  # the groups of one time, earliest first
+            b = a + 1
+            while b < s_end and ts[b] == ts[a]:
+                b += 1
+            for k in range(a, b):
+                if dead[k]:
+                    r = rs[k]
+                    lower = _below(tree, r)
+                    equal = same[r] if ties else 0
+                    conc[k] += deaths - lower - equal
+                    disc[k] += lower
+                    tied[k] += equal
+            for k in range(a, b):
+                if dead[k]:
+                    _add(tree, rs[k], 1)
+                    if ties:
+                        same[rs[k]] += 1
+                    deaths += 1
+            for k in range(a, b):
+                if not dead[k]:
+                    r = rs[k]
+                    lower = _below(tree, r)
+                    equal = same[r] if ties else 0
+                    conc[k] += deaths - lower - equal
+                    disc[k] += lower
+                    tied[k] += equal
+            a = b
+        if s_end < n:  # empty the tree for the next stratum
+            for k in range(s_start, s_end):
+                if dead[k]:
+                    _add(tree, rs[k], -1)
+                    same[rs[k]] = 0
+        s_start = s_end
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -102,98 +210,6 @@ def pair_counts(
     conc = np.zeros(n, dtype=np.int64)
     disc = np.zeros(n, dtype=np.int64)
     tied = np.zeros(n, dtype=np.int64)
-    totals = np.zeros(3, dtype=np.int64)
-    # int32 halves the trees' footprint (counts stay below n); ties on the predictor are only
-    # counted when there are any
-    tree = np.zeros(n_ranks + 1, dtype=np.int32)
-    same = np.zeros(n_ranks, dtype=np.int32)
-    ties = n_ranks < n
-
-    # role 1: k has the event; its comparators are later in the stratum, or censored at its time
-    s_end = n
-    while s_end > 0:
-        s_start = s_end - 1
-        while s_start > 0 and ss[s_start - 1] == ss[s_end - 1]:
-            s_start -= 1
-        inside = 0
-        b = s_end
-        while b > s_start:
-            a = b - 1
-            while a > s_start and ts[a - 1] == ts[b - 1]:
-                a -= 1
-            for k in range(a, b):
-                if not dead[k]:
-                    _add(tree, rs[k], 1)
-                    if ties:
-                        same[rs[k]] += 1
-                    inside += 1
-            for k in range(a, b):
-                if dead[k]:
-                    r = rs[k]
-                    lower = _below(tree, r)
-                    equal = same[r] if ties else 0
-                    higher = inside - lower - equal
-                    conc[k] += lower
-                    disc[k] += higher
-                    tied[k] += equal
-                    totals[0] += lower
-                    totals[1] += higher
-                    totals[2] += equal
-            for k in range(a, b):
-                if dead[k]:
-                    _add(tree, rs[k], 1)
-                    if ties:
-                        same[rs[k]] += 1
-                    inside += 1
-            b = a
-        if s_start > 0:
-            for k in range(s_start, s_end):
-                _add(tree, rs[k], -1)
-                same[rs[k]] = 0
-        s_end = s_start
-
-    # role 2: k is at risk; its comparators are the deaths before it (before its time when it
-    # has the event itself, up to and including its time when censored)
-    tree[:] = 0
-    same[:] = 0
-    s_start = 0
-    while s_start < n:
-        s_end = s_start + 1
-        while s_end < n and ss[s_end] == ss[s_start]:
-            s_end += 1
-        deaths = 0
-        a = s_start
-        while a < s_end:
-            b = a + 1
-            while b < s_end and ts[b] == ts[a]:
-                b += 1
-            for k in range(a, b):
-                if dead[k]:
-                    r = rs[k]
-                    lower = _below(tree, r)
-                    equal = same[r] if ties else 0
-                    conc[k] += deaths - lower - equal
-                    disc[k] += lower
-                    tied[k] += equal
-            for k in range(a, b):
-                if dead[k]:
-                    _add(tree, rs[k], 1)
-                    if ties:
-                        same[rs[k]] += 1
-                    deaths += 1
-            for k in range(a, b):
-                if not dead[k]:
-                    r = rs[k]
-                    lower = _below(tree, r)
-                    equal = same[r] if ties else 0
-                    conc[k] += deaths - lower - equal
-                    disc[k] += lower
-                    tied[k] += equal
-            a = b
-        if s_end < n:
-            for k in range(s_start, s_end):
-                if dead[k]:
-                    _add(tree, rs[k], -1)
-                    same[rs[k]] = 0
-        s_start = s_end
+    totals = _as_event(ts, ss, rs, dead, n_ranks, conc, disc, tied)
+    _at_risk(ts, ss, rs, dead, n_ranks, conc, disc, tied)
     return conc, disc, tied, totals

@@ -13,10 +13,11 @@ Watson 2017, "The concordance statistic and the Cox model"):
   count the comparable pairs that contain observation ``i``.
 
 The counts ``c_i, d_i, t_i`` are 2-D dominance counts (time order x predictor rank), one set
-per observation, which numpy can only give as many whole-array passes over the data; they are
-counted by a hand-written compiled kernel instead (:mod:`cartscope.stats._concordance_kernel`,
-a Fenwick tree walked once per role, O(n log n)), exact integers. The kernel (and numba) is
-loaded on the first call, so importing the Cox code does not load the compiler.
+per observation, which numpy can only give as many whole-array passes over the data; a
+hand-written compiled kernel counts them instead (:mod:`cartscope.stats._concordance_kernel`:
+a Fenwick tree over the predictor ranks walked in time order once per role, O(n log n)), in
+exact integers. The dfbeta terms are summed in that time order. The kernel, and numba with
+it, is loaded on the first call, so importing the Cox code does not load the compiler.
 """
 
 from __future__ import annotations
