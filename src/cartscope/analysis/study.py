@@ -72,13 +72,22 @@ def study_endpoints(cohort: Cohort, protocol: Plan | Protocol) -> pd.DataFrame:
     """:func:`derive_endpoints` under the plan's rules plus the grouping columns:
     ``disease``, ``cohort_role``, ``crs_grade`` / ``crs_group`` ("0-<k-1>" vs "<k>-5" with
     k = ``protocol.crs_high_grade``; CRS graded on days from the index infusion) and
-    ``disease_burden`` (B-ALL)."""
-    ep = derive_endpoints(cohort, protocol.endpoint_rules())
+    ``disease_burden`` (B-ALL).
+
+    The frame depends on the cohort, the endpoint rules and k alone, so it is derived once per
+    cohort and rules (:meth:`Cohort.derived`): the plan's check and its run share it. Each call
+    returns its own copy."""
+    rules, k = protocol.endpoint_rules(), protocol.crs_high_grade
+    return cohort.derived(("study_endpoints", rules, k), lambda: _study_endpoints(cohort, rules, k),
+                          pd.DataFrame.copy)
+
+
+def _study_endpoints(cohort: Cohort, rules: Any, k: int) -> pd.DataFrame:
+    ep = derive_endpoints(cohort, rules)
     pats = cohort.patients.assign(patient_id=cohort.patients["patient_id"].astype(str)).set_index("patient_id")
     ep.insert(1, "disease", ep["patient_id"].map(pats["disease"]).astype(object))
     role = pats["cohort"].astype(object) if "cohort" in pats else pd.Series(dtype=object)
     ep.insert(3, "cohort_role", ep["patient_id"].map(role).astype(object).where(lambda s: s.notna(), None))
-    k = protocol.crs_high_grade
     low, high = (f"0-{k - 1}", f"{k}-5")
     daily = cohort.toxicity_daily if "toxicity_daily" in cohort.present and not cohort.toxicity_daily.empty else None
     if has_toxicity_grades(cohort.patients, daily):  # daily-graded, else recorded (clinical.recorded_grades)

@@ -301,8 +301,9 @@ def grade_summary(
     last_day = dw.groupby("patient_id")["day"].max().reindex(ids)
 
     reason = pd.Series(pd.NA, index=ids, dtype="string")
-    has_rows = ids.isin(daily["patient_id"])
-    in_win = ids.isin(dw["patient_id"])
+    # the distinct ids only: a string column's isin converts every value it is given in Python
+    has_rows = ids.isin(pd.unique(daily["patient_id"]))
+    in_win = ids.isin(pd.unique(dw["patient_id"]))
     reason[~has_rows] = f"no toxicity_daily rows: {label} not gradable"
     reason[has_rows & ~in_win] = (
         f"no toxicity_daily rows in window {window_text(window)}: {label} not gradable"

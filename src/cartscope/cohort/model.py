@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, TypeVar
 
 import pandas as pd
 
 from cartscope.cohort.schema import TABLE_ORDER, TABLES
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,11 @@ class Cohort:
     Every table is present as a DataFrame with at least the schema's columns (an absent
     optional table is an empty frame, and ``present`` says which tables the source had).
     Times are in ``day`` (days from the index infusion); the source's dates are not kept.
+
+    A cohort is never changed after it is built (a changed cohort is a new object, e.g. by
+    ``dataclasses.replace``), so a table derived from it alone is built once per cohort:
+    :meth:`derived` keeps it (the check of a plan and its run share the endpoint frame and the
+    patients' labs). The kept tables are not pickled.
     """
 
     patients: pd.DataFrame
@@ -41,6 +49,26 @@ class Cohort:
     source: str = ""
     conversions: tuple[UnitConversion, ...] = ()
     file_hashes: dict[str, str] = field(default_factory=dict)
+    _derived: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: Hashable, build: Callable[[], T], copy: Callable[[T], T] = lambda v: v) -> T:
+        """``build()``, computed on the first call for ``key`` and kept on this cohort.
+
+        ``key`` names the derivation and every input besides the cohort (e.g. the plan's
+        endpoint rules). Each call returns ``copy`` of the kept value, so that a caller that
+        changes what it gets cannot change what the next caller gets (pass ``DataFrame.copy``
+        for a frame)."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return copy(self._derived[key])
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_derived"] = {}  # derived tables are rebuilt where they are needed
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def __repr__(self) -> str:
         """A few lines: patients and rows per table (the tables themselves are not printed)."""

@@ -43,8 +43,13 @@ def analyte_keys(names: pd.Series) -> pd.Series:
 
 
 def patient_labs(study: "StudyRun") -> pd.DataFrame:
-    """Lab rows of patients (healthy donors left out) with an ``analyte_key`` column."""
-    labs = study.cohort.labs
+    """Lab rows of patients (healthy donors left out) with an ``analyte_key`` column (built
+    once per cohort, :meth:`Cohort.derived`; each call returns its own copy)."""
+    cohort = study.cohort
+    return cohort.derived("patient_labs", lambda: _patient_labs(cohort.labs), pd.DataFrame.copy)
+
+
+def _patient_labs(labs: pd.DataFrame) -> pd.DataFrame:
     if "role" in labs:
         labs = labs[labs["role"].astype(object).fillna("patient") != "healthy_donor"]
     labs = labs.assign(patient_id=labs["patient_id"].astype(str), analyte_key=analyte_keys(labs["analyte"]))
