@@ -15,7 +15,7 @@ at once as some thirty whole-array passes (an argsort, a gather, running counts,
 products, cumulative sums, binary searches, reductions), each reading and writing memory.
 Here each class is sorted on its own (numpy's sort of values, several times faster than an
 argsort), and one merge of the two sorted runs per marker, in registers, gives every statistic.
-The kernels hold no GIL, so the screen's threads run blocks side by side. No statistics
+The kernels release the GIL, so the screen's threads run blocks side by side. No statistics
 library offers Mann-Whitney, DeLong and pROC's Youden rules in one pass per marker.
 
 Missing values (NaN) sort last and belong to no block and no class; each marker is computed

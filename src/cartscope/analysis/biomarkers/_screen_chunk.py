@@ -107,7 +107,7 @@ def _rank_stats(x: FloatArray, rows: NDArray[np.intp], positive: NDArray[np.bool
 
     c = x.shape[1]
     step = max(1, min(c, _RANK_ELEMENTS // share // max(1, rows.size)))
-    parts = [class_ranks(x, rows, positive, direction, lo, min(c, lo + step)) for lo in range(0, c, step)]
+    parts = [class_ranks(x, rows, positive, direction, lo, min(c, lo + step)) for lo in range(0, max(c, 1), step)]
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
