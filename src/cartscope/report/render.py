@@ -29,9 +29,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cartscope.report.items import FigureItem
+if TYPE_CHECKING:  # pragma: no cover - the pool starts before the report modules are imported
+    from cartscope.report.items import FigureItem
 
 ALL_FORMATS: tuple[str, ...] = ("svg", "pdf", "png", "pptx")
 """Figure formats the report can write: SVG and PDF (vector, text kept as text, TrueType
