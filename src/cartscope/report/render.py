@@ -227,9 +227,12 @@ class FigurePool:
         except BaseException as exc:  # raised by _ready() in the caller's thread
             self._start_error = exc
 
-    def _ready(self) -> ProcessPoolExecutor | None:
-        """The started executor (waits for its start; re-raises what stopped it), None with one worker."""
+    def _ready(self, wait: bool = True) -> ProcessPoolExecutor | None:
+        """The started executor (waits for its start; re-raises what stopped it), None with one
+        worker; ``wait=False``: None while the workers are still starting."""
         if self._starting is not None:
+            if not wait and self._starting.is_alive():
+                return None
             self._starting.join()
             self._starting = None
             if self._start_error is not None:
@@ -268,7 +271,7 @@ class FigurePool:
         builds the next), :meth:`~PendingFigures.collect` waits for them all."""
         deferred = out_dir is not None and any(f != "svg" for f in formats)
         return PendingFigures(None if out_dir is None else str(out_dir), tuple(formats), float(dpi),
-                              self._ready(), self.workers, deferred)
+                              self if self.workers > 1 else None, self.workers, deferred)
 
 
 def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int | None = None) -> FigurePool:
@@ -283,13 +286,16 @@ def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int |
 
 
 class PendingFigures:
-    """Figures being drawn: given by :meth:`add` (drawn in ``executor`` as soon as there are
-    :data:`MIN_PARALLEL` of them, else in this process on :meth:`collect`)."""
+    """Figures being drawn: given by :meth:`add`, drawn by the workers of ``pool`` as soon as
+    there are :data:`MIN_PARALLEL` of them and the workers are up (:meth:`add` never waits
+    for their start: figures that come before wait in this process and go with the next
+    :meth:`add` or :meth:`collect`), else in this process on :meth:`collect`."""
 
-    def __init__(self, out_dir: str | None, formats: tuple[str, ...], dpi: float, executor: Any = None,
+    def __init__(self, out_dir: str | None, formats: tuple[str, ...], dpi: float, pool: FigurePool | None = None,
                  workers: int = 1, deferred: bool = False) -> None:
         self.out_dir, self.formats, self.dpi = out_dir, formats, dpi
-        self.executor, self.workers, self.deferred = executor, workers, deferred
+        self.pool, self.workers, self.deferred = pool, workers, deferred
+        self.executor: Any = None
         self.jobs: list[tuple[str, Any, str | None, tuple[str, ...], float]] = []
         self._waiting: list[tuple[FigureItem, tuple[str, Any, str | None, tuple[str, ...], float]]] = []
         self.futures: list[tuple[str, Any]] = []
@@ -301,11 +307,21 @@ class PendingFigures:
             job = (f.stem, f.recipe, self.out_dir, self.formats, self.dpi)
             self.jobs.append(job)
             self._waiting.append((f, job))
-        if self.executor is not None and (self.futures or len(self.jobs) >= MIN_PARALLEL):
-            # largest figures first, so that no worker is left with a long one at the end
-            for f, job in sorted(self._waiting, key=lambda fj: _weight(fj[0]), reverse=True):
-                self.futures.append((job[0], self.executor.submit(_job, job)))
-            self._waiting = []
+        self._send(wait=False)
+
+    def _send(self, wait: bool) -> None:
+        """Hand the waiting figures to the workers (when there are enough, and the workers
+        are up or ``wait``)."""
+        if self.pool is None or not (self.futures or len(self.jobs) >= MIN_PARALLEL):
+            return
+        if self.executor is None:
+            self.executor = self.pool._ready(wait)
+            if self.executor is None:
+                return
+        # largest figures first, so that no worker is left with a long one at the end
+        for f, job in sorted(self._waiting, key=lambda fj: _weight(fj[0]), reverse=True):
+            self.futures.append((job[0], self.executor.submit(_job, job)))
+        self._waiting = []
 
     def finish(self) -> None:
         """Wait until the files of every format are written (the workers save the formats
@@ -319,6 +335,7 @@ class PendingFigures:
         workers then go on saving the other formats; :meth:`finish` waits for them."""
         out: dict[str, RenderedFigure] = {}
         total = len(self.jobs)
+        self._send(wait=True)
         if not self.futures:  # few figures, or no workers: drawn here
             for k, (_, job) in enumerate(self._waiting, 1):
                 out[job[0]] = _job(job)

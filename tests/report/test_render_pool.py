@@ -1,0 +1,98 @@
+"""The report's figure workers: forked from a preloaded fork server (not spawned, not forked
+from the caller), fed figure by figure as the document is built, and giving the same files
+and inline SVGs as figures drawn in the calling process."""
+
+from __future__ import annotations
+
+import multiprocessing.forkserver
+import os
+from pathlib import Path
+
+import pytest
+
+from cartscope.report.items import FigureItem
+from cartscope.report.render import MIN_PARALLEL, PRELOAD, FigurePool, render_figures
+
+
+def _figure(title: str) -> object:
+    from cartscope.report.figures.style import figure_style, new_figure
+
+    with figure_style():
+        fig = new_figure(3.0, 2.0)
+        ax = fig.add_subplot()
+        ax.step([0, 6, 12, 24], [1.0, 0.8, 0.7, 0.5], where="post", label="B-ALL (n = 35)")
+        ax.set_title(title)
+        ax.set_xlabel("Months since infusion")
+        ax.legend()
+    return fig
+
+
+def _items(n: int) -> list[FigureItem]:
+    return [FigureItem(f"km_{k}", _figure(f"Overall survival {k} \u2264 24 months"), "caption", k + 1)
+            for k in range(n)]
+
+
+def test_workers_are_forked_by_the_preloaded_fork_server() -> None:
+    with FigurePool(2) as pool:
+        executor = pool._ready()
+        assert executor is not None
+        parents = {executor.submit(os.getppid).result() for _ in range(4)}
+    server = multiprocessing.forkserver._forkserver._forkserver_pid
+    assert parents == {server}  # every worker is a child of the fork server, none of this process
+    assert server != os.getpid()
+    assert PRELOAD in multiprocessing.forkserver._forkserver._preload_modules
+
+
+def test_figures_given_in_batches_are_drawn_as_all_at_once(tmp_path: Path) -> None:
+    items = _items(MIN_PARALLEL + 1)
+    with FigurePool(2) as pool:
+        pool._ready()  # the workers are up (before, figures wait in this process until they are)
+        pending = pool.stream(tmp_path / "streamed", formats=("svg", "pdf"))
+        pending.add(items[:1])
+        pending.add(items[1:MIN_PARALLEL - 1])
+        assert pending.futures == []  # fewer than a batch: nothing sent to the workers yet
+        pending.add(items[MIN_PARALLEL - 1:])
+        assert len(pending.futures) == len(items)
+        drawn = pending.collect()
+        pending.finish()
+    here = render_figures(items, tmp_path / "here", formats=("svg", "pdf"), workers=1)
+    assert list(drawn) == [i.stem for i in items]  # in the figures' order, whatever order they finished in
+    for stem in drawn:
+        assert drawn[stem].svg == here[stem].svg
+        for fmt in ("svg", "pdf"):
+            assert (tmp_path / "streamed" / f"{stem}.{fmt}").read_bytes() == (tmp_path / "here" / f"{stem}.{fmt}").read_bytes()
+
+
+def test_fewer_figures_than_a_batch_are_drawn_in_this_process(tmp_path: Path) -> None:
+    items = _items(2)
+    with FigurePool(2) as pool:
+        pending = pool.stream(tmp_path, formats=("svg",))
+        pending.add(items)
+        assert pending.futures == []
+        drawn = pending.collect()
+    assert [p.name for r in drawn.values() for p in r.files] == ["figure01_km_0.svg", "figure02_km_1.svg"]
+
+
+@pytest.fixture(scope="module")
+def lu():
+    from cartscope.analysis.presets import synthesize
+    from cartscope.analysis.protocol import load_protocol
+    from cartscope.analysis.study import run_study
+
+    cohort = synthesize("lu2021", seed=2021)
+    return cohort, run_study(cohort, load_protocol("lu2021"))
+
+
+def test_streamed_figures_are_the_documents_figures_in_reading_order(lu) -> None:
+    from cartscope.report.document import build_document
+
+    cohort, results = lu
+    batches: list[list[str]] = []
+    doc = build_document(results, cohort, on_figures=lambda figs: batches.append([f.stem for f in figs]))
+    assert [s for batch in batches for s in batch] == [f.stem for f in doc.figures()]
+    with_figures = [s for s in doc.sections if any(isinstance(i, FigureItem) for i in s.items)]
+    assert batches == [[i.stem for i in s.items if isinstance(i, FigureItem)] for s in with_figures]
+    assert [f.number for f in doc.figures()] == list(range(1, len(doc.figures()) + 1))
+    plain = build_document(results, cohort)
+    assert [(s.key, [getattr(i, "stem", None) for i in s.items]) for s in plain.sections] == \
+        [(s.key, [getattr(i, "stem", None) for i in s.items]) for s in doc.sections]
