@@ -375,7 +375,7 @@ def test_cif_risk_table_prints_the_analysis_counts(cif_data):
                       "B-NHL", "At risk", "Relapse", "NRM"]
     with pytest.raises(ValueError, match="no row for group"):
         cif_figure(cif_data["cif"], risk_table=frame.drop(index=len(marks) - 1))  # B-ALL lacks the last mark
-    from tests.report.figure_quality import check_figure
+    from figure_quality import check_figure
 
     assert not check_figure(fig, "cif_risk")
 
