@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from cartscope.cohort.checks_common import MISSING, ROW, Table, emit, fmt_value, number_text, parse_unique
+from cartscope.cohort.checks_common import MISSING, ROW, Table, emit, fmt_value, number_text, parse_codes, parse_unique
 from cartscope.cohort.problems import Problem, Severity
 from cartscope.cohort.readers import RawTable
 from cartscope.cohort.schema import CATEGORY_ALIASES, Column, TableSchema
@@ -168,8 +168,9 @@ def coerce_cells(raw: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray,
         numeric = np.where(bad, np.nan, numeric)
         return pd.Series(numeric), errors, missing
     parser = category_parser(column) if column.kind == "category" else PARSERS[column.kind]
-    values, errors, missing = parse_unique(raw, parser)
-    return _typed(values, column.kind), errors, missing
+    codes, values, errors, missing = parse_codes(raw, parser)
+    typed = _typed(values, column.kind)  # typed once per distinct cell, then spread over the rows
+    return pd.Series(typed.array[codes]), errors[codes], missing[codes]
 
 
 ERROR_CODES = {"int": "not-integer", "float": "not-a-number", "bool": "bad-bool", "category": "unknown-category"}

@@ -81,6 +81,17 @@ def parse_unique(
     value. Returns per row: parsed values (object array, ``None`` where missing or invalid),
     error messages (``None`` where fine) and a missing mask.
     """
+    codes, parsed, errors, missing = parse_codes(values, parse)
+    return parsed[codes], errors[codes], missing[codes]
+
+
+def parse_codes(
+    values: pd.Series, parse: Callable[[Any], tuple[Any, str | None]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`parse_unique` before it is spread over the rows: each row's code and, per distinct
+    cell (one slot more, last, for the missing code -1), the parsed value, error and missing flag.
+    ``parsed[codes]`` is :func:`parse_unique`'s first result (and so on); a typed column can be
+    built from the distinct values alone and then spread."""
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
     parsed: list[Any] = []
     errors: list[str | None] = []
@@ -99,7 +110,7 @@ def parse_unique(
     parsed_arr[:] = parsed
     errors_arr = np.empty(len(errors), dtype=object)
     errors_arr[:] = errors
-    return parsed_arr[codes], errors_arr[codes], np.asarray(missing, dtype=bool)[codes]
+    return codes, parsed_arr, errors_arr, np.asarray(missing, dtype=bool)
 
 
 def emit(

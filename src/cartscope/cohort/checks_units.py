@@ -16,7 +16,7 @@ import pandas as pd
 
 from cartscope.cohort.analytes import BUILTIN, AnalyteDictionary, limit_token
 from cartscope.cohort.checks_columns import STR_DTYPE, parse_number, parse_text
-from cartscope.cohort.checks_common import MISSING, Table, emit, number_text, parse_unique
+from cartscope.cohort.checks_common import MISSING, Table, emit, number_text, parse_codes, parse_unique
 from cartscope.cohort.model import UnitConversion
 from cartscope.cohort.problems import Problem, Severity
 from cartscope.cohort.units import (
@@ -66,15 +66,20 @@ def check_lab_values(table: Table, out: list[Problem]) -> None:
     numbers = np.full(n, np.nan)
     comparators = np.full(n, None, dtype=object)
     if table.has("value"):
-        parsed, errors, missing = parse_unique(table.raw[table.source_columns["value"]], parse_lab_value)
-        bad = np.array([e is not None for e in errors], dtype=bool)
+        codes, parsed_u, errors_u, missing_u = parse_codes(table.raw[table.source_columns["value"]], parse_lab_value)
+        errors, missing = errors_u[codes], missing_u[codes]
+        bad = np.array([e is not None for e in errors_u], dtype=bool)[codes]
         emit(out, table, bad, "value", "not-a-number", errors[bad])
         emit(out, table, missing, "value", "missing-value", "no value (required) in this row")
-        ok = ~bad & ~missing
-        limits = np.full(n, None, dtype=object)
-        limits[ok] = [p[1] if isinstance(p[1], str) else None for p in parsed[ok]]
-        numbers[ok] = [np.nan if isinstance(p[1], str) else p[1] for p in parsed[ok]]
-        comparators[ok] = [p[0] for p in parsed[ok]]
+        # limit, number and comparator once per distinct cell, then spread over the rows
+        ok_u = np.array([e is None for e in errors_u], dtype=bool) & ~missing_u
+        limit_u = np.full(len(parsed_u), None, dtype=object)
+        number_u = np.full(len(parsed_u), np.nan)
+        comparator_u = np.full(len(parsed_u), None, dtype=object)
+        limit_u[ok_u] = [p[1] if isinstance(p[1], str) else None for p in parsed_u[ok_u]]
+        number_u[ok_u] = [np.nan if isinstance(p[1], str) else p[1] for p in parsed_u[ok_u]]
+        comparator_u[ok_u] = [p[0] for p in parsed_u[ok_u]]
+        limits, numbers, comparators = limit_u[codes], number_u[codes], comparator_u[codes]
         f["_limit"] = pd.Series(limits, dtype=object, index=f.index)
         f["_limit_text"] = table.raw[table.source_columns["value"]].astype(object).to_numpy()
     column_q = np.full(n, None, dtype=object)
@@ -83,13 +88,29 @@ def check_lab_values(table: Table, out: list[Problem]) -> None:
         bad = np.array([e is not None for e in errors], dtype=bool)
         emit(out, table, bad, "qualifier", "unknown-qualifier", errors[bad])
         column_q = q
-    conflict = np.array([a is not None and b is not None and a != b for a, b in zip(comparators, column_q)], dtype=bool)
+    conflict = ((comparators != None) & (column_q != None)  # noqa: E711 (element-wise)
+                & (comparators != column_q)).astype(bool)
     emit(out, table, conflict, "qualifier", "qualifier-conflict",
          [f"the value says {a!r} but qualifier says {b!r}" for a, b in zip(comparators[conflict], column_q[conflict])])
     qualifier = np.where(comparators != None, comparators, column_q)  # noqa: E711 (element-wise)
     qualifier = np.where(qualifier == None, "=", qualifier)  # noqa: E711
     f["value"] = numbers
     f["qualifier"] = pd.array(qualifier, dtype=STR_DTYPE)
+
+
+def _pair_codes(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, list[tuple[object, object]]]:
+    """``pd.factorize`` of the (first, second) pairs: a code per row and the distinct pairs in
+    order of first appearance. Without a missing value in either array the pairs are coded
+    from the codes of each array (no tuple per row is built); otherwise through a MultiIndex."""
+    first, second = np.asarray(first, dtype=object), np.asarray(second, dtype=object)
+    if pd.isna(first).any() or pd.isna(second).any():
+        codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([first, second]))
+        return codes, list(uniques)
+    code_a, uniq_a = pd.factorize(first)
+    code_b, uniq_b = pd.factorize(second)
+    width = max(len(uniq_b), 1)
+    codes, pairs = pd.factorize(code_a.astype(np.int64) * width + code_b)
+    return codes, [(uniq_a[p // width], uniq_b[p % width]) for p in pairs.tolist()]
 
 
 def _unit_hint(analyte: str, unit: str) -> str:
@@ -110,8 +131,9 @@ def _convert(
     """
     n = len(subject)
     unit_text, _, unit_missing = parse_unique(units_raw, parse_text)
-    keys = pd.DataFrame({"subject": subject.astype(object).to_numpy(), "unit": unit_text})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.fillna({"unit": "\0"})))
+    units = np.array(unit_text, dtype=object)
+    units[pd.isna(units)] = "\0"  # a missing unit (Series.fillna would cut "\0" to "")
+    codes, uniques = _pair_codes(subject.astype(object).to_numpy(), units)
     factor_u = np.full(len(uniques), np.nan)
     target_u = np.full(len(uniques), None, dtype=object)
     error_u: list[tuple[str, str] | None] = [None] * len(uniques)
@@ -248,8 +270,8 @@ def _check_range(table: Table, out: list[Problem], dictionary: AnalyteDictionary
     units = f["unit"].astype(object).to_numpy() if "unit" in f else np.full(len(f), None, dtype=object)
     if not len(values):
         return
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([pd.Series(analytes, dtype=object).fillna("\0"),
-                                                             pd.Series(units, dtype=object).fillna("\0")]))
+    codes, uniques = _pair_codes(pd.Series(analytes, dtype=object).fillna("\0").to_numpy(dtype=object),
+                                 pd.Series(units, dtype=object).fillna("\0").to_numpy(dtype=object))
     low_u, high_u = np.full(len(uniques), -np.inf), np.full(len(uniques), np.inf)
     for i, (a, u) in enumerate(uniques):  # bounds once per (analyte, unit) pair
         a, u = (None if a == "\0" else a), (None if u == "\0" else u)

@@ -19,6 +19,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +105,10 @@ _DUPLICATE = "\0duplicate"
 
 def _frame_from_rows(header: list[str | None], rows: list[list[object]]) -> pd.DataFrame:
     keep = [i for i, n in enumerate(header) if n is not None and n != _DUPLICATE]
-    data = {str(header[i]): [r[i] if i < len(r) else None for r in rows] for i in keep}
+    if rows and min(map(len, rows)) >= len(header):  # no short row: each column in one C-level pass
+        data = {str(header[i]): list(map(itemgetter(i), rows)) for i in keep}
+    else:  # a short row's missing cells are None
+        data = {str(header[i]): [r[i] if i < len(r) else None for r in rows] for i in keep}
     return pd.DataFrame(data, dtype=object, index=pd.RangeIndex(len(rows)))
 
 
@@ -162,8 +166,8 @@ def read_csv_text(name: str, file: str, data: bytes, out: list[Problem]) -> RawT
         for record in reader:
             first_line = last_line + 1
             last_line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
+            if not (record and record[0].strip()) and not any(cell.strip() for cell in record):
+                continue  # a blank row (the first cell decides for almost every row)
             rows.append(record)
             numbers.append(first_line)
     except csv.Error as exc:

@@ -313,6 +313,8 @@ ROLE_WORDS = {"variable": "variable", "binary": "binary variable", "continuous":
 
 class _Resolver:
     def __init__(self, plan: Plan, cohort: "Cohort", source: str, defined: Iterable[str] = ()):
+        import pandas as pd
+
         from cartscope.analysis.plan.context import StudyRun
         from cartscope.analysis.plan.variables import analyte_key, builtin_names, patient_labs
         from cartscope.analysis.study import study_endpoints
@@ -324,13 +326,14 @@ class _Resolver:
         self.endpoints = set(plan.endpoint_names())
         labs = patient_labs(self.study) if "labs" in cohort.present else None
         self.analytes: dict[str, str] = {}
-        if labs is not None:
-            for name, key in zip(labs["analyte"].astype(str), labs["analyte_key"]):
+        if labs is not None:  # each key's name in its first row (rows of repeated keys are not visited)
+            first = ~labs["analyte_key"].duplicated().to_numpy()
+            for name, key in zip(labs["analyte"].astype(str)[first], labs["analyte_key"][first]):
                 self.analytes.setdefault(key, name)
         self.analyte_key = analyte_key
-        self.timepoints = sorted({str(t) for t in cohort.labs["timepoint"].dropna()}) \
+        self.timepoints = sorted({str(t) for t in pd.unique(cohort.labs["timepoint"].dropna())}) \
             if "labs" in cohort.present and "timepoint" in cohort.labs else []
-        self.measures = sorted({str(m) for m in cohort.kinetics["measure"].dropna()}) \
+        self.measures = sorted({str(m) for m in pd.unique(cohort.kinetics["measure"].dropna())}) \
             if "kinetics" in cohort.present else []
         self.columns = [c for c in cohort.patients.columns if c != "patient_id"]
         self.roles = sorted({str(r) for r in cohort.patients["cohort"].dropna()}) if "cohort" in cohort.patients else []
@@ -472,11 +475,16 @@ def check_plan(plan: Plan | dict | str | bytes, cohort: "Cohort", source: str = 
     then resolved, so a misspelt key and an unknown variable elsewhere are both reported."""
     if isinstance(plan, Plan):
         return list(dict.fromkeys(_check_names(plan, cohort, source)))
-    parsed = parse_plan(plan, source)
+    return _parse_and_check(plan, cohort, source)[1]
+
+
+def _parse_and_check(data: dict | str | bytes, cohort: "Cohort", source: str) -> tuple[ParsedPlan, list[PlanProblem]]:
+    """The parsed plan and :func:`check_plan`'s findings on it (the text is parsed once)."""
+    parsed = parse_plan(data, source)
     found = list(parsed.problems)
     if parsed.plan is not None:
         found += _check_names(parsed.plan, cohort, source, parsed.broken)
-    return list(parsed.notes) + sorted(dict.fromkeys(found), key=_file_order)
+    return parsed, list(parsed.notes) + sorted(dict.fromkeys(found), key=_file_order)
 
 
 _SECTION_ORDER = ("version", "name", "title", "source", "endpoints", "crs_high_grade", "variables", "populations",
@@ -573,10 +581,10 @@ def load_and_check(spec: str | Path | dict, cohort: "Cohort", source: str | None
     else:
         data, src = read_text(spec)
         src = source or src
-    problems = check_plan(data, cohort, src)
+    parsed, problems = _parse_and_check(data, cohort, src)
     if any(p.is_error for p in problems):
         raise PlanError(problems)
-    return parse_plan(data, src).plan, problems
+    return parsed.plan, problems
 
 
 __all__ = ["PRESET_PLANS", "ParsedPlan", "PlanError", "PlanProblem", "check_plan", "parse_plan", "load_and_check", "load_plan", "read_plan",
