@@ -100,3 +100,15 @@ def test_molar_round_trip(analyte: str, mass: str, molar: str) -> None:
     there = conversion_factor(mass, molar, analyte=analyte)
     back = conversion_factor(molar, mass, analyte=analyte)
     assert there * back == pytest.approx(1.0, rel=1e-12)
+
+
+class _Text(str):
+    """A str that is not exactly ``str``: parse_lab_value takes its general path for it."""
+
+
+@pytest.mark.parametrize("cell", ["12.5", "0", "-0", "+3", ".5", "5.", "1e5", "1E-3", "-.5e+2", "007", "١٢",
+                                  "12\n", " 12", "1e", "e5", "1.2.3", "1_000", "nd", ">5000", "<= 3"])
+def test_bare_numbers_parse_as_the_general_lab_value_rules_parse_them(cell: str) -> None:
+    from cartscope.cohort.checks_units import parse_lab_value
+
+    assert parse_lab_value(cell) == parse_lab_value(_Text(cell))

@@ -33,8 +33,14 @@ QUALIFIER_SPELLINGS = {
 }
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+"""A cell that is a bare number (no comparator, space or limit word): most lab cells."""
+
+
 def parse_lab_value(cell: object) -> tuple[object, str | None]:
     """``(qualifier or None, number)`` from a cell such as ``12.5``, ``>5000`` or ``<= 3``."""
+    if type(cell) is str and _PLAIN_NUMBER.fullmatch(cell):  # what the rules below give it, sooner
+        return (None, float(cell)), None
     if isinstance(cell, int | float | np.integer | np.floating) and not isinstance(cell, bool):
         value, error = parse_number(cell)
         return (None if error else (None, value)), error
