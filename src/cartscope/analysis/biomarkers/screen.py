@@ -20,15 +20,16 @@ value > cut-off), ``">"`` the lower (positive when value < cut-off). ``"auto"`` 
 (compare the class medians). The Youden cut-off is pROC's midpoint threshold; the log-rank split
 uses "high" = value > cut-off, so for direction ``">"`` the test-positive side is "low".
 
-Cost. The panel is processed in chunks of markers, each copied once from the input (so extra
-memory stays a fraction of the input matrix whatever its size): one rank pass per chunk
-(an argsort and a gather per marker) gives the Mann-Whitney test, the ROC with its DeLong
-variance, the Youden optimum with its counts and the class medians; one time sort shared by
-all markers gives the log-rank test at the cut-off and the univariable Cox models, which are
-fitted for all the markers of a chunk at once (:mod:`cartscope.stats._cox_univariable`). No
-per-marker Python loop. The chunks are independent, so they run on a thread pool (``threads``,
-by default one per usable core: numpy's passes release the GIL) or on a Dask cluster
-(:mod:`cartscope.analysis.distributed`), with byte-identical results either way.
+Cost. The panel is processed in blocks of markers, each copied once from the input (so extra
+memory stays a fraction of the input matrix whatever its size). Per block, compiled per-marker
+scans (:mod:`cartscope.stats._rank_kernel`, :mod:`cartscope.stats._logrank_kernel`,
+:mod:`cartscope.stats._cox_univariable_kernel`) give: from each outcome class sorted once, the
+Mann-Whitney test, the ROC with its DeLong variance, the Youden optimum with its counts and the
+class medians; in one time order shared by all markers, the log-rank test at the cut-off and
+the univariable Cox model (R's Newton path). No per-marker Python loop. The blocks are
+independent and the scans release the GIL, so they run on a thread pool (``threads``, by
+default one per usable core) or on a Dask cluster (:mod:`cartscope.analysis.distributed`), with
+byte-identical results either way.
 """
 
 from __future__ import annotations
