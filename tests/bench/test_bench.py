@@ -84,13 +84,13 @@ def test_explanations_fill_in_the_run_numbers_or_leave_them_out() -> None:
     text = explain("screen_vs_r", None, facts)
     assert "6.2 ms per marker" in text and "5.0x the cost of np.argsort" in text
     without = explain("screen_vs_r", None, {})
-    assert "{" not in without and "ms per marker" not in without and "Cox pass" in without
+    assert "{" not in without and "ms per marker" not in without and "Cox scan" in without
     assert explain("cox_vs_lifelines", None, {"need_s": 0.15}).count("0.15 s") == 1
     assert explain("no_such_target", None) == ""
     said: set[str] = set()
     first = explain("screen_vs_floor", None, facts, said)
     second = explain("screen_vs_python", None, facts, said)
-    assert "rank pass" in first and "rank pass" not in second and "as above" in second
+    assert "rank scan" in first and "rank scan" not in second and "as above" in second
 
 
 def test_time_stages_runs_stages_in_order_every_repeat() -> None:
