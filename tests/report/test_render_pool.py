@@ -96,3 +96,15 @@ def test_streamed_figures_are_the_documents_figures_in_reading_order(lu) -> None
     plain = build_document(results, cohort)
     assert [(s.key, [getattr(i, "stem", None) for i in s.items]) for s in plain.sections] == \
         [(s.key, [getattr(i, "stem", None) for i in s.items]) for s in doc.sections]
+
+
+def test_a_wrong_figure_format_stops_analyze_before_anything_runs(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cartscope.cli import app
+
+    res = CliRunner().invoke(app, ["analyze", str(tmp_path / "no-cohort"), "--protocol", "jin2023", "--out",
+                                   str(tmp_path / "out"), "--report", "--figure-formats", "svg,pfd"])
+    assert res.exit_code == 2
+    assert "--figure-formats: unknown format 'pfd' (did you mean 'pdf'?)" in res.output
+    assert not (tmp_path / "out").exists()
