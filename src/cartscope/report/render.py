@@ -184,12 +184,13 @@ def _flush() -> list[str]:
 
 
 class FigurePool:
-    """Worker processes for drawing figures, started early so that their start-up (importing
-    matplotlib and cartscope and loading the fonts, about a second each) overlaps the
-    caller's work: :meth:`start` starts them (the command line does so before the analyses
-    run, when a report was asked for), :meth:`close` stops them. With one worker it draws in
-    the calling process. Also a context manager. ``formats``: the formats the figures will be
-    saved in, which the workers prepare for (the PDF font subsets)."""
+    """Worker processes for drawing figures, started early so that their start-up (the fork
+    server importing matplotlib and cartscope and loading the fonts once, about two seconds)
+    overlaps the caller's work: :meth:`start` starts them in a background thread and returns
+    at once (the command line does so before the cohort is loaded, when a report was asked
+    for), :meth:`close` stops them. With one worker it draws in the calling process. Also a
+    context manager. ``formats``: the formats the figures will be saved in, which the
+    workers prepare for (the PDF font subsets)."""
 
     def __init__(self, workers: int | None = None, *, formats: Sequence[str] = FORMATS, pdf: bool = False) -> None:
         self.workers = default_workers() if workers is None else max(1, int(workers))
@@ -244,10 +245,10 @@ class FigurePool:
         """Stop the workers (waits for running figures) and the PDF printer."""
         if self.printer is not None:
             self.printer.close()
-        try:
-            pool = self._ready()
-        finally:
-            self._pool = None
+        if self._starting is not None:  # a start that failed was raised where the workers were used
+            self._starting.join()
+            self._starting, self._start_error = None, None
+        pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
