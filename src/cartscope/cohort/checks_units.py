@@ -276,11 +276,11 @@ def _check_range(table: Table, out: list[Problem], dictionary: AnalyteDictionary
     units = f["unit"].astype(object).to_numpy() if "unit" in f else np.full(len(f), None, dtype=object)
     if not len(values):
         return
-    codes, uniques = _pair_codes(pd.Series(analytes, dtype=object).fillna("\0").to_numpy(dtype=object),
-                                 pd.Series(units, dtype=object).fillna("\0").to_numpy(dtype=object))
+    # a missing analyte or unit is coded as "" (the dictionary's bounds are the same for both)
+    codes, uniques = _pair_codes(pd.Series(analytes, dtype=object).fillna("").to_numpy(dtype=object),
+                                 pd.Series(units, dtype=object).fillna("").to_numpy(dtype=object))
     low_u, high_u = np.full(len(uniques), -np.inf), np.full(len(uniques), np.inf)
     for i, (a, u) in enumerate(uniques):  # bounds once per (analyte, unit) pair
-        a, u = (None if a == "\0" else a), (None if u == "\0" else u)
         lo, hi = dictionary.minimum(a, u), dictionary.maximum(a, u)
         low_u[i] = -np.inf if lo is None else lo
         high_u[i] = np.inf if hi is None else hi
