@@ -18,6 +18,14 @@ argsort), and one merge of the two sorted runs per marker, in registers, gives e
 The kernels release the GIL, so the screen's threads run blocks side by side. No statistics
 library offers Mann-Whitney, DeLong and pROC's Youden rules in one pass per marker.
 
+Why the numpy version stays. The public single-call functions (:func:`cartscope.stats.roc.roc`,
+:func:`cartscope.stats.ranktests.mann_whitney`, the resampling of
+:mod:`cartscope.analysis.biomarkers.resampling`) keep the numpy pass: on them the compiled
+scan is 2-15x faster once warm, but the first call in a process would pay numba's import and
+cache load (about 0.6-0.8 s of CPU), a cost a protocol without a panel screen would otherwise
+never pay, for calls that take milliseconds. The screen, where the scan pays for itself, uses
+this module; ``tests/stats/test_screen_kernels.py`` holds the two equal bit for bit.
+
 Missing values (NaN) sort last and belong to no block and no class; each marker is computed
 alone, so its numbers never depend on the other markers of its block.
 """
