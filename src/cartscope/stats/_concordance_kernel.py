@@ -76,6 +76,20 @@ def _below(tree: IntArray, r: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _insert(tree: IntArray, same: IntArray, r: int, ties: bool) -> None:
+    """Put a member of rank ``r`` into the tree (and the count of its rank, with ties)."""
+    _add(tree, r, 1)
+    if ties:
+        same[r] += 1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _lower_equal(tree: IntArray, same: IntArray, r: int, ties: bool) -> tuple[int, int]:
+    """How many members of the tree rank below ``r``, and how many at ``r``."""
+    return _below(tree, r), (same[r] if ties else 0)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _as_event(ts: NDArray[np.float64], ss: NDArray[np.intp], rs: IntArray, dead: NDArray[np.bool_],
               n_ranks: int, conc: IntArray, disc: IntArray, tied: IntArray) -> IntArray:
     """Pairs of each observation with the event and its comparators (everyone later in its
@@ -100,15 +114,11 @@ def _as_event(ts: NDArray[np.float64], ss: NDArray[np.intp], rs: IntArray, dead:
                 a -= 1
             for k in range(a, b):
                 if not dead[k]:
-                    _add(tree, rs[k], 1)
-                    if ties:
-                        same[rs[k]] += 1
+                    _insert(tree, same, rs[k], ties)
                     inside += 1
             for k in range(a, b):
                 if dead[k]:
-                    r = rs[k]
-                    lower = _below(tree, r)
-                    equal = same[r] if ties else 0
+                    lower, equal = _lower_equal(tree, same, rs[k], ties)
                     higher = inside - lower - equal
                     conc[k] += lower
                     disc[k] += higher
@@ -118,9 +128,7 @@ def _as_event(ts: NDArray[np.float64], ss: NDArray[np.intp], rs: IntArray, dead:
                     totals[2] += equal
             for k in range(a, b):
                 if dead[k]:
-                    _add(tree, rs[k], 1)
-                    if ties:
-                        same[rs[k]] += 1
+                    _insert(tree, same, rs[k], ties)
                     inside += 1
             b = a
         if s_start > 0:  # empty the tree for the next stratum
@@ -153,23 +161,17 @@ def _at_risk(ts: NDArray[np.float64], ss: NDArray[np.intp], rs: IntArray, dead: 
                 b += 1
             for k in range(a, b):
                 if dead[k]:
-                    r = rs[k]
-                    lower = _below(tree, r)
-                    equal = same[r] if ties else 0
+                    lower, equal = _lower_equal(tree, same, rs[k], ties)
                     conc[k] += deaths - lower - equal
                     disc[k] += lower
                     tied[k] += equal
             for k in range(a, b):
                 if dead[k]:
-                    _add(tree, rs[k], 1)
-                    if ties:
-                        same[rs[k]] += 1
+                    _insert(tree, same, rs[k], ties)
                     deaths += 1
             for k in range(a, b):
                 if not dead[k]:
-                    r = rs[k]
-                    lower = _below(tree, r)
-                    equal = same[r] if ties else 0
+                    lower, equal = _lower_equal(tree, same, rs[k], ties)
                     conc[k] += deaths - lower - equal
                     disc[k] += lower
                     tied[k] += equal
