@@ -48,6 +48,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import check_level
 
 FloatArray = NDArray[np.float64]
@@ -76,20 +77,6 @@ class TimeOrder:
     @property
     def n(self) -> int:
         return int(self.order.shape[0])
-
-
-def merge_near_ties(time: FloatArray, tolerance: float = float(np.sqrt(np.finfo(float).eps))) -> FloatArray:
-    """Times that differ by rounding error only become one time, as R's ``aeqSurv``
-    (``coxph.control(timefix = TRUE)``), the rule :func:`cartscope.stats.cox` applies."""
-    unique_t = np.unique(time)
-    if unique_t.shape[0] < 2:
-        return time
-    gaps = np.diff(unique_t)
-    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(unique_t)) <= tolerance)
-    if not tied.any():
-        return time
-    cuts = unique_t[np.concatenate([[True], ~tied])]
-    return cuts[np.searchsorted(cuts, time, side="right") - 1]
 
 
 def time_order(time: FloatArray, event: NDArray[np.bool_]) -> TimeOrder:

@@ -20,7 +20,9 @@ The arithmetic is R survival's ``coxfit6`` for one covariate:
   takes ``beta * sum(x_death) - sum_k log(den_k)``, the score ``sum(x_death) - sum_k mean_k``
   and the information ``sum_k var_k``; Breslow uses d times the k = 0 term;
 * Newton-Raphson from beta = 0, step halving when the log likelihood falls or is not finite,
-  stop when ``|1 - loglik_best / loglik_new| <= tol`` (``coxph.control(eps = 1e-9)``).
+  stop when ``|1 - loglik_best / loglik_new| <= tol`` (``coxph.control(eps = 1e-9)``): the
+  rule of :func:`cartscope.stats._cox_fit.maximise` for one coefficient, written out again
+  because a compiled function cannot call the numpy one.
 
 A missing value (NaN) leaves the marker's sums and its death counts, as R drops the row from
 that marker's fit. Each marker is computed alone, so its numbers never depend on the others
@@ -171,13 +173,12 @@ def fit_markers(xt: NDArray[np.float64], event: NDArray[np.bool_], last_row: NDA
         if count < 2 or n_events < 1:
             status[j] = TOO_FEW
             continue
-        code = OK if hi - lo > 0.0 else CONSTANT
         ll0, score0, info0 = _sums(xc, w, r, last_row, before_deaths, 0.0, efron)
-        step = score0 / info0 if _usable(info0) else 0.0
+        usable = _usable(info0)
+        step = score0 / info0 if usable else 0.0
         out[j, 4] = ll0
         out[j, 6] = score0 * step
-        if not _usable(info0):
-            code = CONSTANT
+        code = OK if hi - lo > 0.0 and usable else CONSTANT
         if code != OK:
             status[j] = code
             continue
