@@ -87,9 +87,9 @@ class ScreenPlan:
 
 
 def chunk_slices(n_patients: int, n_markers: int, threads: int = 1) -> list[slice]:
-    """Blocks of markers: wide enough for the Cox pass's row adds to be efficient, small
-    enough (a tenth of the panel, at most 512 markers) that a block's working memory stays a
-    fraction of the input matrix; with ``threads`` blocks in flight at once, each ``1/threads``
+    """Blocks of markers: wide enough (at least 32 markers) that each block's per-call costs
+    are spread over many markers, small enough (a tenth of the panel, at most 512 markers) that
+    a block's working memory stays a fraction of the input matrix; with ``threads`` blocks in flight at once, each ``1/threads``
     as wide, so that their copies together stay that fraction."""
     del n_patients
     step = max(1, min(n_markers, max(32, min(512, n_markers // 10))) // max(1, threads))
@@ -120,7 +120,7 @@ def screen_chunk(plan: ScreenPlan, x: FloatArray, share: int = 1) -> dict[str, A
     copy of the values by class) then works in sub-blocks ``1/share`` as wide, so that all of
     them together hold about what one does (no statistic of a marker depends on the width
     of its sub-block). The log-rank scan reads the block in place. The Cox pass's sub-blocks
-    (some 40 bytes per value) keep their width."""
+    (one copy in the time order, 8 bytes per value) keep their width."""
     if plan.reference is not None:
         raise ValueError("pass the block already divided by its reference (see run_chunks)")
     c = x.shape[1]
