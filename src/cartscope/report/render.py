@@ -124,32 +124,23 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
     saver = FigureFiles(fig, stem)
     svg_file = saver.svg()
     files: list[Path] = []
-    if out_dir is not None and defer and any(f != "svg" for f in formats):
+    if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         if "svg" in formats:
             (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
-        _HELD[stem] = (saver, fig, out, tuple(f for f in formats if f != "svg"), dpi)
+        rest = tuple(f for f in formats if f != "svg")
+        if defer and rest:
+            _HELD[stem] = (saver, fig, out, rest, dpi)
+        else:
+            _save_rest(saver, fig, out, rest, dpi, stem)
         files = [out / f"{stem}.{fmt}" for fmt in formats]
-    elif out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for fmt in formats:
-            path = out / f"{stem}.{fmt}"
-            if fmt == "svg":
-                path.write_text(svg_file, encoding="utf-8", newline="\n")
-            elif fmt == "pptx":
-                from cartscope.report.pptx import figure_pptx
-
-                figure_pptx(fig, path, title=stem, dpi=dpi, png=saver.png(dpi))
-            else:
-                saver.write(path, fmt, dpi)
-            files.append(path)
     size = tuple(float(v) for v in fig.get_size_inches())
     return RenderedFigure(stem, svg_element(svg_file), tuple(files), (size[0], size[1]))
 
 
 def _save_rest(saver: Any, fig: Any, out: Path, formats: tuple[str, ...], dpi: float, stem: str) -> None:
+    """Save the drawn ``fig`` as ``out/<stem>.<fmt>`` for each of ``formats`` (not SVG)."""
     for fmt in formats:
         path = out / f"{stem}.{fmt}"
         if fmt == "pptx":
