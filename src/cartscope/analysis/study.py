@@ -109,14 +109,11 @@ def as_plan(protocol: Plan | Protocol) -> Plan:
     """A plan, migrating an old section-form :class:`Protocol`."""
     if isinstance(protocol, Plan):
         return protocol
-    from cartscope.analysis.plan.check import PlanError, PlanProblem, read_plan
-    from cartscope.analysis.plan.migrate import migrate, untranslated
+    from cartscope.analysis.plan.check import read_plan
+    from cartscope.analysis.plan.migrate import migrate
 
     source = f"{protocol.name}.yaml"
-    dropped = untranslated(protocol)
-    if dropped:  # a listed section with no analysis is refused, never dropped
-        raise PlanError([PlanProblem(source, path, message) for path, message in dropped])
-    plan, _ = read_plan(migrate(protocol), source)
+    plan, _ = read_plan(migrate(protocol, source), source)  # a listed section with no analysis is refused
     return plan
 
 

@@ -149,7 +149,7 @@ def _load_mapping(data: Any, source: str) -> tuple[dict, list[PlanProblem]]:
             raise _refused(source, exc.problem.code, where + exc.problem.message) from None
     if not isinstance(data, dict):
         raise PlanError([PlanProblem(source, "", "a protocol must be a mapping of keys to values")])
-    from cartscope.analysis.plan.migrate import MIGRATION_NOTE, is_legacy, migrate, untranslated
+    from cartscope.analysis.plan.migrate import MIGRATION_NOTE, is_legacy, migrate
 
     if is_legacy(data):
         from cartscope.analysis.protocol import parse_section_protocol
@@ -162,10 +162,7 @@ def _load_mapping(data: Any, source: str) -> tuple[dict, list[PlanProblem]]:
             probs += [PlanProblem(source, p.split(":", 1)[0], p.split(":", 1)[1].strip() if ":" in p else p)
                       for p in exc.problems]
             raise PlanError(probs) from None
-        dropped = untranslated(old)
-        if dropped:
-            raise PlanError([PlanProblem(source, path, message) for path, message in dropped]) from None
-        data = migrate(old)
+        data = migrate(old, source)
         notes.append(PlanProblem(source, "", MIGRATION_NOTE, "note"))
     elif "version" in data and data["version"] != S.PLAN_VERSION:
         raise PlanError([PlanProblem(source, "version", f"unknown plan version {data['version']!r}; this "

@@ -112,9 +112,16 @@ _SECTIONS: dict[str, _Section] = {
 _PLAN_KIND = {"correlations": "correlation"}
 
 
-def migrate(protocol: Protocol) -> dict[str, Any]:
+def migrate(protocol: Protocol, source: str = "protocol") -> dict[str, Any]:
     """The plan mapping equivalent to an old :class:`Protocol`: each listed section's analyses,
-    in the listed order (a section :func:`untranslated` refuses gives none)."""
+    in the listed order. A listed section that gives no analysis (:func:`untranslated`) is
+    refused: :class:`~cartscope.analysis.plan.check.PlanError` with every such section at its
+    place in ``source``, so that none is dropped silently."""
+    dropped = untranslated(protocol)
+    if dropped:
+        from cartscope.analysis.plan.check import PlanError, PlanProblem
+
+        raise PlanError([PlanProblem(source, path, message) for path, message in dropped])
     p = protocol
     variables: dict[str, Any] = {}
     populations: dict[str, Any] = {}
@@ -125,9 +132,7 @@ def migrate(protocol: Protocol) -> dict[str, Any]:
         if bm.validation:
             populations["validation"] = {"where": f"cohort_role == '{bm.validation}'"}
     for section in p.sections:
-        spec = _SECTIONS.get(section)
-        if spec is None or spec.missing(p) is not None:
-            continue
+        spec = _SECTIONS[section]
         analyses.extend(spec.analyses(p))
         variables.update(spec.variables(p))
     return {"version": 1, "name": p.name, "title": p.title, "source": p.source,
