@@ -218,6 +218,12 @@ def canonical_analyte(name: object) -> str | None:
     return _ANALYTE_LOOKUP.get(_analyte_key(str(name)))
 
 
+def analyte_name_key(name: object) -> str:
+    """The key under which two analyte names are one analyte: the canonical name of a known
+    analyte (``"IL-6"``, ``"il6"``, ``"IL6"``), else the name as written."""
+    return canonical_analyte(name) or str(name)
+
+
 KINETIC_UNITS: dict[str, str] = {
     "car_copies_per_ug": "copies/ug",
     "cd19_car_copies": "copies/ug",

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from cartscope.cohort.units import canonical_analyte
+from cartscope.cohort.units import analyte_name_key
 from cartscope.report.figures._time import nice_ticks
 from cartscope.report.figures.style import (
     OKABE_ITO,
@@ -40,12 +40,6 @@ CAR_LABELS: dict[str, str] = {"cd19_car_copies": "CD19 CAR", "cd22_car_copies": 
                               "car_copies_per_ug": "CAR (total)"}
 CAR_COLORS: dict[str, str] = {"CD19 CAR": OKABE_ITO["blue"], "CD22 CAR": OKABE_ITO["vermillion"],
                               "CAR (total)": OKABE_ITO["black"]}
-
-
-def _analyte_key(name: object) -> str:
-    """Names match by canonical analyte (``"IL-6"``, ``"il6"``, ``"IL6"``); unknown names as
-    written."""
-    return canonical_analyte(name) or str(name)
 
 
 def daily_summary(data: pd.DataFrame, min_patients: int = 3) -> pd.DataFrame:
@@ -202,8 +196,8 @@ def cytokine_course_figure(
     lab = labs
     if "role" in lab:
         lab = lab[lab["role"].astype(object).fillna("patient") != "healthy_donor"]
-    keys = lab["analyte"].map(_analyte_key)
-    missing = [a for a in analytes if _analyte_key(a) not in set(keys)]
+    keys = lab["analyte"].map(analyte_name_key)
+    missing = [a for a in analytes if analyte_name_key(a) not in set(keys)]
     if missing:
         raise ValueError(f"no rows for analyte(s) {missing} in the labs table")
     if groups is not None:
@@ -229,7 +223,7 @@ def cytokine_course_figure(
         for i, analyte in enumerate(analytes):
             ax = fig.add_subplot(nr, nc, i + 1)
             ax.set_label(analyte)
-            rows = keys == _analyte_key(analyte)
+            rows = keys == analyte_name_key(analyte)
             data = _tidy(lab[rows], series[rows], window)
             _course(ax, data, palette, min_patients, patient_lines)
             _day_axis(ax, window, data)

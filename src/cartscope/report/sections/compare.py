@@ -57,9 +57,9 @@ def _unit(inp: SectionInput, var: str) -> str:
     spec = getattr(plan, "variables", {}).get(var) if plan is not None else None
     if not unit and spec is not None and getattr(spec, "analyte", None) and \
             getattr(spec, "statistic", "peak") in ("peak", "baseline") and getattr(spec, "reference", "none") == "none":
-        from cartscope.report.figures.kinetics import _analyte_key
+        from cartscope.cohort.units import analyte_name_key
 
-        unit = inp.labels.unit(_analyte_key(spec.analyte)) or inp.labels.unit(str(spec.analyte)) or ""
+        unit = inp.labels.unit(analyte_name_key(spec.analyte)) or inp.labels.unit(str(spec.analyte)) or ""
     return unit
 
 

@@ -102,14 +102,12 @@ def cytokine_figures(inp: SectionInput) -> list[Item]:
 
 
 def _same_analyte(key: str, name: str) -> bool:
-    """The figure's analyte-name rule (:func:`cartscope.report.figures.kinetics._analyte_key`:
-    the canonical analyte, else the name as written), without importing the figure module
-    (and matplotlib) into the report's process."""
-    from cartscope.cohort.units import canonical_analyte
+    """The figure's analyte-name rule (:func:`cartscope.cohort.units.analyte_name_key`), or the
+    same name written with other case or separators."""
+    from cartscope.cohort.units import analyte_name_key
 
     norm = lambda x: str(x).lower().replace("-", "").replace("_", "").replace(" ", "")  # noqa: E731
-    canon = lambda x: canonical_analyte(x) or str(x)  # noqa: E731
-    return norm(key) == norm(name) or canon(key) == canon(name)
+    return norm(key) == norm(name) or analyte_name_key(key) == analyte_name_key(name)
 
 
 def kinetics_section(inp: SectionInput) -> list[Item]:
