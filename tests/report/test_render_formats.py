@@ -93,3 +93,38 @@ def test_pdf_dates_fixed_in_place() -> None:
     fixed = fix_dates(raw)
     assert len(fixed) == len(raw) and fixed.count(FIXED_DATE) == 2
     assert fix_dates(b"/CreationDate (D:2026)") == b"/CreationDate (D:2026)"  # unknown shapes left alone
+
+
+@pytest.mark.parametrize("layout", ["none", "frozen", "live"])
+def test_measured_box_and_svg_equal_savefig_tight(layout: str) -> None:
+    """The SVG saved with the box measured without drawing (no layout engine, or a frozen
+    one) is the file ``savefig(bbox_inches="tight")`` writes after its dry-run draw; a live
+    layout engine takes savefig's own path."""
+    import io
+
+    from cartscope.report.figures.style import figure_style, freeze_layout
+
+    def build() -> object:
+        fig = _figure()
+        fig.axes[0].legend(loc="best")  # placed at draw time
+        fig.axes[0].annotate("median", (12, 0.7), xytext=(16, 0.9), arrowprops={"arrowstyle": "->"})
+        if layout == "none":
+            fig.set_layout_engine("none")
+        elif layout == "frozen":
+            freeze_layout(fig)
+        return fig
+
+    expected = build()
+    boxes: list[object] = []
+    measure = expected.get_tightbbox
+    expected.get_tightbbox = lambda *a, **k: boxes.append(measure(*a, **k)) or boxes[-1]
+    buf = io.StringIO()
+    with figure_style({"svg.hashsalt": "x"}):
+        expected.savefig(buf, format="svg", dpi=72, metadata={"Date": None, "Creator": "cartscope"})
+    fig = build()
+    fixed = export._fixed_layout(fig)
+    assert fixed == (layout != "live")
+    saver = FigureFiles(fig, "x")
+    assert saver.svg() == buf.getvalue()
+    assert saver._bbox.bounds == pytest.approx(boxes[-1].padded(0.04).bounds, abs=1e-12)
+    assert fig.get_layout_engine() is None  # later formats draw once

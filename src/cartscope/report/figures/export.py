@@ -4,10 +4,10 @@ Output is reproducible: the same figure gives byte-identical files. SVG ids use 
 hash salt, and the metadata that would carry the time of writing (SVG ``dc:date``, PDF
 ``CreationDate``/``ModDate``) is left out.
 
-One drawing, every format (:class:`FigureFiles`): the first save (the SVG) runs the layout
-and measures the tight bounding box; the later formats reuse both (layout engine off, the
-measured box as ``bbox_inches``), so each costs one rendering pass instead of two, and every
-format shows the same layout. A PDF embeds its TrueType subset through
+One drawing, every format (:class:`FigureFiles`): the tight bounding box is measured once,
+before the first save (the SVG), and every format is saved with it as ``bbox_inches`` and no
+layout engine, so each costs one rendering pass instead of two, and every format shows the
+same layout. A PDF embeds its TrueType subset through
 :func:`pdf_font_subsets`, which subsets each font once per glyph set and process instead of
 once per file (about 0.25 s per font and file otherwise).
 """
@@ -61,8 +61,24 @@ class FigureFiles:
         self._png: dict[float, bytes] = {}
 
     def svg(self) -> str:
-        """The SVG file text, saved as before with layout and tight box; both are kept."""
+        """The SVG file text; the layout and the padded tight box it was saved with are kept
+        for the other formats.
+
+        A figure whose layout is fixed (no layout engine, or one frozen by
+        :func:`~cartscope.report.figures.style.freeze_layout`) is measured with an SVG
+        renderer and saved with that box: one rendering pass. ``savefig`` with
+        ``bbox_inches="tight"`` would first draw the whole figure with drawing switched off
+        to find the same box (``tests/report/figures/test_export.py`` checks the boxes and
+        the files are the same). A figure with a live layout engine is saved the long way,
+        which runs its layout."""
         fig = self.fig
+        buf = io.StringIO()
+        if _fixed_layout(fig):
+            with figure_style():
+                pad = float(matplotlib_rc("savefig.pad_inches"))
+                self._bbox = tight_box(fig).padded(pad)
+            _write(fig, buf, "svg", 72, self.salt, bbox_inches=self._bbox)
+            return buf.getvalue()
         boxes: list[Any] = []
         measure = fig.get_tightbbox
 
@@ -73,7 +89,6 @@ class FigureFiles:
 
         fig.get_tightbbox = spy  # type: ignore[method-assign]
         try:
-            buf = io.StringIO()
             _write(fig, buf, "svg", 72, self.salt)
             with figure_style():
                 pad = float(matplotlib_rc("savefig.pad_inches"))
@@ -81,7 +96,7 @@ class FigureFiles:
             del fig.get_tightbbox
         if boxes:
             self._bbox = boxes[-1].padded(pad)
-            fig.set_layout_engine("none")  # the layout is done; later saves keep it
+            _drop_layout_engine(fig)  # the layout is done; later saves keep it
         return buf.getvalue()
 
     def _kwargs(self) -> dict[str, Any]:
@@ -101,6 +116,44 @@ class FigureFiles:
             path.write_bytes(self.png(dpi))
         else:
             _write(self.fig, path, fmt, dpi, self.salt, **self._kwargs())
+
+
+def _fixed_layout(fig: Figure) -> bool:
+    """Whether nothing moves ``fig``'s artists at a save: no layout engine, or a frozen one
+    (matplotlib's placeholder, which does nothing but makes every ``savefig`` draw twice);
+    the placeholder is dropped."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if isinstance(engine, PlaceHolderLayoutEngine):
+        _drop_layout_engine(fig)
+        return True
+    return engine is None
+
+
+def _drop_layout_engine(fig: Figure) -> None:
+    """Leave ``fig`` without a layout engine (its layout stays as it is)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+
+
+def tight_box(fig: Figure) -> Any:
+    """The tight bounding box of ``fig`` in inches, as ``savefig(bbox_inches="tight")`` finds
+    it for an SVG (measured at 72 dpi with an SVG renderer), without drawing the figure."""
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    try:
+        fig.dpi = 72
+        renderer = MixedModeRenderer(fig, width, height, dpi, RendererSVG(width * 72, height * 72, io.StringIO(),
+                                                                        image_dpi=dpi))
+        return fig.get_tightbbox(renderer)
+    finally:
+        fig.dpi = dpi
 
 
 def matplotlib_rc(key: str) -> Any:
