@@ -167,8 +167,8 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     """Run ``protocol`` with a progress bar and write the results (and the report into
     ``report_dir`` when given, its figures in ``figure_formats``, drawn by ``pool`` when the
     caller started it, else by one started here and closed at the end); exit 1 on an
-    analysis error. With a report, its document is built and its figures handed to the
-    workers before the results files are written, so that the drawing overlaps the writing."""
+    analysis error. With a report, the results files are written while its PDF prints, after
+    the figures are drawn (the drawing is the report's longest step and has both cores)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cartscope.analysis.results import write_results
@@ -207,14 +207,14 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
             task = bar.add_task("report", total=1.0)
             job = start_report(results, report_dir, cohort=cohort, pool=pool,
                                progress=lambda label, done: bar.update(task, completed=done, description=label))
-            written = write_results(results, out)
-            files = job.finish()
+            written: list[Path] = []
+            files = job.finish(meanwhile=lambda: written.append(write_results(results, out)))
         console.print(f"report: {files.html}")
         if files.pdf is not None:
             console.print(f"report PDF: {files.pdf}")
         else:
             console.print(f"PDF skipped: {files.pdf_note}", style="yellow", markup=False)
-        return written
+        return written[0]
     finally:
         if own and pool is not None:
             pool.close()
@@ -236,6 +236,23 @@ def analyze(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="start a local Dask cluster of N worker processes")] = None,
 ) -> None:
     """Run a study protocol over a cohort and write tables, exclusions and results.json."""
+    # the report's workers and printer start first: their start-up runs on the core that
+    # reading the plan, loading the cohort and the analyses leave free
+    pool = _start_report_pool(figure_formats) if report else None
+    try:
+        written = _analyze_command(path, protocol, out, study, report, figure_formats, date_order, data_cutoff,
+                                   scheduler, workers, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    console.print(f"results: {written}")
+
+
+def _analyze_command(path: Path, protocol: str, out: Path, study: str | None, report: bool,
+                     figure_formats: str | None, date_order: str | None, data_cutoff: str | None,
+                     scheduler: str | None, workers: int | None, pool: "FigurePool | None") -> Path:
+    """``analyze`` once its report workers (``pool``) are starting: read and check the plan,
+    load the cohort, run and write; exit 2 on a plan error, 1 on a cohort or cluster error."""
     from cartscope.analysis.plan.check import parse_plan, read_text
     from cartscope.analysis.protocol import ProtocolError
 
@@ -249,29 +266,25 @@ def analyze(
     from cartscope.analysis.distributed import ClusterError, cluster
     from cartscope.cli_protocol import checked_plan, open_cohort
 
-    pool = _start_report_pool(figure_formats) if report else None  # its start-up overlaps loading and checking
     try:
-        try:
-            cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
-        except typer.Exit:
-            if not parsed.problems:
-                raise
-            from cartscope.cli_protocol import print_findings
+        cohort = open_cohort(path, study, date_order, data_cutoff)  # the same sources as protocol check / init
+    except typer.Exit:
+        if not parsed.problems:
+            raise
+        from cartscope.cli_protocol import print_findings
 
-            print_findings(parsed.problems)  # the plan's own problems too, though its names cannot be checked
-            err_console.print(f"{len(parsed.problems)} error(s) in the protocol; nothing was run.", style="bold red")
-            raise typer.Exit(2) from None
+        print_findings(parsed.problems)  # the plan's own problems too, though its names cannot be checked
+        err_console.print(f"{len(parsed.problems)} error(s) in the protocol; nothing was run.", style="bold red")
+        raise typer.Exit(2) from None
 
-        proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
+    proto, _ = checked_plan(protocol, cohort)  # every name resolved on this cohort; exit 2 on an error
+    try:
         with cluster(scheduler, workers):
-            written = _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None,
-                                         figure_formats=figure_formats, pool=pool)
+            return _analyze_and_write(cohort, proto, out, report_dir=out / "report" if report else None,
+                                      figure_formats=figure_formats, pool=pool)
     except ClusterError as exc:
         err_console.print(str(exc), style="red", markup=False)
         raise typer.Exit(1) from None
-    finally:
-        if pool is not None:
-            pool.close()
     console.print(f"results: {written}")
 
 

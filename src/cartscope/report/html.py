@@ -247,9 +247,11 @@ class PendingReport:
         if self.own:
             self.pool.close()
 
-    def finish(self) -> ReportFiles:
+    def finish(self, meanwhile: Callable[[], Any] | None = None) -> ReportFiles:
         """Wait for the figures, write the page, print it, write the table files and wait for
-        the figure files and the PDF; see :func:`write_report`."""
+        the figure files and the PDF; see :func:`write_report`. ``meanwhile``: the caller's
+        own work (e.g. writing the results files), run while the page prints, once the
+        figures are drawn: until then the workers have both cores."""
         out, doc, pending = self.out, self.doc, self.pending
         assert doc is not None and pending is not None
         try:
@@ -266,6 +268,8 @@ class PendingReport:
                     from cartscope.report.pdf import start_pdf
 
                     printing = start_pdf(html_path, out / PDF_NAME)
+            if meanwhile is not None:
+                meanwhile()
             self.step("report: table files", 0.82)
             tables = export_tables(doc, out) if self.exports else ()
             self.step("report: figure files", 0.85)
