@@ -4,7 +4,7 @@ The exporters render ``table.display`` cell for cell (the strings are final; no 
 re-formatted here):
 
 - CSV: the grid only, UTF-8 with a byte-order mark so that Excel reads "≥" and "–" correctly;
-- XLSX (openpyxl): caption in the first row, bold header row with a bottom border, the grid,
+- XLSX (SpreadsheetML, :mod:`cartscope.report.tables.sheetml`): caption in the first row, bold header row with a bottom border, the grid,
   then the footnotes; column widths fitted to the text; panes frozen below the header;
 - DOCX (python-docx): the caption ("Table 1. Title") as a paragraph above a real Word table
   whose header row is bold and repeats on every page, footnotes in small type below; landscape
@@ -17,11 +17,8 @@ properties and ZIP timestamps, :mod:`cartscope.report.tables.wordml`).
 from __future__ import annotations
 
 import datetime
-import io
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from cartscope.report.tables.base import Table
 
@@ -72,55 +69,21 @@ def write_csv(table: Table, path: Path, caption: str | None = None) -> None:
 
 
 def write_xlsx(table: Table, path: Path, caption: str | None = None) -> None:
-    """Caption row, bold header, the grid, a blank row and the footnotes, in one sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-    from openpyxl.writer.excel import ExcelWriter
-
-    from cartscope.report.tables.wordml import rezip
+    """Caption row, bold header, the grid, a blank row and the footnotes, in one sheet;
+    written as SpreadsheetML directly (:mod:`cartscope.report.tables.sheetml`, the XML
+    openpyxl writes), with fixed ZIP timestamps and document dates."""
+    from cartscope.report.tables.sheetml import write_xlsx_table
     from cartscope.safe_output import neutralise, private_file
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Table"
     header = [str(c) for c in table.display.columns]
-    title = ws.cell(row=1, column=1, value=neutralise(caption or table.title))
-    title.data_type = "s"
-    title.font = Font(bold=True, size=12)
-    rule = Side(style="thin")
-    for j, name in enumerate(header, start=1):
-        cell = ws.cell(row=2, column=j, value=neutralise(name))
-        cell.data_type = "s"  # a string, never a formula
-        cell.font = Font(bold=True)
-        cell.border = Border(top=rule, bottom=rule)
-        cell.alignment = Alignment(horizontal="left" if j == 1 else "center", wrap_text=True)
     values = table.display.to_numpy(dtype=object)
-    for i, row in enumerate(values, start=3):
-        for j, text in enumerate(row, start=1):
-            cell = ws.cell(row=i, column=j, value=neutralise(str(text)) if text != "" else None)
-            if cell.value is not None:
-                cell.data_type = "s"
-            if j > 1:
-                cell.alignment = Alignment(horizontal="center")
-    last = 2 + len(values)
-    for j in range(1, len(header) + 1):
-        ws.cell(row=last, column=j).border = Border(bottom=rule)
-    for k, note in enumerate(table.footnotes, start=last + 2):
-        foot = ws.cell(row=k, column=1, value=neutralise(note))
-        foot.data_type = "s"
-        foot.font = Font(italic=True, size=9)
-    for j, name in enumerate(header, start=1):
-        texts = [name, *(str(v) for v in values[:, j - 1])] if len(values) else [name]
-        width = min(60, max(len(t) for t in texts) + 2)
-        ws.column_dimensions[get_column_letter(j)].width = max(8, width)
-    ws.freeze_panes = "A3"
-    # reproducible: no time of writing (``Workbook.save`` would stamp "modified" with the clock)
-    wb.properties.created = wb.properties.modified = _FIXED_TIME
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
-    rezip(buf.getvalue(), path)
+    rows = [[neutralise(str(text)) if text != "" else "" for text in row] for row in values]
+    widths = []
+    for j, name in enumerate(header):
+        texts = [name, *(str(v) for v in values[:, j])] if len(values) else [name]
+        widths.append(max(8, min(60, max(len(t) for t in texts) + 2)))
+    write_xlsx_table(path, neutralise(caption or table.title), [neutralise(h) for h in header], rows,
+                     [neutralise(n) for n in table.footnotes], widths)
     private_file(path)
 
 
