@@ -49,8 +49,8 @@ def test_figures_given_in_batches_are_drawn_as_all_at_once(tmp_path: Path) -> No
         pool._ready()  # the workers are up (before, figures wait in this process until they are)
         pending = pool.stream(tmp_path / "streamed", formats=("svg", "pdf"))
         pending.add(items[:1])
+        assert len(pending.futures) == 1  # the workers are up: each figure goes at once
         pending.add(items[1:MIN_PARALLEL - 1])
-        assert pending.futures == []  # fewer than a batch: nothing sent to the workers yet
         pending.add(items[MIN_PARALLEL - 1:])
         assert len(pending.futures) == len(items)
         drawn = pending.collect()
@@ -65,11 +65,12 @@ def test_figures_given_in_batches_are_drawn_as_all_at_once(tmp_path: Path) -> No
 
 def test_fewer_figures_than_a_batch_are_drawn_in_this_process(tmp_path: Path) -> None:
     items = _items(2)
-    with FigurePool(2) as pool:
-        pending = pool.stream(tmp_path, formats=("svg",))
-        pending.add(items)
-        assert pending.futures == []
-        drawn = pending.collect()
+    pool = FigurePool(2)  # workers not started: two figures are not worth starting them
+    pending = pool.stream(tmp_path, formats=("svg",))
+    pending.add(items)
+    assert pending.futures == []
+    drawn = pending.collect()
+    assert pool._pool is None
     assert [p.name for r in drawn.values() for p in r.files] == ["figure01_km_0.svg", "figure02_km_1.svg"]
 
 

@@ -279,9 +279,10 @@ def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int |
 
 class PendingFigures:
     """Figures being drawn: given by :meth:`add`, drawn by the workers of ``pool`` as soon as
-    there are :data:`MIN_PARALLEL` of them and the workers are up (:meth:`add` never waits
-    for their start: figures that come before wait in this process and go with the next
-    :meth:`add` or :meth:`collect`), else in this process on :meth:`collect`."""
+    the workers are up (:meth:`add` never waits for their start: figures that come before
+    wait in this process and go with the next :meth:`add`, or with :meth:`collect`, which
+    waits for the workers when there are :data:`MIN_PARALLEL` figures or more), else in this
+    process on :meth:`collect`."""
 
     def __init__(self, out_dir: str | None, formats: tuple[str, ...], dpi: float, pool: FigurePool | None = None,
                  workers: int = 1, deferred: bool = False) -> None:
@@ -304,10 +305,15 @@ class PendingFigures:
     def _send(self, wait: bool) -> None:
         """Hand the waiting figures to the workers (when there are enough, and the workers
         are up or ``wait``)."""
-        if self.pool is None or not (self.futures or len(self.jobs) >= MIN_PARALLEL):
+        if self.pool is None:
             return
         if self.executor is None:
-            self.executor = self.pool._ready(wait)
+            # workers already up take every figure at once; else a batch waits for them, and
+            # fewer than MIN_PARALLEL figures are drawn here (starting workers costs more)
+            ready = self.pool._ready(wait=False)
+            if ready is None and not (wait and len(self.jobs) >= MIN_PARALLEL):
+                return
+            self.executor = ready if ready is not None else self.pool._ready(wait=True)
             if self.executor is None:
                 return
         # largest figures first, so that no worker is left with a long one at the end
