@@ -55,7 +55,7 @@ class Sizes:
     perm_n: int = 10_000
     perm_peer_n: int = 20
     delong_patients: int = 1_000_000
-    study_repeats: int = 1
+    study_repeats: int = 3  # interleaved, median: one run of each is too noisy for a ratio
     study_tenfold: bool = True
     study_report: bool = True
     fisher_tables: int = 6
