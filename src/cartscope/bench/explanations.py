@@ -71,6 +71,23 @@ EXPLANATIONS: dict[str, str] = {
         "stats._concordance_kernel) about a tenth; computing the concordance on first access, "
         "as lifelines does, would change what a fit costs compared with R's coxph."
     ),
+    "report_vs_analyze": (
+        "On 2 cores the report's work does not fit in one more analyze's time. Machine-wide CPU "
+        "of one analyze --report of jin2023, sampled per process: about 38 CPU-s against 9 for "
+        "analyze alone, so with both cores busy throughout it still cannot end before about "
+        "2.1x. The two figure workers take about 12.5 CPU-s for the 32 figures (each drawn "
+        "once, measured without a dry-run draw, saved as SVG and then PDF; the PDF pass, with "
+        "matplotlib's text layout and font embedding, about 40% of it); Chromium about 7 "
+        "(starting 2.5, printing the 1 MB page 3.5, of which the 1,300 text elements of the "
+        "inline SVGs about 1.4 and the tagged-PDF structure about 0.6); the workers' fork "
+        "server about 4 (importing matplotlib, the figure modules and cartscope.stats, whose "
+        "result objects the figures draw, then a warm-up); the document, the page and the "
+        "table files about 3 in the main process. Both cores are busy but for about 1.5 s at "
+        "the end of the analyses, when the second core has started everything it can, and the "
+        "last 2 s, when Chromium prints alone. Closing the gap needs about 5 CPU-s less: a PDF "
+        "engine lighter than Chromium, the patient-course figures drawn while the analyses "
+        "run (they need only the endpoints), or one vector pass serving both SVG and PDF."
+    ),
 }
 
 
