@@ -285,7 +285,6 @@ def _analyze_command(path: Path, protocol: str, out: Path, study: str | None, re
     except ClusterError as exc:
         err_console.print(str(exc), style="red", markup=False)
         raise typer.Exit(1) from None
-    console.print(f"results: {written}")
 
 
 @app.command()

@@ -303,8 +303,8 @@ class PendingFigures:
         self._send(wait=False)
 
     def _send(self, wait: bool) -> None:
-        """Hand the waiting figures to the workers (when there are enough, and the workers
-        are up or ``wait``)."""
+        """Hand the waiting figures to the workers: at once when they are up; with ``wait``
+        (at :meth:`collect`), after their start when there are :data:`MIN_PARALLEL` figures."""
         if self.pool is None:
             return
         if self.executor is None:
