@@ -84,7 +84,8 @@ EXPLANATIONS: dict[str, str] = {
         "result objects the figures draw, then a warm-up); the document, the page and the "
         "table files about 3 in the main process. Both cores are busy but for about 1.5 s at "
         "the end of the analyses, when the second core has started everything it can, and the "
-        "last 2 s, when Chromium prints alone. Closing the gap needs about 5 CPU-s less: a PDF "
+        "last 1 to 2 s, when one worker still saves its share of the figures' PDF files (the PDF "
+        "printing ends before). Closing the gap needs about 5 CPU-s less: a PDF "
         "engine lighter than Chromium, the patient-course figures drawn while the analyses "
         "run (they need only the endpoints), or one vector pass serving both SVG and PDF."
     ),
