@@ -308,12 +308,9 @@ class PendingFigures:
         if self.pool is None:
             return
         if self.executor is None:
-            # workers already up take every figure at once; else a batch waits for them, and
-            # fewer than MIN_PARALLEL figures are drawn here (starting workers costs more)
-            ready = self.pool._ready(wait=False)
-            if ready is None and not (wait and len(self.jobs) >= MIN_PARALLEL):
-                return
-            self.executor = ready if ready is not None else self.pool._ready(wait=True)
+            # workers already up take every figure at once; only a batch is worth waiting for
+            # their start (fewer than MIN_PARALLEL figures are drawn here)
+            self.executor = self.pool._ready(wait=wait and len(self.jobs) >= MIN_PARALLEL)
             if self.executor is None:
                 return
         # largest figures first, so that no worker is left with a long one at the end

@@ -68,15 +68,15 @@ class FigureFiles:
         :func:`~cartscope.report.figures.style.freeze_layout`) is measured with an SVG
         renderer and saved with that box: one rendering pass. ``savefig`` with
         ``bbox_inches="tight"`` would first draw the whole figure with drawing switched off
-        to find the same box (``tests/report/figures/test_export.py`` checks the boxes and
+        to find the same box (``tests/report/test_render_formats.py`` checks the boxes and
         the files are the same). A figure with a live layout engine is saved the long way,
         which runs its layout."""
         fig = self.fig
         buf = io.StringIO()
+        with figure_style():
+            pad = float(matplotlib_rc("savefig.pad_inches"))
         if _fixed_layout(fig):
-            with figure_style():
-                pad = float(matplotlib_rc("savefig.pad_inches"))
-                self._bbox = tight_box(fig).padded(pad)
+            self._bbox = tight_box(fig).padded(pad)
             _write(fig, buf, "svg", 72, self.salt, bbox_inches=self._bbox)
             return buf.getvalue()
         boxes: list[Any] = []
@@ -90,8 +90,6 @@ class FigureFiles:
         fig.get_tightbbox = spy  # type: ignore[method-assign]
         try:
             _write(fig, buf, "svg", 72, self.salt)
-            with figure_style():
-                pad = float(matplotlib_rc("savefig.pad_inches"))
         finally:
             del fig.get_tightbbox
         if boxes:
@@ -141,7 +139,8 @@ def _drop_layout_engine(fig: Figure) -> None:
 
 def tight_box(fig: Figure) -> Any:
     """The tight bounding box of ``fig`` in inches, as ``savefig(bbox_inches="tight")`` finds
-    it for an SVG (measured at 72 dpi with an SVG renderer), without drawing the figure."""
+    it for an SVG (measured at 72 dpi with an SVG renderer, under the report's rc parameters,
+    as :func:`_write` saves), without drawing the figure."""
     from matplotlib.backends.backend_mixed import MixedModeRenderer
     from matplotlib.backends.backend_svg import RendererSVG
 
@@ -151,7 +150,8 @@ def tight_box(fig: Figure) -> Any:
         fig.dpi = 72
         renderer = MixedModeRenderer(fig, width, height, dpi, RendererSVG(width * 72, height * 72, io.StringIO(),
                                                                         image_dpi=dpi))
-        return fig.get_tightbbox(renderer)
+        with figure_style():
+            return fig.get_tightbbox(renderer)
     finally:
         fig.dpi = dpi
 
