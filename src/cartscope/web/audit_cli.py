@@ -10,12 +10,22 @@ import typer
 def configure_process() -> None:
     """Process-wide settings of the command line: input limits from ``CARTSCOPE_INPUT_LIMITS``
     (an unknown or malformed limit stops with a message) and fontTools' INFO chatter off
-    (it logged thousands of lines per report)."""
-    import logging
+    (it logged thousands of lines per report).
 
-    from cartscope.cohort import input_limits
+    The limits module is imported only when there is something to set: it imports
+    :mod:`cartscope.cohort` and with it pandas (about a second), and the commands that need
+    neither, or that start work before loading a cohort (``analyze --report`` starts its
+    figure workers and PDF printer first), would wait for it. A process that has imported it
+    already (the command run in-process, as tests do) is set from the variable every time."""
+    import logging
+    import os
+    import sys
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)
+    if "cartscope.cohort.input_limits" not in sys.modules and not os.environ.get("CARTSCOPE_INPUT_LIMITS", "").strip():
+        return  # the defaults are in force in a process that never changed them
+    from cartscope.cohort import input_limits
+
     try:
         input_limits.configure(input_limits.limits_from_env())
     except ValueError as exc:
