@@ -36,6 +36,9 @@ def test_main_runs_exit_handlers_flushes_and_keeps_the_exit_code(tmp_path):
             time.sleep(0.3)
             Path({str(marker)!r} + ".thread").write_text("joined")
         threading.Thread(target=late).start()  # not a daemon: joined before the end
+        from concurrent.futures import ThreadPoolExecutor
+        idle = ThreadPoolExecutor(2)  # never shut down: stopped by threading's exit hook, not waited on forever
+        idle.submit(time.sleep, 0.01).result()
         sys.stdout.write("unflushed line")  # no newline: only a flush writes it
         sys.argv = ["cartscope", "--help"]
         cli.main()

@@ -542,17 +542,23 @@ def main() -> None:
 
 
 def _end_process(code: object) -> None:
-    """End the process with ``code`` (as ``sys.exit`` reads it) after joining the threads,
-    running the exit handlers and flushing the standard streams (see :func:`main`)."""
+    """End the process with ``code`` (as ``sys.exit`` reads it) after what the interpreter's
+    exit does first, in its order: ``threading``'s exit hooks (a thread pool left open is
+    stopped) and the joins of the threads that are not daemons, then the exit handlers, then
+    the flush of the standard streams (see :func:`main`)."""
     import atexit
     import threading
 
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)  # what sys.exit does with a message
         code = 1
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
+    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter's exit runs first
+    if shutdown is not None:  # its exit hooks (e.g. thread pools' stop), then the joins
+        shutdown()
+    else:  # pragma: no cover - an interpreter without it
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and not thread.daemon:
+                thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
