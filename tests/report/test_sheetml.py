@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cartscope.report.tables import Table, export_table
-from cartscope.report.tables.sheetml import column_letter
+from cartscope.report.tables.sheetml import sheet_xml
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -131,4 +131,8 @@ def test_workbook_is_reproducible(tmp_path: Path) -> None:
 
 
 def test_column_letters() -> None:
-    assert [column_letter(j) for j in (1, 26, 27, 52, 53, 702, 703)] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
+    header = [f"c{j}" for j in range(1, 704)]
+    xml = sheet_xml("caption", header, [["x"] * len(header)], [], [8] * len(header))
+    for ref in ("A2", "Z2", "AA2", "AZ2", "BA2", "ZZ2", "AAA2", "AAA3"):
+        assert f'<c r="{ref}"' in xml
+    assert '<dimension ref="A1:AAA3"/>' in xml

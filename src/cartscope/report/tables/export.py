@@ -4,8 +4,9 @@ The exporters render ``table.display`` cell for cell (the strings are final; no 
 re-formatted here):
 
 - CSV: the grid only, UTF-8 with a byte-order mark so that Excel reads "≥" and "–" correctly;
-- XLSX (SpreadsheetML, :mod:`cartscope.report.tables.sheetml`): caption in the first row, bold header row with a bottom border, the grid,
-  then the footnotes; column widths fitted to the text; panes frozen below the header;
+- XLSX (SpreadsheetML, :mod:`cartscope.report.tables.sheetml`): caption in the first row, bold
+  header row with a bottom border, the grid, then the footnotes; column widths fitted to the
+  text; panes frozen below the header;
 - DOCX (python-docx): the caption ("Table 1. Title") as a paragraph above a real Word table
   whose header row is bold and repeats on every page, footnotes in small type below; landscape
   when the table has more than six columns.

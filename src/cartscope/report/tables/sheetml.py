@@ -33,15 +33,6 @@ _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SHEET_PART = "xl/worksheets/sheet1.xml"
 
 
-def column_letter(j: int) -> str:
-    """The spreadsheet column name of 1-based column ``j`` (1 -> A, 27 -> AA)."""
-    out = ""
-    while j > 0:
-        j, rem = divmod(j - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def _text(value: str) -> str:
     """``value`` as the XML of an inline string's ``<t>`` (as openpyxl writes it)."""
     value = _BAD_XML.sub("", value)
@@ -61,6 +52,8 @@ def _cell(ref: str, style: int, value: str | None) -> str:
 def sheet_xml(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]], footnotes: Sequence[str],
               widths: Sequence[float]) -> str:
     """The worksheet of one table (see the module docstring); ``""`` cells are empty."""
+    from openpyxl.utils import get_column_letter as column_letter  # loaded already for the fixed parts
+
     n_col = max(1, len(header))
     last = 2 + len(rows)
     cells: list[list[str]] = [[_cell("A1", TITLE, caption)]]
@@ -154,4 +147,4 @@ def write_xlsx_table(path: Path | str, caption: str, header: Sequence[str], rows
     write_zip(path, [sheet if e.name == _SHEET_PART else e for e in _fixed_parts()])
 
 
-__all__ = ["column_letter", "sheet_xml", "write_xlsx_table"]
+__all__ = ["sheet_xml", "write_xlsx_table"]
