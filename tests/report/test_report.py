@@ -288,8 +288,7 @@ def test_missing_pdf_engine_is_reported_not_raised(li, tmp_path, monkeypatch):
     assert "no Chromium found" in files.pdf_note
 
 
-def test_pdf_pages_render(jin_report, tmp_path):
-    files, _, _ = jin_report
+def _needs_printing() -> None:
     missing = [what for what, found in (("chromium", find_browser()), ("poppler-utils", shutil.which("pdftoppm")))
                if found is None]
     if missing:
@@ -297,6 +296,74 @@ def test_pdf_pages_render(jin_report, tmp_path):
         if os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1]
+
+
+def test_pdf_places_the_figure_files_in_the_layout_of_the_page(jin_report, tmp_path):
+    """The report PDF is the page printed with placeholders and the figure PDFs placed into
+    them: the same pages as the page printed with its inline SVG figures, each figure (its
+    caption and its own text) on the same page, and tagged with its caption as alternative
+    text."""
+    import re
+
+    import pikepdf
+
+    from cartscope.report.pdf import html_to_pdf
+
+    _needs_printing()
+    files, html, p = jin_report
+    assert files.pdf is not None, files.pdf_note
+    inline = html_to_pdf(files.html, tmp_path / "inline.pdf")
+    assert inline.path is not None, inline.reason
+    placed, printed = _page_texts(files.pdf), _page_texts(inline.path)
+    assert len(placed) == len(printed)
+
+    def captions(pages: list[str]) -> list[list[str]]:
+        return [re.findall(r"^\s*Figure (\d+)\.", t, re.M) for t in pages]
+
+    assert captions(placed) == captions(printed)
+    assert sum(len(c) for c in captions(placed)) == p.figures
+    # the figures' own text is there: the number-at-risk rows of the Kaplan-Meier figures
+    assert "Number at risk" in "".join(placed)
+    alts = []
+    with pikepdf.open(files.pdf) as pdf:
+        def walk(e):
+            if isinstance(e, pikepdf.Array):
+                for kid in e:
+                    walk(kid)
+            elif isinstance(e, pikepdf.Dictionary) and "/S" in e:
+                if e.S == "/Figure" and "/Alt" in e:
+                    alts.append(str(e.Alt))
+                walk(e.get("/K"))
+
+        walk(pdf.Root.StructTreeRoot.K)
+    assert [a.split(".")[0] for a in alts] == [f"Figure {k}" for k in range(1, p.figures + 1)]
+    assert files.pdf.stat().st_size < inline.path.stat().st_size
+
+
+def test_pdf_falls_back_to_the_inline_figures_when_placing_fails(li, tmp_path, monkeypatch):
+    from cartscope.report import pdf_figures
+
+    _needs_printing()
+    cohort, results = li
+
+    def fail(*args, **kwargs):
+        raise pdf_figures.PlacementError("placeholder of figure(s) [1] not in the printed page")
+
+    monkeypatch.setattr(pdf_figures, "place_figures", fail)
+    files = write_report(results, tmp_path, cohort=cohort, pdf=True, exports=False)
+    assert files.pdf is not None and files.pdf_note == ""
+    text = "".join(_page_texts(files.pdf))
+    assert "Figure 1." in text and "Number at risk" in text
+
+
+def test_pdf_pages_render(jin_report, tmp_path):
+    files, _, _ = jin_report
+    _needs_printing()
     assert files.pdf is not None and files.pdf.read_bytes().startswith(b"%PDF"), files.pdf_note
     subprocess.run(["pdftoppm", "-r", "20", "-gray", files.pdf, tmp_path / "page"], check=True)
     pages = sorted(tmp_path.glob("page-*.pgm"))

@@ -7,8 +7,9 @@ figure as separate files.
   file opens offline and can be e-mailed as is). The same ``Results`` give a byte-identical
   file: there is no timestamp, figure ids are salted with their file stem, and every
   number is formatted by the table builders.
-- ``report.pdf``: the same page printed (see :mod:`cartscope.report.pdf`); skipped with the
-  reason when no engine is available, never an error.
+- ``report.pdf``: the same page printed (see :mod:`cartscope.report.pdf`), its figures the
+  figures' own PDF drawings placed into their boxes (:mod:`cartscope.report.pdf_figures`);
+  skipped with the reason when no engine is available, never an error.
 - ``tables/tableNN_<key>.csv|.xlsx|.docx`` and ``figures/figureNN_<key>.<format>`` (SVG and
   PDF by default; PNG and PPTX on request, :mod:`cartscope.report.render`) with the numbers
   of the report.
@@ -21,6 +22,7 @@ and the Office files' ZIP timestamps are fixed, see :mod:`cartscope.report.pdf` 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -108,22 +110,39 @@ def _table_view(item: TableItem) -> dict[str, Any]:
             "header": [str(c) for c in grid.columns], "rows": rows, "footnotes": list(item.table.footnotes)}
 
 
-def _figure_view(item: FigureItem, svgs: dict[str, str] | None) -> dict[str, Any]:
+_SVG_SIZE = re.compile(r'<svg\b[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"')
+
+
+def _figure_view(item: FigureItem, svgs: dict[str, str] | None, placed: dict[str, int] | None) -> dict[str, Any]:
     if svgs is not None and item.stem in svgs:
         svg = svgs[item.stem]
     else:
         from cartscope.report.render import draw_and_save
 
         svg = draw_and_save(item.stem, item.recipe, None, (), 72).svg
-    return {"kind": "figure", "number": item.number, "stem": item.stem, "caption": item.caption,
-            "svg": Markup(inline_svg(svg, item.stem))}
+    view = {"kind": "figure", "number": item.number, "stem": item.stem, "caption": item.caption,
+            "svg": "", "placeholder": None}
+    if placed is None or item.stem not in placed:
+        view["svg"] = Markup(inline_svg(svg, item.stem))
+        return view
+    from cartscope.report.pdf_figures import placeholder_src
+
+    size = _SVG_SIZE.search(svg)
+    if size is None:
+        raise ValueError(f"figure {item.stem}: its SVG gives no width and height in points")
+    width, height = float(size.group(1)), float(size.group(2))
+    # the box of the inline SVG (its width, at most the column's, and the print CSS's
+    # max-height of 200 mm carried over to the width, as the SVG's viewBox keeps its shape)
+    view["placeholder"] = {"src": placeholder_src(placed[item.stem]), "width": f"{width:.6f}",
+                           "height": f"{height:.6f}", "ratio": f"{width / height:.9f}"}
+    return view
 
 
-def _view(item: Any, svgs: dict[str, str] | None = None) -> dict[str, Any]:
+def _view(item: Any, svgs: dict[str, str] | None = None, placed: dict[str, int] | None = None) -> dict[str, Any]:
     if isinstance(item, TableItem):
         return _table_view(item)
     if isinstance(item, FigureItem):
-        return _figure_view(item, svgs)
+        return _figure_view(item, svgs, placed)
     if isinstance(item, FlowItem):
         return {"kind": "flow", "total": item.total,
                 "analyses": [{"name": a, "n": n, "reasons": list(r)} for a, n, r in item.analyses]}
@@ -131,11 +150,15 @@ def _view(item: Any, svgs: dict[str, str] | None = None) -> dict[str, Any]:
     return {"kind": "note", "text": item.text, "cls": item.kind}
 
 
-def render_html(doc: ReportDocument, svgs: dict[str, str] | None = None) -> str:
+def render_html(doc: ReportDocument, svgs: dict[str, str] | None = None, *,
+                placed: dict[str, int] | None = None) -> str:
     """The report page of ``doc`` as one HTML string; ``svgs`` (stem -> SVG) are figures
-    drawn already (:func:`cartscope.report.render.render_figures`), the others are drawn here."""
+    drawn already (:func:`cartscope.report.render.render_figures`), the others are drawn here.
+
+    ``placed`` (stem -> index): the page to print, with placeholder ``index`` instead of each
+    of those figures, in the box the figure takes (:mod:`cartscope.report.pdf_figures`)."""
     sections = [{"key": s.key, "title": s.title, "skipped": s.skipped, "notes": list(s.notes),
-                 "blocks": [_view(i, svgs) for i in s.items]} for s in doc.sections]
+                 "blocks": [_view(i, svgs, placed) for i in s.items]} for s in doc.sections]
     view = {"title": doc.title, "version": doc.version, "facts": list(doc.facts), "methods": list(doc.methods),
             "sections": sections, "protocol": doc.protocol, "data_hash": doc.data_hash, "versions": list(doc.versions.items())}
     template = _environment().get_template("report.html.j2")
@@ -186,9 +209,11 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     Order of work, so that no core waits: the figure workers start (and the PDF printer,
     Chromium) while this process builds the document; each section's figures go to the
     workers as soon as the section is built; the workers return each figure's SVG first; the
-    page is written and printed as soon as the SVGs are in, and while Chromium prints, this
-    process writes the table files and the workers save the figures' other formats (PDF,
-    PNG, PPTX) from the drawings they hold. :func:`start_report` and
+    page is written as soon as the SVGs are in and printed with a placeholder in each
+    figure's box, and while Chromium prints, this process writes the table files and the
+    workers save the figures' other formats (PDF, PNG, PPTX) from the drawings they hold;
+    then the figure PDFs are placed into the printed page (a PDF for the print is saved
+    even when the figure files leave it out). :func:`start_report` and
     :meth:`PendingReport.finish` are the same in two steps, for a caller with work of its
     own to do while the figures are drawn (the command line writes the results files).
     """
@@ -216,7 +241,7 @@ def start_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     try:
         figure_pool.start()  # workers (and the PDF printer) start while the document is built
         job.step("report: tables", 0.0)
-        pending = figure_pool.stream(out / "figures" if exports else None, formats=fmts)
+        pending = figure_pool.stream(out / "figures" if exports else None, formats=fmts, print_dir=job.print_dir)
         doc = build_document(results, cohort, on_figures=pending.add,
                              **({"number_format": number_format} if number_format else {}))
         job.doc, job.pending = doc, pending
@@ -237,15 +262,66 @@ class PendingReport:
         self.progress = progress
         self.doc: ReportDocument | None = None
         self.pending: Any = None
+        self._print_tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.print_dir: Path | None = None
+        """Folder of the page printed with figure placeholders and of the figure PDFs that are
+        not among the figure files (:mod:`cartscope.report.pdf_figures`); None without a
+        PDF or without a browser to print it."""
+        if pdf:
+            from cartscope.report.pdf import find_browser
+
+            if find_browser() is not None:
+                self._print_tmp = tempfile.TemporaryDirectory(prefix="cartscope-print-")
+                self.print_dir = Path(self._print_tmp.name)
 
     def step(self, label: str, fraction: float) -> None:
         if self.progress is not None:
             self.progress(label, fraction)
 
     def close(self) -> None:
-        """Stop the figure workers and the printer when this report started them."""
+        """Stop the figure workers and the printer when this report started them; remove the
+        print folder."""
         if self.own:
             self.pool.close()
+        if self._print_tmp is not None:
+            self._print_tmp.cleanup()
+            self._print_tmp = None
+
+    def _submit(self, page: Path, pdf_path: Path) -> Any:
+        if self.pool.printer is not None:
+            return self.pool.printer.submit(page, pdf_path)
+        from cartscope.report.pdf import start_pdf
+
+        return start_pdf(page, pdf_path)
+
+    def _start_print(self, doc: ReportDocument, rendered: dict[str, Any], svgs: dict[str, str],
+                     html_path: Path) -> tuple[Any, list[Path] | None]:
+        """Start printing the report: the page with a placeholder for each figure when every
+        figure has its PDF (the figure PDFs are placed into the print by :meth:`_placed`),
+        else the page as it is; returns (the print, the figure PDFs in placeholder order)."""
+        pdfs = [r.pdf for r in rendered.values()]
+        if self.print_dir is None or not pdfs or any(p is None for p in pdfs):
+            return self._submit(html_path, self.out / PDF_NAME), None
+        page = self.print_dir / "print.html"
+        page.write_text(render_html(doc, svgs, placed={stem: k for k, stem in enumerate(rendered)}),
+                        encoding="utf-8", newline="\n")
+        return self._submit(page, self.print_dir / "printed.pdf"), [p for p in pdfs if p is not None]
+
+    def _placed(self, outcome: Any, figures: list[Path], html_path: Path) -> Any:
+        """The report PDF from the print with placeholders (``outcome``): the figure PDFs
+        placed into it; the page with its inline figures printed instead when the placing
+        fails (the PDF is complete either way)."""
+        from cartscope.report.pdf import PdfOutcome, html_to_pdf
+        from cartscope.report.pdf_figures import PlacementError, place_figures
+
+        if outcome.path is None:
+            return outcome
+        target = self.out / PDF_NAME
+        try:
+            place_figures(outcome.path, figures, target)
+        except PlacementError:
+            return html_to_pdf(html_path, target)
+        return PdfOutcome(target, "", outcome.engine)
 
     def finish(self, meanwhile: Callable[[], Any] | None = None) -> ReportFiles:
         """Wait for the figures, write the page, print it, write the table files and wait for
@@ -257,17 +333,13 @@ class PendingReport:
         try:
             rendered = pending.collect(lambda k, n, stem: self.step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
             html_path = out / REPORT_NAME
-            html_path.write_text(render_html(doc, {s: r.svg for s, r in rendered.items()}), encoding="utf-8",
-                                 newline="\n")
+            svgs = {s: r.svg for s, r in rendered.items()}
+            html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
             figures = tuple(p for r in rendered.values() for p in r.files)
             printing: Any = None
+            placing: list[Path] | None = None
             if self.pdf:
-                if self.pool.printer is not None:
-                    printing = self.pool.printer.submit(html_path, out / PDF_NAME)
-                else:
-                    from cartscope.report.pdf import start_pdf
-
-                    printing = start_pdf(html_path, out / PDF_NAME)
+                printing, placing = self._start_print(doc, rendered, svgs, html_path)
             if meanwhile is not None:
                 meanwhile()
             self.step("report: table files", 0.82)
@@ -279,6 +351,8 @@ class PendingReport:
             if printing is not None:
                 self.step("report: PDF", 0.88)
                 outcome = printing.wait()
+                if placing is not None:
+                    outcome = self._placed(outcome, placing, html_path)
                 pdf_path, note = outcome.path, outcome.reason
         finally:
             self.close()

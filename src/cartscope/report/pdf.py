@@ -1,4 +1,6 @@
-"""The PDF of the report: the same HTML printed by headless Chromium.
+"""The PDF of the report: the same HTML printed by headless Chromium (the report prints the
+page with a placeholder in each figure's box and places the figures' own PDF files into
+them, :mod:`cartscope.report.pdf_figures`).
 
 Why Chromium: the report is one self-contained HTML page with inline SVG figures and CSS
 print rules (``@page`` A4, repeated table headers, figures kept on one page). A browser

@@ -84,6 +84,9 @@ class RenderedFigure:
     svg: str
     files: tuple[Path, ...]
     size_inches: tuple[float, float]
+    pdf: Path | None = None
+    """The figure's PDF, among ``files`` or in the folder of the report's print (``print_dir``
+    of :func:`draw_and_save`); None when none is written."""
 
 
 def default_workers() -> int:
@@ -98,51 +101,59 @@ def default_workers() -> int:
     return max(1, min(4, n))
 
 
-_HELD: dict[str, tuple[Any, Any, Path, tuple[str, ...], float]] = {}
+_HELD: dict[str, tuple[Any, Any, tuple[tuple[Path, str], ...], float]] = {}
 """Figures a worker drew whose formats other than SVG are still to be saved (see
-:func:`_flush`): stem -> (saver, figure, folder, formats, dpi)."""
+:func:`_flush`): stem -> (saver, figure, (path, format) of each file, dpi)."""
 
 _BARRIER: Any = None
 
 
 def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence[str], dpi: float,
-                  defer: bool = False) -> RenderedFigure:
+                  defer: bool = False, print_dir: str | None = None) -> RenderedFigure:
     """Draw ``recipe`` once and save it in every format of ``formats`` (under
     ``out_dir/<stem>.<fmt>`` when ``out_dir`` is given) from that one drawing and layout
     (:class:`~cartscope.report.figures.export.FigureFiles`); returns the inline SVG.
 
+    ``print_dir``: a folder for the figure's PDF when none is among the files, for the
+    report's PDF (:mod:`cartscope.report.pdf_figures` places it in the printed page).
     ``defer``: save the SVG now and keep the drawn figure for :func:`_flush`, which saves the
     other formats later (a worker returns the page's SVG first; the PDF, PNG and PPTX files
     are written while the report's PDF is printed). The returned paths are the files to be."""
-    from cartscope.report.figures.export import FigureFiles, svg_element
+    from cartscope.report.figures.export import FigureFiles, shared_text_metrics, svg_element
     from cartscope.report.items import FigureRecipe
 
     unknown = [f for f in formats if f not in ALL_FORMATS]
     if unknown:
         raise ValueError(f"unknown figure format(s) {unknown}; choose from {', '.join(ALL_FORMATS)}")
-    fig = recipe.draw() if isinstance(recipe, FigureRecipe) else recipe
-    saver = FigureFiles(fig, stem)
-    svg_file = saver.svg()
+    with shared_text_metrics():
+        fig = recipe.draw() if isinstance(recipe, FigureRecipe) else recipe
+        saver = FigureFiles(fig, stem)
+        svg_file = saver.svg()
     files: list[Path] = []
+    targets: list[tuple[Path, str]] = []
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         if "svg" in formats:
             (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
-        rest = tuple(f for f in formats if f != "svg")
-        if defer and rest:
-            _HELD[stem] = (saver, fig, out, rest, dpi)
-        else:
-            _save_rest(saver, fig, out, rest, dpi, stem)
         files = [out / f"{stem}.{fmt}" for fmt in formats]
+        targets = [(path, fmt) for path, fmt in zip(files, formats) if fmt != "svg"]
+    pdf = next((path for path, fmt in targets if fmt == "pdf"), None)
+    if pdf is None and print_dir is not None:
+        pdf = Path(print_dir) / f"{stem}.pdf"
+        targets.append((pdf, "pdf"))
+    if defer and targets:
+        _HELD[stem] = (saver, fig, tuple(targets), dpi)
+    else:
+        with shared_text_metrics():
+            _save_rest(saver, fig, tuple(targets), dpi, stem)
     size = tuple(float(v) for v in fig.get_size_inches())
-    return RenderedFigure(stem, svg_element(svg_file), tuple(files), (size[0], size[1]))
+    return RenderedFigure(stem, svg_element(svg_file), tuple(files), (size[0], size[1]), pdf)
 
 
-def _save_rest(saver: Any, fig: Any, out: Path, formats: tuple[str, ...], dpi: float, stem: str) -> None:
-    """Save the drawn ``fig`` as ``out/<stem>.<fmt>`` for each of ``formats`` (not SVG)."""
-    for fmt in formats:
-        path = out / f"{stem}.{fmt}"
+def _save_rest(saver: Any, fig: Any, targets: tuple[tuple[Path, str], ...], dpi: float, stem: str) -> None:
+    """Save the drawn ``fig`` at each (path, format) of ``targets`` (not SVG)."""
+    for path, fmt in targets:
         if fmt == "pptx":
             from cartscope.report.pptx import figure_pptx
 
@@ -151,8 +162,13 @@ def _save_rest(saver: Any, fig: Any, out: Path, formats: tuple[str, ...], dpi: f
             saver.write(path, fmt, dpi)
 
 
-def _job(args: tuple[str, Any, str | None, tuple[str, ...], float]) -> RenderedFigure:
-    return draw_and_save(*args, defer=_BARRIER is not None)
+Job = tuple[str, Any, "str | None", tuple[str, ...], float, "str | None"]
+"""A figure to draw: (stem, recipe, files folder, formats, dpi, print folder); see :func:`draw_and_save`."""
+
+
+def _job(args: Job) -> RenderedFigure:
+    stem, recipe, out_dir, formats, dpi, print_dir = args
+    return draw_and_save(stem, recipe, out_dir, formats, dpi, defer=_BARRIER is not None, print_dir=print_dir)
 
 
 FLUSH_TIMEOUT = 600.0
@@ -166,10 +182,13 @@ def _flush() -> list[str]:
     its own figures (a pool hands jobs to whichever worker is free)."""
     if _BARRIER is not None:
         _BARRIER.wait(FLUSH_TIMEOUT)
+    from cartscope.report.figures.export import shared_text_metrics
+
     done = []
-    for stem in sorted(_HELD):
-        _save_rest(*_HELD[stem], stem)
-        done.append(stem)
+    with shared_text_metrics():
+        for stem in sorted(_HELD):
+            _save_rest(*_HELD[stem], stem)
+            done.append(stem)
     _HELD.clear()
     return done
 
@@ -257,13 +276,15 @@ class FigurePool:
         return pending
 
     def stream(self, out_dir: Path | str | None = None, *, formats: Sequence[str] = FORMATS,
-               dpi: float = 300) -> PendingFigures:
+               dpi: float = 300, print_dir: Path | str | None = None) -> PendingFigures:
         """An empty :class:`PendingFigures`: figures given to its :meth:`~PendingFigures.add`
         start drawing at once (the report hands them over section by section, while it
-        builds the next), :meth:`~PendingFigures.collect` waits for them all."""
-        deferred = out_dir is not None and any(f != "svg" for f in formats)
+        builds the next), :meth:`~PendingFigures.collect` waits for them all. ``print_dir``:
+        see :func:`draw_and_save`."""
+        deferred = (out_dir is not None and any(f != "svg" for f in formats)) or print_dir is not None
         return PendingFigures(None if out_dir is None else str(out_dir), tuple(formats), float(dpi),
-                              self if self.workers > 1 else None, self.workers, deferred)
+                              self if self.workers > 1 else None, self.workers, deferred,
+                              None if print_dir is None else str(print_dir))
 
 
 def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int | None = None) -> FigurePool:
@@ -285,19 +306,19 @@ class PendingFigures:
     process on :meth:`collect`."""
 
     def __init__(self, out_dir: str | None, formats: tuple[str, ...], dpi: float, pool: FigurePool | None = None,
-                 workers: int = 1, deferred: bool = False) -> None:
-        self.out_dir, self.formats, self.dpi = out_dir, formats, dpi
+                 workers: int = 1, deferred: bool = False, print_dir: str | None = None) -> None:
+        self.out_dir, self.formats, self.dpi, self.print_dir = out_dir, formats, dpi, print_dir
         self.pool, self.workers, self.deferred = pool, workers, deferred
         self.executor: Any = None
-        self.jobs: list[tuple[str, Any, str | None, tuple[str, ...], float]] = []
-        self._waiting: list[tuple[FigureItem, tuple[str, Any, str | None, tuple[str, ...], float]]] = []
+        self.jobs: list[Job] = []
+        self._waiting: list[tuple[FigureItem, Job]] = []
         self.futures: list[tuple[str, Any]] = []
         self._flushes: list[Any] | None = None
 
     def add(self, figures: Sequence[FigureItem]) -> None:
         """Figures to draw (their stems unique among all added)."""
         for f in figures:
-            job = (f.stem, f.recipe, self.out_dir, self.formats, self.dpi)
+            job: Job = (f.stem, f.recipe, self.out_dir, self.formats, self.dpi, self.print_dir)
             self.jobs.append(job)
             self._waiting.append((f, job))
         self._send(wait=False)

@@ -232,6 +232,57 @@ def _cm(value: Any) -> Iterator[Any]:
     yield value
 
 
+_METRICS: dict[tuple[Any, ...], tuple[float, float, float]] = {}
+_MAX_METRICS = 50_000
+_VECTOR_RENDERERS = ("RendererSVG", "RendererPdf")
+
+
+@contextmanager
+def shared_text_metrics() -> Iterator[None]:
+    """While active, the width, height and descent of a plain text in an SVG or PDF
+    renderer are measured once per process instead of once per renderer.
+
+    Why: matplotlib caches a text's metrics per renderer instance, so each of a figure's
+    three renderings (the box measured, the SVG saved, the PDF saved) shapes every label
+    again (about 0.4 ms a text), and so does every figure for the same tick labels; on the
+    jin2023 report that was 1-2 CPU-seconds of the figure workers. The metrics of a plain
+    text in these renderers are a function of the text, the font properties and the font
+    files they resolve to (the key holds all three, so a change of the rc parameters that
+    picks another font cannot hit an old entry); math text, TeX and raster renderers
+    (whose metrics depend on hinting rc parameters and dpi) go to matplotlib's own cache.
+    The figure files are byte-identical with and without it
+    (``tests/report/test_render_formats.py``). Off when matplotlib lacks the function
+    replaced (then nothing changes)."""
+    import matplotlib.text as mtext
+    from matplotlib.font_manager import fontManager
+
+    original = getattr(mtext, "_get_text_metrics_with_cache", None)
+    find_fonts = getattr(fontManager, "_find_fonts_by_props", None)
+    if original is None or find_fonts is None or getattr(original, "_cartscope_shared", False):
+        yield  # matplotlib without these, or active already
+        return
+
+    def measured(renderer: Any, text: str, fontprop: Any, ismath: Any, dpi: float) -> Any:
+        base = getattr(renderer, "_renderer", renderer)  # the renderer a MixedModeRenderer draws with
+        if ismath or type(base).__name__ not in _VECTOR_RENDERERS:
+            return original(renderer, text, fontprop, ismath, dpi)
+        prop = fontprop.copy()
+        key = (type(base), text, prop, tuple(find_fonts(prop)), dpi)
+        hit = _METRICS.get(key)
+        if hit is None:
+            if len(_METRICS) >= _MAX_METRICS:
+                _METRICS.clear()
+            hit = _METRICS[key] = original(renderer, text, fontprop, ismath, dpi)
+        return hit
+
+    measured._cartscope_shared = True  # type: ignore[attr-defined]
+    mtext._get_text_metrics_with_cache = measured
+    try:
+        yield
+    finally:
+        mtext._get_text_metrics_with_cache = original
+
+
 _COMMON: dict[str, frozenset[int]] = {}
 
 
