@@ -234,25 +234,29 @@ def _cm(value: Any) -> Iterator[Any]:
 
 _METRICS: dict[tuple[Any, ...], tuple[float, float, float]] = {}
 _MAX_METRICS = 50_000
-_VECTOR_RENDERERS = ("RendererSVG", "RendererPdf")
+_RENDERERS = ("RendererSVG", "RendererPdf", "RendererAgg")
+_FONT_RC = ("text.hinting", "text.hinting_factor", "text.kerning_factor")
+"""The rc parameters a plain text's metrics depend on beyond its font (Agg's hinting and
+kerning; matplotlib's font cache reads them)."""
 
 
 @contextmanager
 def shared_text_metrics() -> Iterator[None]:
-    """While active, the width, height and descent of a plain text in an SVG or PDF
-    renderer are measured once per process instead of once per renderer.
+    """While active, the width, height and descent of a plain text are measured once per
+    process and renderer kind (SVG, PDF, Agg at one dpi) instead of once per renderer.
 
     Why: matplotlib caches a text's metrics per renderer instance, so each of a figure's
-    three renderings (the box measured, the SVG saved, the PDF saved) shapes every label
-    again (about 0.4 ms a text), and so does every figure for the same tick labels; on the
-    jin2023 report that was 1-2 CPU-seconds of the figure workers. The metrics of a plain
-    text in these renderers are a function of the text, the font properties and the font
-    files they resolve to (the key holds all three, so a change of the rc parameters that
-    picks another font cannot hit an old entry); math text, TeX and raster renderers
-    (whose metrics depend on hinting rc parameters and dpi) go to matplotlib's own cache.
-    The figure files are byte-identical with and without it
-    (``tests/report/test_render_formats.py``). Off when matplotlib lacks the function
-    replaced (then nothing changes)."""
+    renderings (the constrained layout's raster pass, the box measured, the SVG saved, the
+    PDF saved) shapes every label again (about 0.4 ms a text), and so does every figure for
+    the same tick labels; on the jin2023 report that was 1-2 CPU-seconds of the figure
+    workers. The metrics of a plain text are a function of the renderer's kind and dpi,
+    the text, the font properties, the font files they resolve to and the hinting rc
+    parameters: the key holds all of them, so a change of the rc parameters that picks
+    another font or hinting cannot hit an old entry. Math text and TeX go to matplotlib's
+    own cache, as do other renderers. The figure files are byte-identical with and without
+    it (``tests/report/test_pdf_figures.py``). Off when matplotlib lacks the functions it
+    relies on (then nothing changes)."""
+    import matplotlib
     import matplotlib.text as mtext
     from matplotlib.font_manager import fontManager
 
@@ -261,13 +265,15 @@ def shared_text_metrics() -> Iterator[None]:
     if original is None or find_fonts is None or getattr(original, "_cartscope_shared", False):
         yield  # matplotlib without these, or active already
         return
+    rc = matplotlib.rcParams
 
     def measured(renderer: Any, text: str, fontprop: Any, ismath: Any, dpi: float) -> Any:
         base = getattr(renderer, "_renderer", renderer)  # the renderer a MixedModeRenderer draws with
-        if ismath or type(base).__name__ not in _VECTOR_RENDERERS:
+        if ismath or type(base).__name__ not in _RENDERERS:
             return original(renderer, text, fontprop, ismath, dpi)
         prop = fontprop.copy()
-        key = (type(base), text, prop, tuple(find_fonts(prop)), dpi)
+        key = (type(base), getattr(base, "dpi", None), text, prop, tuple(find_fonts(prop)), dpi,
+               tuple(rc.get(name) for name in _FONT_RC))
         hit = _METRICS.get(key)
         if hit is None:
             if len(_METRICS) >= _MAX_METRICS:
