@@ -367,7 +367,7 @@ def test_pdf_pages_render(jin_report, tmp_path):
     assert files.pdf is not None and files.pdf.read_bytes().startswith(b"%PDF"), files.pdf_note
     subprocess.run(["pdftoppm", "-r", "20", "-gray", files.pdf, tmp_path / "page"], check=True)
     pages = sorted(tmp_path.glob("page-*.pgm"))
-    assert 12 <= len(pages) <= 30
+    assert 12 <= len(pages) <= 36
     for page in pages:
         data = page.read_bytes()
         # binary PGM: "P5\n<w> <h>\n255\n" then one byte per pixel
@@ -375,3 +375,40 @@ def test_pdf_pages_render(jin_report, tmp_path):
         pixels = np.frombuffer(data[header_end:], dtype=np.uint8)
         ink = (pixels < 200).mean()
         assert ink > 0.002, f"{page.name} is blank"
+
+
+def _word_boxes(pdf: Path) -> list[tuple[float, list[tuple[float, float, float, str]]]]:
+    """(page width, [(xMin, xMax, height, word)]) of every page, from ``pdftotext -bbox``."""
+    import re
+
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+    return [(float(width), [(float(x0), float(x1), float(y1) - float(y0), w) for x0, y0, x1, y1, w in word.findall(body)])
+            for width, body in re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', out, re.S)]
+
+
+def test_a_table_wider_than_the_page_wraps_in_print(tmp_path):
+    """A table wider than the page wraps its cells in print: nothing runs off the paper and
+    Chromium does not shrink the page to fit it (the paragraph's words keep their size)."""
+    from cartscope.report.html import _asset
+    from cartscope.report.pdf import html_to_pdf
+
+    _needs_printing()
+    cells = "".join(f"<td>{k}/16 (68.8)</td><td>41.3\u201389.0</td>" for k in range(5))
+    heads = "".join(f"<th>Group {k}, n/N (%)</th><th>Group {k}, 95% CI</th>" for k in range(5))
+    body = (f"<p>Overall response rates with exact confidence intervals.</p><figure class='table'><div class='table-wrap'>"
+            f"<table><thead><tr><th>Outcome</th>{heads}</tr></thead><tbody><tr><td>Overall response</td>{cells}</tr>"
+            "</tbody></table></div></figure>")
+    sizes = {}
+    for name, content in (("wide", body), ("narrow", body.split("<figure")[0])):
+        page = tmp_path / f"{name}.html"
+        page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{_asset('report.css')}</style></head>"
+                        f"<body>{content}</body></html>", encoding="utf-8")
+        printed = html_to_pdf(page, tmp_path / f"{name}.pdf")
+        assert printed.path is not None, printed.reason
+        (width, words), = _word_boxes(printed.path)
+        margin = 14 / 25.4 * 72
+        outside = [w for x0, x1, _, w in words if x0 < margin - 1 or x1 > width - margin + 1]
+        assert not outside, f"{name}: {outside[:5]} outside the margins"
+        sizes[name] = next(h for _, _, h, w in words if w == "Overall")
+    assert sizes["wide"] == pytest.approx(sizes["narrow"], rel=0.01)
