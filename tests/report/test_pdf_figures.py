@@ -5,8 +5,6 @@ bytes every time; a placeholder missing or doubled is an error, never a wrong fi
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,19 +12,10 @@ import pikepdf
 import pytest
 
 from cartscope.report.figures.export import FigureFiles, shared_text_metrics
-from cartscope.report.pdf import find_browser, html_to_pdf
+from cartscope.report.pdf import html_to_pdf
 from cartscope.report.pdf_figures import PlacementError, place_figures, placeholder_png, placeholder_src
 from cartscope.report.render import draw_and_save
-
-
-def _needs_browser() -> None:
-    missing = [what for what, found in (("chromium", find_browser()), ("poppler-utils", shutil.which("pdftotext")))
-               if found is None]
-    if missing:
-        message = f"needs the Debian package(s) {', '.join(missing)} to print and read the PDF"
-        if os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
+from printing import needs_printing
 
 
 def _figure(title: str, width: float = 3.0, height: float = 2.0) -> object:
@@ -62,7 +51,7 @@ def test_placeholders_are_distinct_valid_pngs() -> None:
 def placed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Two figures (PDF files) placed into a printed page of two placeholders, of which the
     second comes first on the page."""
-    _needs_browser()
+    needs_printing()
     tmp = tmp_path_factory.mktemp("placed")
     figures = [draw_and_save(stem, _figure(title, w, h), str(tmp), ("svg", "pdf"), 72)
                for stem, title, w, h in (("figure01_os", "Overall survival", 3.0, 2.0),

@@ -5,8 +5,6 @@ exported files, and the PDF pages rendered to images (non-blank, a plausible pag
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +17,7 @@ from cartscope.analysis.protocol import load_protocol
 from cartscope.analysis.study import run_study
 from cartscope.report.document import build_document
 from cartscope.report.html import export_items, render_html, write_report
-from cartscope.report.pdf import find_browser
+from printing import needs_printing
 
 
 class ReportParser(HTMLParser):
@@ -288,16 +286,6 @@ def test_missing_pdf_engine_is_reported_not_raised(li, tmp_path, monkeypatch):
     assert "no Chromium found" in files.pdf_note
 
 
-def _needs_printing() -> None:
-    missing = [what for what, found in (("chromium", find_browser()), ("poppler-utils", shutil.which("pdftoppm")))
-               if found is None]
-    if missing:
-        message = f"needs the Debian package(s) {', '.join(missing)} to print and render the PDF"
-        if os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def _page_texts(pdf: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     return text.split("\f")[:-1]
@@ -314,7 +302,7 @@ def test_pdf_places_the_figure_files_in_the_layout_of_the_page(jin_report, tmp_p
 
     from cartscope.report.pdf import html_to_pdf
 
-    _needs_printing()
+    needs_printing()
     files, html, p = jin_report
     assert files.pdf is not None, files.pdf_note
     inline = html_to_pdf(files.html, tmp_path / "inline.pdf")
@@ -348,7 +336,7 @@ def test_pdf_places_the_figure_files_in_the_layout_of_the_page(jin_report, tmp_p
 def test_pdf_falls_back_to_the_inline_figures_when_placing_fails(li, tmp_path, monkeypatch):
     from cartscope.report import pdf_figures
 
-    _needs_printing()
+    needs_printing()
     cohort, results = li
 
     def fail(*args, **kwargs):
@@ -363,7 +351,7 @@ def test_pdf_falls_back_to_the_inline_figures_when_placing_fails(li, tmp_path, m
 
 def test_pdf_pages_render(jin_report, tmp_path):
     files, _, _ = jin_report
-    _needs_printing()
+    needs_printing()
     assert files.pdf is not None and files.pdf.read_bytes().startswith(b"%PDF"), files.pdf_note
     subprocess.run(["pdftoppm", "-r", "20", "-gray", files.pdf, tmp_path / "page"], check=True)
     pages = sorted(tmp_path.glob("page-*.pgm"))
@@ -393,7 +381,7 @@ def test_a_table_wider_than_the_page_wraps_in_print(tmp_path):
     from cartscope.report.html import _asset
     from cartscope.report.pdf import html_to_pdf
 
-    _needs_printing()
+    needs_printing()
     cells = "".join(f"<td>{k}/16 (68.8)</td><td>41.3\u201389.0</td>" for k in range(5))
     heads = "".join(f"<th>Group {k}, n/N (%)</th><th>Group {k}, 95% CI</th>" for k in range(5))
     body = (f"<p>Overall response rates with exact confidence intervals.</p><figure class='table'><div class='table-wrap'>"
