@@ -522,7 +522,7 @@ def cox(
     abs_dev = np.abs(xc).sum(axis=0)
     scale = np.where(abs_dev > 0, n / np.where(abs_dev > 0, abs_dev, 1.0), 1.0)
     sets = build_risk_sets(t, ev, codes, ties)
-    z = (xc * scale)[sets.order]
+    z = np.take(xc * scale, sets.order, axis=0)  # rows in time order: np.take, several times faster than x[order]
     fit = newton_raphson(z, sets, max_iter=max_iter, eps=tol)
     # the linear predictor of a tall-skinny design is kept off BLAS threads
     coef, var, lp = _estimate(fit, x, col_names, scale, max_iter, tol, lambda b: np.einsum("ij,j->i", xc, b))
