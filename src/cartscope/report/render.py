@@ -129,23 +129,22 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
         fig = recipe.draw() if isinstance(recipe, FigureRecipe) else recipe
         saver = FigureFiles(fig, stem)
         svg_file = saver.svg()
-    files: list[Path] = []
-    targets: list[tuple[Path, str]] = []
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        if "svg" in formats:
-            (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
-        files = [out / f"{stem}.{fmt}" for fmt in formats]
-        targets = [(path, fmt) for path, fmt in zip(files, formats) if fmt != "svg"]
-    pdf = next((path for path, fmt in targets if fmt == "pdf"), None)
-    if pdf is None and print_dir is not None:
-        pdf = Path(print_dir) / f"{stem}.pdf"
-        targets.append((pdf, "pdf"))
-    if defer and targets:
-        _HELD[stem] = (saver, fig, tuple(targets), dpi)
-    else:
-        with shared_text_metrics():
+        files: list[Path] = []
+        targets: list[tuple[Path, str]] = []
+        if out_dir is not None:
+            out = Path(out_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            if "svg" in formats:
+                (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
+            files = [out / f"{stem}.{fmt}" for fmt in formats]
+            targets = [(path, fmt) for path, fmt in zip(files, formats) if fmt != "svg"]
+        pdf = next((path for path, fmt in targets if fmt == "pdf"), None)
+        if pdf is None and print_dir is not None:
+            pdf = Path(print_dir) / f"{stem}.pdf"
+            targets.append((pdf, "pdf"))
+        if defer and targets:
+            _HELD[stem] = (saver, fig, tuple(targets), dpi)
+        else:
             _save_rest(saver, fig, tuple(targets), dpi, stem)
     size = tuple(float(v) for v in fig.get_size_inches())
     return RenderedFigure(stem, svg_element(svg_file), tuple(files), (size[0], size[1]), pdf)
