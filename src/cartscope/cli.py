@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -169,8 +169,9 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     """Run ``protocol`` with a progress bar and write the results (and the report into
     ``report_dir`` when given, its figures in ``figure_formats``, drawn by ``pool`` when the
     caller started it, else by one started here and closed at the end); exit 1 on an
-    analysis error. With a report, the results files are written while its PDF prints, after
-    the figures are drawn (the drawing is the report's longest step and has both cores)."""
+    analysis error. With a report, the patient course is drawn while the analyses run, and
+    the results files are written while its PDF prints, after the figures are drawn (the
+    drawing is the report's longest step and has both cores)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cartscope.analysis.results import write_results
@@ -180,7 +181,12 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     own = report_dir is not None and pool is None
     if own:  # the report's figure workers start while the analyses run
         pool = _start_report_pool(figure_formats)
+    job: Any = None
     try:
+        if report_dir is not None:  # the patient course is drawn while the analyses run
+            from cartscope.report.html import prepare_report
+
+            job = prepare_report(report_dir, cohort=cohort, pool=pool)
         with Progress(*columns, console=err_console, transient=True) as bar:
             task = bar.add_task(protocol.name, total=1.0)
 
@@ -188,7 +194,9 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
                 bar.update(task, completed=fraction, description=label)
 
             try:
-                results = run_study(cohort, protocol, progress=step)
+                results = run_study(cohort, protocol, progress=step,
+                                    on_endpoints=None if job is None else
+                                    lambda ep, plan: job.start_course(ep, plan.legacy.sections))
             except (ValueError, KeyError, TypeError) as exc:
                 err_console.print(f"analysis failed: {exc}", style="red", markup=False)
                 raise typer.Exit(1) from None
@@ -201,16 +209,15 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
         for aid, why in zip(failed["analysis"], failed["reason"]):  # the run goes on, exit 0 (as skips)
             err_console.print(f"analysis {aid!r} failed: {why}", style="red", markup=False)
         console.print(f"{len(results.tables)} tables, {len(results.exclusions)} exclusion(s) with reasons")
-        if report_dir is None:
+        if job is None:
             return write_results(results, out)
-        from cartscope.report.html import start_report
-
         with Progress(*columns, console=err_console, transient=True) as bar:  # figures drawn in worker processes
             task = bar.add_task("report", total=1.0)
-            job = start_report(results, report_dir, cohort=cohort, pool=pool,
-                               progress=lambda label, done: bar.update(task, completed=done, description=label))
+            job.progress = lambda label, done: bar.update(task, completed=done, description=label)
+            job.build(results)
             written: list[Path] = []
             files = job.finish(meanwhile=lambda: written.append(write_results(results, out)))
+            job = None
         console.print(f"report: {files.html}")
         if files.pdf is not None:
             console.print(f"report PDF: {files.pdf}")
@@ -218,6 +225,8 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
             console.print(f"PDF skipped: {files.pdf_note}", style="yellow", markup=False)
         return written[0]
     finally:
+        if job is not None:  # the analyses or the document failed: the print folder goes
+            job.close()
         if own and pool is not None:
             pool.close()
 

@@ -74,6 +74,32 @@ def test_fewer_figures_than_a_batch_are_drawn_in_this_process(tmp_path: Path) ->
     assert [p.name for r in drawn.values() for p in r.files] == ["figure01_km_0.svg", "figure02_km_1.svg"]
 
 
+def test_figures_given_before_the_workers_are_up_go_to_them_once_they_are(tmp_path: Path) -> None:
+    items = _items(2)
+    pool = FigurePool(2)
+    try:
+        pending = pool.stream(tmp_path, formats=("svg",))
+        pending.add(items)  # no worker yet: the figures wait for them (no later add or collect needed)
+        assert pending.futures == []
+        pool.start()
+        pool._ready()
+        assert [stem for stem, _ in pending.futures] == [i.stem for i in items]
+        drawn = pending.collect()
+    finally:
+        pool.close()
+    assert [p.name for r in drawn.values() for p in r.files] == ["figure01_km_0.svg", "figure02_km_1.svg"]
+
+
+def test_a_figure_given_again_with_its_recipe_is_drawn_once(tmp_path: Path) -> None:
+    items = _items(2)
+    pending = FigurePool(1).stream(tmp_path, formats=("svg",))
+    pending.add(items)
+    pending.add([FigureItem(i.key, i.recipe, i.caption, i.number) for i in items])  # the same, numbered again
+    assert [job[0] for job in pending.jobs] == [i.stem for i in items]
+    with pytest.raises(ValueError, match="figure01_km_0 was given twice, with different recipes"):
+        pending.add([FigureItem("km_0", _figure("another"), "caption", 1)])
+
+
 @pytest.fixture(scope="module")
 def lu():
     from cartscope.analysis.presets import synthesize
@@ -81,7 +107,51 @@ def lu():
     from cartscope.analysis.study import run_study
 
     cohort = synthesize("lu2021", seed=2021)
-    return cohort, run_study(cohort, load_protocol("lu2021"))
+    seen: list[tuple[object, object]] = []
+    results = run_study(cohort, load_protocol("lu2021"), on_endpoints=lambda ep, plan: seen.append((ep, plan)))
+    assert len(seen) == 1 and seen[0][0] is results.endpoints and seen[0][1] is results.plan
+    return cohort, results
+
+
+def test_the_patient_course_started_before_the_analyses_is_the_reports_own(lu, tmp_path: Path) -> None:
+    from cartscope.report.document import build_document
+    from cartscope.report.html import prepare_report
+
+    cohort, results = lu
+    job = prepare_report(tmp_path, cohort=cohort, pdf=False, workers=1)
+    try:
+        job.start_course(results.endpoints, results.protocol.sections)
+        early = [job_[0] for job_ in job.pending.jobs]
+        assert early and all(stem.startswith(f"figure{k:02d}_swimmer") for k, stem in enumerate(early, 1))
+        doc = job.build(results).doc
+        assert [job_[0] for job_ in job.pending.jobs] == [f.stem for f in doc.figures()]  # none drawn twice
+    finally:
+        job.close()
+    plain = build_document(results, cohort)
+    assert [(s.key, s.title, [(getattr(i, "stem", None), getattr(i, "caption", None)) for i in s.items])
+            for s in doc.sections] == \
+        [(s.key, s.title, [(getattr(i, "stem", None), getattr(i, "caption", None)) for i in s.items])
+         for s in plain.sections]
+    course = next(s for s in doc.sections if s.key == "course")
+    assert [f.recipe for f in course.items] == [r for _, r, *_ in job.pending.jobs[:len(early)]]
+
+
+def test_early_figures_keep_their_numbers_or_the_report_says_why(lu) -> None:
+    from cartscope.report.document import build_document
+    from cartscope.report.sections import FIGURE_FREE, early_course
+
+    cohort, results = lu
+    assert early_course(results.endpoints, cohort, ["survival", "response"]) is None  # survival draws first
+    items = early_course(results.endpoints, cohort, results.protocol.sections)
+    assert items is not None
+    wrong = [FigureItem(i.key, i.recipe, i.caption, 2) for i in items if isinstance(i, FigureItem)]
+    with pytest.raises(RuntimeError, match="was numbered 2 before the report placed it as figure 1"):
+        build_document(results, cohort, course=wrong)
+    doc = build_document(results, cohort)
+    assert {"cohort", "response"} <= {s.key for s in doc.sections}
+    for section in doc.sections:
+        if section.key in FIGURE_FREE:
+            assert not any(isinstance(i, FigureItem) for i in section.items), section.key
 
 
 def test_streamed_figures_are_the_documents_figures_in_reading_order(lu) -> None:

@@ -117,12 +117,15 @@ def as_plan(protocol: Plan | Protocol) -> Plan:
     return plan
 
 
-def run_study(cohort: Cohort, protocol: Plan | Protocol, *, progress: Progress | None = None) -> Results:
+def run_study(cohort: Cohort, protocol: Plan | Protocol, *, progress: Progress | None = None,
+              on_endpoints: Callable[[pd.DataFrame, Plan], None] | None = None) -> Results:
     """Run every analysis of the plan ``protocol`` over ``cohort`` (see the module docstring).
 
     Names are not checked here: call :func:`cartscope.analysis.plan.check.check_plan` first
     (the command line and the web app do). ``progress(label, fraction)`` is called before each
-    analysis and with 1.0 at the end.
+    analysis and with 1.0 at the end. ``on_endpoints(endpoints, plan)`` gets the endpoints
+    table (the results' ``endpoints``, not to be changed) as soon as it is derived, before
+    the analyses run: a report starts drawing what needs nothing else.
     """
     plan = as_plan(protocol)
     reg = kinds()
@@ -131,6 +134,8 @@ def run_study(cohort: Cohort, protocol: Plan | Protocol, *, progress: Progress |
     total = len(order) + 1
     report("endpoints", 0.0)
     ep = study_endpoints(cohort, plan)
+    if on_endpoints is not None:
+        on_endpoints(ep, plan)
     study = StudyRun(cohort=cohort, plan=plan, endpoints=ep)
     no_index = ep["index_day"].isna().to_numpy()
     for pid, why in zip(ep.loc[no_index, "patient_id"], ep.loc[no_index, "reason"]):

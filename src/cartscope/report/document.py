@@ -11,7 +11,7 @@ A section the study skipped carries the reason instead of content.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,9 @@ def _numbered(sections: Iterable[Section], on_figures: Callable[[list[FigureItem
                 item = TableItem(item.key, item.table, item.export, n_table)
             elif isinstance(item, FigureItem):
                 n_figure += 1
+                if item.number and item.number != n_figure:  # numbered early (the patient course)
+                    raise RuntimeError(f"figure {item.stem} was numbered {item.number} before the report "
+                                       f"placed it as figure {n_figure}")
                 item = FigureItem(item.key, item.recipe, item.caption, n_figure)
             items.append(item)
         out.append(Section(s.key, s.title, tuple(items), s.skipped, s.notes))
@@ -72,7 +75,8 @@ def _numbered(sections: Iterable[Section], on_figures: Callable[[list[FigureItem
 
 def build_document(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
                    labels: LabelRegistry | None = None,
-                   on_figures: Callable[[list[FigureItem]], None] | None = None) -> ReportDocument:
+                   on_figures: Callable[[list[FigureItem]], None] | None = None,
+                   course: Sequence[Item] | None = None) -> ReportDocument:
     """The report of ``results`` (see the module docstring).
 
     ``cohort`` is the cohort the results were computed from; without it the figures and
@@ -81,7 +85,9 @@ def build_document(results: Results, cohort: Cohort | None = None, *, number_for
     of every table, figure and text; ``labels`` the label registry (default: the built-in
     labels extended by the protocol's ``labels``). ``on_figures`` gets each section's
     numbered figures as soon as that section is built (the report starts drawing them while
-    the next sections are built).
+    the next sections are built). ``course``: the patient course's items, built before the
+    analyses ran from the same endpoints (:func:`~cartscope.report.sections.early_course`);
+    their figures keep the numbers they were given then (checked).
     """
     labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
                                                             plan=getattr(results, "plan", None))
@@ -103,7 +109,8 @@ def build_document(results: Results, cohort: Cohort | None = None, *, number_for
         version=version,
         facts=facts,
         methods=tuple(methods_paragraphs(results, number_format=number_format, labels=labels)),
-        sections=_numbered(iter_sections(results, cohort, number_format=number_format, labels=labels), on_figures),
+        sections=_numbered(iter_sections(results, cohort, number_format=number_format, labels=labels, course=course),
+                           on_figures),
         versions=dict(sorted(results.versions.items())),
     )
 

@@ -215,7 +215,9 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     then the figure PDFs are placed into the printed page (a PDF for the print is saved
     even when the figure files leave it out). :func:`start_report` and
     :meth:`PendingReport.finish` are the same in two steps, for a caller with work of its
-    own to do while the figures are drawn (the command line writes the results files).
+    own to do while the figures are drawn (the command line writes the results files);
+    :func:`prepare_report` comes before the analyses, so that the patient course, which
+    needs only the endpoints, is drawn while they run.
     """
     return start_report(results, out_dir, cohort=cohort, pdf=pdf, exports=exports, formats=formats,
                         workers=workers, number_format=number_format, progress=progress, pool=pool).finish()
@@ -228,6 +230,19 @@ def start_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     """The first step of :func:`write_report` (same arguments): build the document and hand
     its figures to the workers, section by section; returns at once after, with the figures
     being drawn. :meth:`PendingReport.finish` writes everything else."""
+    job = prepare_report(out_dir, cohort=cohort, pdf=pdf, exports=exports, formats=formats, workers=workers,
+                         number_format=number_format, progress=progress, pool=pool)
+    return job.build(results)
+
+
+def prepare_report(out_dir: Path | str, *, cohort: Cohort | None = None, pdf: bool = True, exports: bool = True,
+                   formats: Sequence[str] | None = None, workers: int | None = None,
+                   number_format: NumberFormat | None = None, progress: ProgressFn | None = None,
+                   pool: FigurePool | None = None) -> PendingReport:
+    """A report to come (the arguments of :func:`write_report` but the results), its figure
+    workers starting: before the analyses run, :meth:`PendingReport.start_course` starts
+    drawing the patient course as soon as the endpoints exist; :meth:`PendingReport.build`
+    then builds the document from the results, and :meth:`PendingReport.finish` writes it."""
     from cartscope.report.render import FigurePool, check_formats, requested_formats
 
     fmts = (check_formats(formats) if formats is not None else pool.formats if pool is not None
@@ -238,17 +253,13 @@ def start_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
     figure_pool = FigurePool(workers, formats=fmts, pdf=pdf) if own else pool
     assert figure_pool is not None
     job = PendingReport(out, figure_pool, own, pdf, exports, progress)
+    job.cohort, job.number_format = cohort, number_format
     try:
         figure_pool.start()  # workers (and the PDF printer) start while the document is built
-        job.step("report: tables", 0.0)
-        pending = figure_pool.stream(out / "figures" if exports else None, formats=fmts, print_dir=job.print_dir)
-        doc = build_document(results, cohort, on_figures=pending.add,
-                             **({"number_format": number_format} if number_format else {}))
-        job.doc, job.pending = doc, pending
+        job.pending = figure_pool.stream(out / "figures" if exports else None, formats=fmts, print_dir=job.print_dir)
     except BaseException:
         job.close()
         raise
-    job.step(f"figure 0/{len(doc.figures())}", 0.1)
     return job
 
 
@@ -262,6 +273,9 @@ class PendingReport:
         self.progress = progress
         self.doc: ReportDocument | None = None
         self.pending: Any = None
+        self.cohort: Cohort | None = None
+        self.number_format: NumberFormat | None = None
+        self._course: tuple[Any, list[Any]] | None = None
         self._print_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.print_dir: Path | None = None
         """Folder of the page printed with figure placeholders and of the figure PDFs that are
@@ -277,6 +291,41 @@ class PendingReport:
     def step(self, label: str, fraction: float) -> None:
         if self.progress is not None:
             self.progress(label, fraction)
+
+    def start_course(self, endpoints: Any, sections: Sequence[str]) -> None:
+        """Start drawing the patient course (swimmer plots) from the study's ``endpoints``
+        before the analyses run, when the figure numbers are known then
+        (:func:`~cartscope.report.sections.early_course`; ``sections``: the protocol's):
+        the workers draw it on the core the analyses leave free. :meth:`build` keeps these
+        items when the results carry the same endpoints (else the course is built again)."""
+        from cartscope.report.sections import early_course
+
+        items = early_course(endpoints, self.cohort, sections)
+        if items is None:
+            return
+        numbered, n = [], 0
+        for item in items:
+            if isinstance(item, FigureItem):
+                n += 1
+                item = FigureItem(item.key, item.recipe, item.caption, n)
+            numbered.append(item)
+        self._course = (endpoints, numbered)
+        self.pending.add([i for i in numbered if isinstance(i, FigureItem)])
+
+    def build(self, results: Results) -> PendingReport:
+        """Build the document of ``results`` and hand its figures to the workers, section by
+        section (see :func:`start_report`); returns self."""
+        try:
+            self.step("report: tables", 0.0)
+            course = self._course[1] if self._course is not None and self._course[0] is results.endpoints else None
+            doc = build_document(results, self.cohort, on_figures=self.pending.add, course=course,
+                                 **({"number_format": self.number_format} if self.number_format else {}))
+            self.doc = doc
+        except BaseException:
+            self.close()
+            raise
+        self.step(f"figure 0/{len(doc.figures())}", 0.1)
+        return self
 
     def close(self) -> None:
         """Stop the figure workers and the printer when this report started them; remove the

@@ -209,6 +209,8 @@ class FigurePool:
         self._pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
         self._start_error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._when_up: list[Callable[[ProcessPoolExecutor], None]] = []
         self.printer: Any = None
         if pdf:  # the report's PDF printer starts with the workers (cartscope.report.pdf_printer)
             from cartscope.report.pdf_printer import ChromiumPrinter
@@ -233,9 +235,23 @@ class FigurePool:
                                        initializer=_warm, initargs=(self.formats, ctx.Barrier(self.workers)))
             for _ in range(self.workers):  # start every worker now
                 pool.submit(_noop)
-            self._pool = pool
+            with self._lock:
+                self._pool = pool
+                waiting, self._when_up = self._when_up, []
+            for callback in waiting:
+                callback(pool)
         except BaseException as exc:  # raised by _ready() in the caller's thread
             self._start_error = exc
+
+    def when_up(self, callback: Callable[[ProcessPoolExecutor], None]) -> None:
+        """``callback(executor)`` as soon as the workers are up: now when they are, else in the
+        thread that starts them (never when they fail to start: :meth:`_ready` raises why)."""
+        with self._lock:
+            pool = self._pool
+            if pool is None:
+                self._when_up.append(callback)
+                return
+        callback(pool)
 
     def _ready(self, wait: bool = True) -> ProcessPoolExecutor | None:
         """The started executor (waits for its start; re-raises what stopped it), None with one
@@ -300,9 +316,9 @@ def start_figure_pool(formats: Sequence[str] | str | None = None, workers: int |
 class PendingFigures:
     """Figures being drawn: given by :meth:`add`, drawn by the workers of ``pool`` as soon as
     the workers are up (:meth:`add` never waits for their start: figures that come before
-    wait in this process and go with the next :meth:`add`, or with :meth:`collect`, which
-    waits for the workers when there are :data:`MIN_PARALLEL` figures or more), else in this
-    process on :meth:`collect`."""
+    wait in this process and go to the workers the moment they are up, or with
+    :meth:`collect`, which waits for the workers when there are :data:`MIN_PARALLEL` figures
+    or more), else in this process on :meth:`collect`."""
 
     def __init__(self, out_dir: str | None, formats: tuple[str, ...], dpi: float, pool: FigurePool | None = None,
                  workers: int = 1, deferred: bool = False, print_dir: str | None = None) -> None:
@@ -313,30 +329,50 @@ class PendingFigures:
         self._waiting: list[tuple[FigureItem, Job]] = []
         self.futures: list[tuple[str, Any]] = []
         self._flushes: list[Any] | None = None
+        self._lock = threading.RLock()  # the workers' start-up thread sends figures too
+        self._armed = False
+        self._here = False
 
     def add(self, figures: Sequence[FigureItem]) -> None:
-        """Figures to draw (their stems unique among all added)."""
-        for f in figures:
-            job: Job = (f.stem, f.recipe, self.out_dir, self.formats, self.dpi, self.print_dir)
-            self.jobs.append(job)
-            self._waiting.append((f, job))
-        self._send(wait=False)
+        """Figures to draw, their stems unique among all added; a figure given again with the
+        same recipe (the same object: a section built early, numbered again) is drawn once."""
+        with self._lock:
+            known = {job[0]: job[1] for job in self.jobs}
+            for f in figures:
+                if f.stem in known:
+                    if known[f.stem] is f.recipe:
+                        continue
+                    raise ValueError(f"figure {f.stem} was given twice, with different recipes")
+                job: Job = (f.stem, f.recipe, self.out_dir, self.formats, self.dpi, self.print_dir)
+                self.jobs.append(job)
+                self._waiting.append((f, job))
+            self._send(wait=False)
 
-    def _send(self, wait: bool) -> None:
-        """Hand the waiting figures to the workers: at once when they are up; with ``wait``
-        (at :meth:`collect`), after their start when there are :data:`MIN_PARALLEL` figures."""
+    def _send(self, wait: bool, executor: Any = None) -> None:
+        """Hand the waiting figures to the workers: at once when they are up (``executor``:
+        they just came up), else as soon as they are; with ``wait`` (at :meth:`collect`),
+        after their start when there are :data:`MIN_PARALLEL` figures."""
         if self.pool is None:
             return
-        if self.executor is None:
+        if executor is None and self.executor is None:
             # workers already up take every figure at once; only a batch is worth waiting for
-            # their start (fewer than MIN_PARALLEL figures are drawn here)
-            self.executor = self.pool._ready(wait=wait and len(self.jobs) >= MIN_PARALLEL)
-            if self.executor is None:
+            # their start (fewer than MIN_PARALLEL figures are drawn here). Not under the lock:
+            # the thread that starts them sends the figures that wait, under it
+            executor = self.pool._ready(wait=wait and len(self.jobs) >= MIN_PARALLEL)
+        with self._lock:
+            if self._here:  # collect() draws them in this process
                 return
-        # largest figures first, so that no worker is left with a long one at the end
-        for f, job in sorted(self._waiting, key=lambda fj: _weight(fj[0]), reverse=True):
-            self.futures.append((job[0], self.executor.submit(_job, job)))
-        self._waiting = []
+            if self.executor is None:
+                self.executor = executor
+                if executor is None:
+                    if not self._armed and self._waiting:
+                        self._armed = True
+                        self.pool.when_up(lambda ex: self._send(False, ex))
+                    return
+            # largest figures first, so that no worker is left with a long one at the end
+            for f, job in sorted(self._waiting, key=lambda fj: _weight(fj[0]), reverse=True):
+                self.futures.append((job[0], self.executor.submit(_job, job)))
+            self._waiting = []
 
     def finish(self) -> None:
         """Wait until the files of every format are written (the workers save the formats
@@ -351,16 +387,19 @@ class PendingFigures:
         out: dict[str, RenderedFigure] = {}
         total = len(self.jobs)
         self._send(wait=True)
-        if not self.futures:  # few figures, or no workers: drawn here
-            for k, (_, job) in enumerate(self._waiting, 1):
+        with self._lock:
+            futures = [f for _, f in self.futures]
+            here, self._waiting = self._waiting, []
+            self._here = not futures
+        if not futures:  # few figures, or no workers: drawn here
+            for k, (_, job) in enumerate(here, 1):
                 out[job[0]] = _job(job)
                 if progress is not None:
                     progress(k, total, job[0])
-            self._waiting = []
         else:
             from concurrent.futures import as_completed
 
-            for k, fut in enumerate(as_completed([f for _, f in self.futures]), 1):
+            for k, fut in enumerate(as_completed(futures), 1):
                 res = fut.result()
                 out[res.stem] = res
                 if progress is not None:

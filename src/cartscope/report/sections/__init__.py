@@ -26,7 +26,7 @@ from cartscope.report.sections.cohort import cohort_section
 from cartscope.report.sections.compare import compare_section
 from cartscope.report.sections.competing import competing_section
 from cartscope.report.sections.correlations import correlations_section
-from cartscope.report.sections.course import course_section
+from cartscope.report.sections.course import course_items, course_section
 from cartscope.report.sections.cox import cox_section
 from cartscope.report.sections.exclusions import exclusions_section
 from cartscope.report.sections.generic import further_analyses, generic_section
@@ -40,6 +40,8 @@ from cartscope.report.sections.toxicity import toxicity_section
 from cartscope.report.sections.validation import validation_section
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from cartscope.analysis.results import Results
     from cartscope.cohort.model import Cohort
 
@@ -102,6 +104,21 @@ def section_order(sections: Sequence[str]) -> list[str]:
     return order
 
 
+FIGURE_FREE = frozenset({"cohort", "response"})
+"""Sections whose builders never give a figure (``tests/report/test_sections.py``)."""
+
+
+def early_course(endpoints: pd.DataFrame, cohort: Cohort | None, sections: Sequence[str]) -> list[Item] | None:
+    """The patient course section's items (:func:`~cartscope.report.sections.course.course_items`),
+    built from the endpoints before the analyses run, when their figure numbers are known
+    then: when only sections of :data:`FIGURE_FREE` come before it, its figures are the
+    report's first. None otherwise (the course is then built in its turn)."""
+    order = section_order(sections)
+    if not set(order[:order.index("course")]) <= FIGURE_FREE:
+        return None
+    return course_items(endpoints, cohort)
+
+
 def build_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
                    labels: LabelRegistry | None = None) -> list[Section]:
     """One :class:`Section` per protocol section (plus the patient course), protocol order."""
@@ -109,11 +126,12 @@ def build_sections(results: Results, cohort: Cohort | None = None, *, number_for
 
 
 def iter_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
-                  labels: LabelRegistry | None = None) -> Iterator[Section]:
+                  labels: LabelRegistry | None = None, course: Sequence[Item] | None = None) -> Iterator[Section]:
     """The sections of :func:`build_sections`, each given as soon as it is built and its place
     is final (so that a caller can start drawing its figures while the next is built). The
     "Further analyses" section goes before a closing exclusions section, so that one is held
-    back until the end."""
+    back until the end. ``course``: the patient course's items built already from the same
+    endpoints (:func:`early_course`)."""
     labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
                                                             plan=getattr(results, "plan", None))
     inp = SectionInput(results, cohort, number_format, labels)
@@ -130,7 +148,8 @@ def iter_sections(results: Results, cohort: Cohort | None = None, *, number_form
             section = Section(key, title, skipped="the section did not run", notes=notes)
         else:
             builder = BUILDERS.get(key)
-            items = builder(inp) if builder is not None else generic_section(inp, key)
+            items = (list(course) if key == "course" and course is not None
+                     else builder(inp) if builder is not None else generic_section(inp, key))
             section = Section(key, title, tuple(items), notes=notes)
         shown.add(key)
         if held is not None:
@@ -147,5 +166,5 @@ def iter_sections(results: Results, cohort: Cohort | None = None, *, number_form
         yield held
 
 
-__all__ = ["BUILDERS", "SECTION_TITLES", "SectionInput", "build_sections", "generic_section", "grid_table",
+__all__ = ["BUILDERS", "FIGURE_FREE", "SECTION_TITLES", "SectionInput", "build_sections", "early_course", "generic_section", "grid_table",
            "iter_sections", "section_order"]
