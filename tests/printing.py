@@ -12,6 +12,15 @@ import pytest
 from cartscope.report.pdf import find_browser
 
 
+def needs_poppler() -> None:
+    """Skip (fail in CI) the calling test unless poppler-utils (pdftoppm, pdftotext) is installed."""
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        message = "needs the Debian package poppler-utils to read the PDF"
+        if os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def needs_printing() -> None:
     """Skip (fail in CI) the calling test unless Chromium and poppler-utils are installed."""
     missing = [what for what, found in (("chromium", find_browser()), ("poppler-utils", shutil.which("pdftoppm")))

@@ -116,9 +116,11 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
 
     ``print_dir``: a folder for the figure's PDF when none is among the files, for the
     report's PDF (:mod:`cartscope.report.pdf_figures` places it in the printed page).
-    ``defer``: save the SVG now and keep the drawn figure for :func:`_flush`, which saves the
-    other formats later (a worker returns the page's SVG first; the PDF, PNG and PPTX files
-    are written while the report's PDF is printed). The returned paths are the files to be."""
+    The PDF is drawn with the SVG, in the same walk of the figure
+    (:mod:`cartscope.report.figures.tee`). ``defer``: save the SVG and the PDF now and keep
+    the drawn figure for :func:`_flush`, which saves the other formats later (a worker
+    returns the page's SVG first; the PNG and PPTX files are written while the report's PDF
+    is printed). The returned paths are the files to be."""
     from cartscope.report.figures.export import FigureFiles, shared_text_metrics, svg_element
     from cartscope.report.items import FigureRecipe
 
@@ -128,20 +130,19 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
     with shared_text_metrics():
         fig = recipe.draw() if isinstance(recipe, FigureRecipe) else recipe
         saver = FigureFiles(fig, stem)
-        svg_file = saver.svg()
         files: list[Path] = []
         targets: list[tuple[Path, str]] = []
-        if out_dir is not None:
-            out = Path(out_dir)
+        out = None if out_dir is None else Path(out_dir)
+        if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            if "svg" in formats:
-                (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
             files = [out / f"{stem}.{fmt}" for fmt in formats]
-            targets = [(path, fmt) for path, fmt in zip(files, formats) if fmt != "svg"]
-        pdf = next((path for path, fmt in targets if fmt == "pdf"), None)
+            targets = [(path, fmt) for path, fmt in zip(files, formats) if fmt not in ("svg", "pdf")]
+        pdf = out / f"{stem}.pdf" if out is not None and "pdf" in formats else None
         if pdf is None and print_dir is not None:
             pdf = Path(print_dir) / f"{stem}.pdf"
-            targets.append((pdf, "pdf"))
+        svg_file = saver.svg(pdf, dpi)  # the PDF from the SVG's drawing (cartscope.report.figures.tee)
+        if out is not None and "svg" in formats:
+            (out / f"{stem}.svg").write_text(svg_file, encoding="utf-8", newline="\n")
         if defer and targets:
             _HELD[stem] = (saver, fig, tuple(targets), dpi)
         else:
@@ -296,7 +297,7 @@ class FigurePool:
         start drawing at once (the report hands them over section by section, while it
         builds the next), :meth:`~PendingFigures.collect` waits for them all. ``print_dir``:
         see :func:`draw_and_save`."""
-        deferred = (out_dir is not None and any(f != "svg" for f in formats)) or print_dir is not None
+        deferred = out_dir is not None and any(f in ("png", "pptx") for f in formats)  # SVG and PDF come at once
         return PendingFigures(None if out_dir is None else str(out_dir), tuple(formats), float(dpi),
                               self if self.workers > 1 else None, self.workers, deferred,
                               None if print_dir is None else str(print_dir))

@@ -7,7 +7,8 @@ hash salt, and the metadata that would carry the time of writing (SVG ``dc:date`
 One drawing, every format (:class:`FigureFiles`): the tight bounding box is measured once,
 before the first save (the SVG), and every format is saved with it as ``bbox_inches`` and no
 layout engine, so each costs one rendering pass instead of two, and every format shows the
-same layout. A PDF embeds its TrueType subset through
+same layout; the PDF comes from the SVG's pass itself (:mod:`cartscope.report.figures.tee`)
+where the figure allows. A PDF embeds its TrueType subset through
 :func:`pdf_font_subsets`, which subsets each font once per glyph set and process instead of
 once per file (about 0.25 s per font and file otherwise).
 """
@@ -25,6 +26,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from cartscope.report.figures.style import SVG_HASH_SALT, figure_style
+from cartscope.report.figures.tee import can_tee, drawing_both
 
 FORMATS: tuple[str, ...] = ("svg", "pdf", "png")
 
@@ -60,9 +62,10 @@ class FigureFiles:
         self._bbox: Any = None
         self._png: dict[float, bytes] = {}
 
-    def svg(self) -> str:
+    def svg(self, pdf: Path | None = None, dpi: float = 300) -> str:
         """The SVG file text; the layout and the padded tight box it was saved with are kept
-        for the other formats.
+        for the other formats. ``pdf``: also write the PDF there, from the same drawing when
+        the figure allows (:mod:`cartscope.report.figures.tee`), else by a save of its own.
 
         A figure whose layout is fixed (no layout engine, or one frozen by
         :func:`~cartscope.report.figures.style.freeze_layout`) is measured with an SVG
@@ -77,7 +80,13 @@ class FigureFiles:
             pad = float(matplotlib_rc("savefig.pad_inches"))
         if _fixed_layout(fig):
             self._bbox = tight_box(fig).padded(pad)
+            if pdf is not None and can_tee(fig):
+                with pdf_font_subsets(), drawing_both(fig, pdf, dpi, _METADATA["pdf"]):
+                    _write(fig, buf, "svg", 72, self.salt, bbox_inches=self._bbox)
+                return buf.getvalue()
             _write(fig, buf, "svg", 72, self.salt, bbox_inches=self._bbox)
+            if pdf is not None:
+                self.write(pdf, "pdf", dpi)
             return buf.getvalue()
         boxes: list[Any] = []
         measure = fig.get_tightbbox
@@ -95,6 +104,8 @@ class FigureFiles:
         if boxes:
             self._bbox = boxes[-1].padded(pad)
             _drop_layout_engine(fig)  # the layout is done; later saves keep it
+        if pdf is not None:
+            self.write(pdf, "pdf", dpi)
         return buf.getvalue()
 
     def _kwargs(self) -> dict[str, Any]:
