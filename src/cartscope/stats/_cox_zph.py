@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
 from cartscope.stats._cox_fit import build_risk_sets, derivatives
+from cartscope.stats._scipy_stats import stats as sps
 
 FloatArray = NDArray[np.float64]
 

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _sps
 
 from cartscope.stats import _finegray
+from cartscope.stats._scipy_stats import stats as _sps
 
 FloatArray = NDArray[np.float64]
 

@@ -16,7 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
+from scipy import optimize, special
+
+from cartscope.stats._scipy_stats import stats
 
 from cartscope.stats._fisher_network import fisher_rxc_network
 from cartscope.stats._validation import check_level

@@ -19,7 +19,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special
+
+from cartscope.stats._scipy_stats import stats
 
 from cartscope.stats._validation import check_level
 

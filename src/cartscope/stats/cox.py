@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
 from cartscope.stats._cox_concordance import concordance as _concordance
 from cartscope.stats._cox_fit import (
@@ -46,6 +45,7 @@ from cartscope.stats._cox_fit import (
     newton_raphson,
 )
 from cartscope.stats._cox_zph import TRANSFORMS, zph_statistics
+from cartscope.stats._scipy_stats import stats as sps
 
 __all__ = ["CoxModelError", "CoxResult", "CoxTest", "CoxZph", "cox", "cox_zph"]
 

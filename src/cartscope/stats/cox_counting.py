@@ -28,7 +28,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
 from cartscope.stats._cox_counting import (
     CountingSets,
@@ -37,6 +36,7 @@ from cartscope.stats._cox_counting import (
     score_residuals,
 )
 from cartscope.stats._cox_fit import CHOLESKY_TOLERANCE, ldl, ldl_solve
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats.cox import (
     CoxModelError,
     CoxResult,

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import linalg
-from scipy import stats as sps
 
 from cartscope.stats._design import collinear_columns, design_matrix
 from cartscope.stats._profile import profile_limit
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._timefix import merge_near_ties
 
 __all__ = ["FirthCoxResult", "cox_or_firth", "firth_cox"]

@@ -36,8 +36,8 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_1d, as_time_event, check_level
 

@@ -40,11 +40,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
 from cartscope.stats._design import Design, collinear_columns, design_matrix
 from cartscope.stats._logistic_fit import deviance, fisher_information, glm_fit, newton
 from cartscope.stats._profile import profile_limit
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._separation import Separation, detect_separation
 from cartscope.stats._validation import check_level
 from cartscope.stats.firth_logistic import firth_fit

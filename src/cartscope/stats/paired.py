@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
-from scipy import stats as sps
 
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._validation import check_level
 
 Alternative = Literal["two-sided", "less", "greater"]

@@ -35,8 +35,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._validation import check_level
 
 ProportionMethod = Literal[

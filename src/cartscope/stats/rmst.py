@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._validation import as_labels, as_time_event, check_level
 from cartscope.stats.km import RestrictedMean, kaplan_meier
 

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._timefix import merge_near_ties
 from cartscope.stats._validation import as_labels, as_time_event
 from cartscope.stats.km import (  # noqa: F401  (re-exported)

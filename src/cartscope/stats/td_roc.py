@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
+from cartscope.stats._scipy_stats import stats as sps
 from cartscope.stats._validation import as_1d, as_time_event, check_level
 
 __all__ = ["TimeDependentAUC", "td_auc"]

@@ -35,9 +35,10 @@ from typing import Any
 from matplotlib.figure import Figure
 
 _DRAWS = ("draw_path", "draw_markers", "draw_path_collection", "draw_quad_mesh", "draw_gouraud_triangles",
-          "open_group", "close_group")
+          "draw_image", "open_group", "close_group")
 """Renderer calls that draw (forwarded to both renderers; texts by :meth:`_Tee.draw_text`);
-every other attribute is the SVG renderer's."""
+every other attribute is the SVG renderer's. (An image reaches both at the SVG's resolution:
+:func:`can_tee` keeps figures with images out.)"""
 
 
 class _TeeGC:
@@ -50,13 +51,18 @@ class _TeeGC:
         first, second = self._pair
         if not (name.startswith("set_") or name in ("restore", "copy_properties")):
             return getattr(first, name)
-        one, two = getattr(first, name), getattr(second, name)
+        return _both(getattr(first, name), getattr(second, name))
 
-        def both(*args: Any, **kwargs: Any) -> Any:
-            one(*(_side(a, 0) for a in args), **{k: _side(v, 0) for k, v in kwargs.items()})
-            return two(*(_side(a, 1) for a in args), **{k: _side(v, 1) for k, v in kwargs.items()})
 
-        return both
+def _both(one: Any, two: Any) -> Any:
+    """A call of ``one`` then ``two`` (its result), each given its own side of a
+    :class:`_TeeGC` argument."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        one(*(_side(a, 0) for a in args), **{k: _side(v, 0) for k, v in kwargs.items()})
+        return two(*(_side(a, 1) for a in args), **{k: _side(v, 1) for k, v in kwargs.items()})
+
+    return call
 
 
 def _side(value: Any, k: int) -> Any:
@@ -77,11 +83,18 @@ class _Tee:
     def draw_text(self, gc: _TeeGC, x: float, y: float, *args: Any, **kwargs: Any) -> None:
         """A text at (x, y) as :class:`~matplotlib.text.Text` placed it for the SVG renderer,
         whose y axis points down (``flipy``): the PDF's points up, so its y is flipped back."""
+        self._text("draw_text", gc, x, y, args, kwargs)
+
+    def draw_tex(self, gc: _TeeGC, x: float, y: float, *args: Any, **kwargs: Any) -> None:
+        """A TeX text, placed as :meth:`draw_text` places a text."""
+        self._text("draw_tex", gc, x, y, args, kwargs)
+
+    def _text(self, name: str, gc: _TeeGC, x: float, y: float, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         first, second = self._pair
-        first.draw_text(gc._pair[0], x, y, *args, **kwargs)
+        getattr(first, name)(gc._pair[0], x, y, *args, **kwargs)
         if first.flipy() != second.flipy():
             y = first.get_canvas_width_height()[1] - y
-        second.draw_text(gc._pair[1], x, y, *args, **kwargs)
+        getattr(second, name)(gc._pair[1], x, y, *args, **kwargs)
 
     def start_rasterizing(self) -> None:
         raise RuntimeError("a rasterized artist cannot be drawn into two renderers")
@@ -91,13 +104,7 @@ class _Tee:
     def __getattr__(self, name: str) -> Any:
         if name not in _DRAWS:
             return getattr(self._pair[0], name)
-        one, two = (getattr(r, name) for r in self._pair)
-
-        def both(*args: Any, **kwargs: Any) -> Any:
-            one(*(_side(a, 0) for a in args), **{k: _side(v, 0) for k, v in kwargs.items()})
-            return two(*(_side(a, 1) for a in args), **{k: _side(v, 1) for k, v in kwargs.items()})
-
-        return both
+        return _both(*(getattr(r, name) for r in self._pair))
 
 
 def can_tee(fig: Figure) -> bool:
