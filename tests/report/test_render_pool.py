@@ -179,3 +179,42 @@ def test_a_wrong_figure_format_stops_analyze_before_anything_runs(tmp_path: Path
     assert res.exit_code == 2
     assert "--figure-formats: unknown format 'pfd' (did you mean 'pdf'?)" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_workers_that_cannot_start_leave_the_figures_to_this_process(tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing.forkserver as forkserver
+
+    def refused(fds):  # a fork server that died in its start-up refuses every worker
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(forkserver, "connect_to_new_process", refused)
+    items = _items(MIN_PARALLEL)
+    pool = FigurePool(2).start()
+    try:
+        pending = pool.stream(tmp_path, formats=("svg",))
+        with pytest.warns(RuntimeWarning, match="the figure workers did not start .*Connection refused.*drawn in this process"):
+            pending.add(items)
+            drawn = pending.collect()
+    finally:
+        pool.close()
+    assert pending.futures == [] and pool.workers == 1
+    assert [p.name for r in drawn.values() for p in r.files] == [f"{i.stem}.svg" for i in items]
+
+
+def test_a_second_start_follows_a_fork_server_that_died(tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing.forkserver as forkserver
+
+    connect = forkserver.connect_to_new_process
+    calls: list[int] = []
+
+    def once_refused(fds):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return connect(fds)
+
+    monkeypatch.setattr(forkserver, "connect_to_new_process", once_refused)
+    with FigurePool(2) as pool:
+        executor = pool._ready()
+        assert executor is not None and executor.submit(os.getpid).result() != os.getpid()
+    assert len(calls) >= 3  # the refused one, then each worker of the second start

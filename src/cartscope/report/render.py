@@ -72,6 +72,11 @@ def requested_formats() -> tuple[str, ...]:
     return check_formats(env, "CARTSCOPE_FIGURE_FORMATS") if env else FORMATS
 
 
+START_ATTEMPTS = 2
+"""Starts of the figure workers tried before the figures are drawn in the calling process (a
+fork server that died during its start-up refuses the workers' connections; the next attempt
+starts another)."""
+
 MIN_PARALLEL = 4
 """Fewer figures than this are drawn in the calling process (starting workers costs more)."""
 
@@ -232,10 +237,17 @@ class FigurePool:
     def _start_workers(self) -> None:
         try:
             ctx = _worker_context()
-            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                       initializer=_warm, initargs=(self.formats, ctx.Barrier(self.workers)))
-            for _ in range(self.workers):  # start every worker now
-                pool.submit(_noop)
+            for attempt in range(START_ATTEMPTS):
+                pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                           initializer=_warm, initargs=(self.formats, ctx.Barrier(self.workers)))
+                try:
+                    for _ in range(self.workers):  # start every worker now
+                        pool.submit(_noop)
+                    break
+                except OSError:  # the fork server died: the next attempt starts another
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    if attempt + 1 == START_ATTEMPTS:
+                        raise
             with self._lock:
                 self._pool = pool
                 waiting, self._when_up = self._when_up, []
@@ -255,8 +267,9 @@ class FigurePool:
         callback(pool)
 
     def _ready(self, wait: bool = True) -> ProcessPoolExecutor | None:
-        """The started executor (waits for its start; re-raises what stopped it), None with one
-        worker; ``wait=False``: None while the workers are still starting."""
+        """The started executor (waits for its start), None with one worker, or when the
+        workers could not be started (then the figures are drawn in this process, and a
+        warning says why); ``wait=False``: None while the workers are still starting."""
         if self._starting is not None:
             if not wait and self._starting.is_alive():
                 return None
@@ -264,7 +277,13 @@ class FigurePool:
             self._starting = None
             if self._start_error is not None:
                 exc, self._start_error = self._start_error, None
-                raise exc
+                if not isinstance(exc, OSError):
+                    raise exc
+                import warnings
+
+                warnings.warn(f"the figure workers did not start ({type(exc).__name__}: {exc}); "
+                              "the figures are drawn in this process", RuntimeWarning, stacklevel=2)
+                self.workers = 1
         return self._pool
 
     def close(self) -> None:
