@@ -218,3 +218,13 @@ def test_a_second_start_follows_a_fork_server_that_died(tmp_path: Path, monkeypa
         executor = pool._ready()
         assert executor is not None and executor.submit(os.getpid).result() != os.getpid()
     assert len(calls) >= 3  # the refused one, then each worker of the second start
+
+
+def test_a_course_started_from_other_endpoints_is_refused(lu, tmp_path: Path) -> None:
+    from cartscope.report.html import prepare_report
+
+    cohort, results = lu
+    job = prepare_report(tmp_path, cohort=cohort, pdf=False, workers=1)
+    job.start_course(results.endpoints.copy(), results.protocol.sections)
+    with pytest.raises(ValueError, match="started from other endpoints than the results carry"):
+        job.build(results)

@@ -297,7 +297,8 @@ class PendingReport:
         before the analyses run, when the figure numbers are known then
         (:func:`~cartscope.report.sections.early_course`; ``sections``: the protocol's):
         the workers draw it on the core the analyses leave free. :meth:`build` keeps these
-        items when the results carry the same endpoints (else the course is built again)."""
+        items; the results must carry these same endpoints (``run_study(on_endpoints=)``
+        gives them)."""
         from cartscope.report.sections import early_course
 
         items = early_course(endpoints, self.cohort, sections)
@@ -317,7 +318,9 @@ class PendingReport:
         section (see :func:`start_report`); returns self."""
         try:
             self.step("report: tables", 0.0)
-            course = self._course[1] if self._course is not None and self._course[0] is results.endpoints else None
+            if self._course is not None and self._course[0] is not results.endpoints:
+                raise ValueError("the patient course was started from other endpoints than the results carry")
+            course = self._course[1] if self._course is not None else None
             doc = build_document(results, self.cohort, on_figures=self.pending.add, course=course,
                                  **({"number_format": self.number_format} if self.number_format else {}))
             self.doc = doc
