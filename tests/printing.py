@@ -14,19 +14,19 @@ from cartscope.report.pdf import find_browser
 
 def needs_poppler() -> None:
     """Skip (fail in CI) the calling test unless poppler-utils (pdftoppm, pdftotext) is installed."""
-    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
-        message = "needs the Debian package poppler-utils to read the PDF"
-        if os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
+    poppler = shutil.which("pdftoppm") and shutil.which("pdftotext")
+    _require([("poppler-utils", poppler)], "to read the PDF")
 
 
 def needs_printing() -> None:
     """Skip (fail in CI) the calling test unless Chromium and poppler-utils are installed."""
-    missing = [what for what, found in (("chromium", find_browser()), ("poppler-utils", shutil.which("pdftoppm")))
-               if found is None]
+    _require([("chromium", find_browser()), ("poppler-utils", shutil.which("pdftoppm"))], "to print and read the PDF")
+
+
+def _require(found: list[tuple[str, str | None]], why: str) -> None:
+    missing = [what for what, path in found if not path]
     if missing:
-        message = f"needs the Debian package(s) {', '.join(missing)} to print and read the PDF"
+        message = f"needs the Debian package(s) {', '.join(missing)} {why}"
         if os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):
             pytest.fail(message)
         pytest.skip(message)

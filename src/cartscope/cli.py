@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cartscope.analysis.protocol import Protocol
     from cartscope.cohort.model import Cohort
     from cartscope.cohort.summary import CohortSummary
+    from cartscope.report.html import PendingReport
     from cartscope.report.render import FigurePool
 
 app = typer.Typer(
@@ -181,7 +182,7 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     own = report_dir is not None and pool is None
     if own:  # the report's figure workers start while the analyses run
         pool = _start_report_pool(figure_formats)
-    job: Any = None
+    job: PendingReport | None = None
     try:
         if report_dir is not None:  # the patient course is drawn while the analyses run
             from cartscope.report.html import prepare_report

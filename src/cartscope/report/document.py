@@ -47,10 +47,12 @@ class ReportDocument:
         return [i for s in self.sections for i in s.items if isinstance(i, FigureItem)]
 
 
-def _numbered(sections: Iterable[Section], on_figures: Callable[[list[FigureItem]], None] | None = None
-              ) -> tuple[Section, ...]:
+def number_sections(sections: Iterable[Section], on_figures: Callable[[list[FigureItem]], None] | None = None
+                    ) -> tuple[Section, ...]:
     """Sections with tables and figures numbered 1, 2, ... in reading order; each section's
-    numbered figures go to ``on_figures`` as soon as the section is numbered."""
+    numbered figures go to ``on_figures`` as soon as the section is numbered. A figure
+    numbered already (built early, :func:`~cartscope.report.sections.early_course`) must get
+    the same number again."""
     n_table = n_figure = 0
     out = []
     for s in sections:
@@ -109,11 +111,11 @@ def build_document(results: Results, cohort: Cohort | None = None, *, number_for
         version=version,
         facts=facts,
         methods=tuple(methods_paragraphs(results, number_format=number_format, labels=labels)),
-        sections=_numbered(iter_sections(results, cohort, number_format=number_format, labels=labels, course=course),
-                           on_figures),
+        sections=number_sections(iter_sections(results, cohort, number_format=number_format, labels=labels,
+                                               course=course), on_figures),
         versions=dict(sorted(results.versions.items())),
     )
 
 
 __all__ = ["FigureItem", "FigureRecipe", "FlowItem", "Item", "NoteItem", "ReportDocument", "Section", "TableItem",
-           "build_document"]
+           "build_document", "number_sections"]

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from cartscope.report.document import FigureItem, FlowItem, NoteItem, ReportDocument, TableItem, build_document
+from cartscope.report.document import (FigureItem, FlowItem, NoteItem, ReportDocument, Section, TableItem,
+                                       build_document, number_sections)
 from cartscope.report.numbers import NumberFormat
 from cartscope.report.tables.base import INDENT
 
@@ -304,14 +305,9 @@ class PendingReport:
         items = early_course(endpoints, self.cohort, sections)
         if items is None:
             return
-        numbered, n = [], 0
-        for item in items:
-            if isinstance(item, FigureItem):
-                n += 1
-                item = FigureItem(item.key, item.recipe, item.caption, n)
-            numbered.append(item)
-        self._course = (endpoints, numbered)
-        self.pending.add([i for i in numbered if isinstance(i, FigureItem)])
+        # numbered as the report's first figures, and handed to the workers
+        (course,) = number_sections([Section("course", "", tuple(items))], self.pending.add)
+        self._course = (endpoints, list(course.items))
 
     def build(self, results: Results) -> PendingReport:
         """Build the document of ``results`` and hand its figures to the workers, section by

@@ -157,7 +157,8 @@ def draw_and_save(stem: str, recipe: Any, out_dir: str | None, formats: Sequence
 
 
 def _save_rest(saver: Any, fig: Any, targets: tuple[tuple[Path, str], ...], dpi: float, stem: str) -> None:
-    """Save the drawn ``fig`` at each (path, format) of ``targets`` (not SVG)."""
+    """Save the drawn ``fig`` at each (path, format) of ``targets`` (PNG, PPTX: the SVG and
+    the PDF come from the drawing itself, :meth:`FigureFiles.svg`)."""
     for path, fmt in targets:
         if fmt == "pptx":
             from cartscope.report.pptx import figure_pptx

@@ -85,9 +85,16 @@ class FigureFiles:
                     _write(fig, buf, "svg", 72, self.salt, bbox_inches=self._bbox)
                 return buf.getvalue()
             _write(fig, buf, "svg", 72, self.salt, bbox_inches=self._bbox)
-            if pdf is not None:
-                self.write(pdf, "pdf", dpi)
-            return buf.getvalue()
+        else:
+            self._save_live_svg(buf, pad)
+        if pdf is not None:
+            self.write(pdf, "pdf", dpi)
+        return buf.getvalue()
+
+    def _save_live_svg(self, buf: io.StringIO, pad: float) -> None:
+        """Save the SVG of a figure with a live layout engine the long way (its layout runs),
+        keeping the tight box ``savefig`` measured; the layout is then fixed."""
+        fig = self.fig
         boxes: list[Any] = []
         measure = fig.get_tightbbox
 
@@ -104,9 +111,6 @@ class FigureFiles:
         if boxes:
             self._bbox = boxes[-1].padded(pad)
             _drop_layout_engine(fig)  # the layout is done; later saves keep it
-        if pdf is not None:
-            self.write(pdf, "pdf", dpi)
-        return buf.getvalue()
 
     def _kwargs(self) -> dict[str, Any]:
         return {} if self._bbox is None else {"bbox_inches": self._bbox}

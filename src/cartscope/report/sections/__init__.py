@@ -105,7 +105,9 @@ def section_order(sections: Sequence[str]) -> list[str]:
 
 
 FIGURE_FREE = frozenset({"cohort", "response"})
-"""Sections whose builders never give a figure (``tests/report/test_sections.py``)."""
+"""Sections whose builders never give a figure (``tests/report/test_render_pool.py`` checks
+them on lu2021; :func:`~cartscope.report.document.build_document` refuses an early-numbered
+figure that would get another number)."""
 
 
 def early_course(endpoints: pd.DataFrame, cohort: Cohort | None, sections: Sequence[str]) -> list[Item] | None:
@@ -166,5 +168,5 @@ def iter_sections(results: Results, cohort: Cohort | None = None, *, number_form
         yield held
 
 
-__all__ = ["BUILDERS", "FIGURE_FREE", "SECTION_TITLES", "SectionInput", "build_sections", "early_course", "generic_section", "grid_table",
-           "iter_sections", "section_order"]
+__all__ = ["BUILDERS", "FIGURE_FREE", "SECTION_TITLES", "SectionInput", "build_sections", "early_course",
+           "generic_section", "grid_table", "iter_sections", "section_order"]
