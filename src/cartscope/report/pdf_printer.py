@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cartscope.report.pdf import TIMEOUT_SECONDS, PdfOutcome, find_browser, fix_dates, html_to_pdf
+from cartscope.report.pdf import TIMEOUT_SECONDS, PdfOutcome, browser_command, find_browser, fix_dates, html_to_pdf
 
 PRINT_PARAMS: dict[str, Any] = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False,
                                 "generateTaggedPDF": True}
@@ -67,11 +67,7 @@ class ChromiumPrinter:
             os.dup2(high_in, 3)
             os.dup2(high_out, 4)
 
-        cmd = [self.browser, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-               "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={Path(self._tmp.name) / 'profile'}",
-               "--remote-debugging-pipe"]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
+        cmd = browser_command(self.browser, Path(self._tmp.name) / "profile", "--remote-debugging-pipe")
         cmd.append("about:blank")
         try:
             self._proc = subprocess.Popen(cmd, pass_fds=(3, 4), preexec_fn=fds, stdin=subprocess.DEVNULL,
