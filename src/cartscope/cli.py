@@ -6,6 +6,7 @@ no command shows a traceback for bad input.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -173,6 +174,19 @@ def _analyze_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report
     analysis error. With a report, the patient course is drawn while the analyses run, and
     the results files are written while its PDF prints, after the figures are drawn (the
     drawing is the report's longest step and has both cores)."""
+    # the modules, the cohort and the plan, loaded by now, live until the command ends: out
+    # of the garbage collector's sight meanwhile (its full collections walked them again and
+    # again during the analyses and the report's build), back in it after
+    gc.freeze()
+    try:
+        return _run_and_write(cohort, protocol, out, report_dir, figure_formats, pool)
+    finally:
+        gc.unfreeze()
+
+
+def _run_and_write(cohort: "Cohort", protocol: "Protocol", out: Path, report_dir: Path | None,
+                   figure_formats: str | None, pool: "FigurePool | None") -> Path:
+    """:func:`_analyze_and_write` with the loaded objects frozen."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cartscope.analysis.results import write_results

@@ -179,10 +179,23 @@ def test_shared_text_metrics_measure_each_text_once_and_change_no_byte(tmp_path:
     assert sorted(alone) == ["RendererPdf"] * 2 + ["RendererSVG"] * 4
     calls.clear()
     export._METRICS.clear()
+    export._LAYOUTS.clear()
+    layouts: list[str] = []
+    layout = mtext.Text._get_layout
+
+    def laying_out(self, renderer):  # noqa: ANN001, ANN202 - matplotlib's signature
+        if self.get_text() == "Overall survival":
+            layouts.append(type(getattr(renderer, "_renderer", renderer)).__name__)
+        return layout(self, renderer)
+
+    monkeypatch.setattr(mtext.Text, "_get_layout", laying_out)
     with shared_text_metrics():
         assert mtext._get_text_metrics_with_cache is not counting
         shared = [save(tmp_path / d) for d in ("a", "b")]
     assert mtext._get_text_metrics_with_cache is counting  # put back
+    assert mtext.Text._get_layout is laying_out
+    # the title laid out once per vector renderer kind, for both figures and all their passes
+    assert sorted(k for k in layouts if k != "RendererAgg") == ["RendererPdf", "RendererSVG"]
     # with it: once per vector renderer class for both figures (the measured box and the SVG
     # share one); raster measures (the layout engine's) are left to matplotlib
     titles = [kind for kind, text in calls if text == "Overall survival" and kind != "RendererAgg"]

@@ -255,10 +255,20 @@ _FONT_RC = ("text.hinting", "text.hinting_factor", "text.kerning_factor")
 kerning; matplotlib's font cache reads them)."""
 
 
+_LAYOUTS: dict[tuple[Any, ...], tuple[Any, list[Any], Any]] = {}
+_FAMILY_RC = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
+"""The rc parameters a generic font family ("sans-serif") resolves through (as matplotlib's
+``findfont`` keys its own cache)."""
+_LAYOUT_RC = ("pdf.use14corefonts", "ps.useafm")
+"""The rc parameters that give a PDF or PostScript renderer font metrics of its own."""
+
+
 @contextmanager
 def shared_text_metrics() -> Iterator[None]:
     """While active, the width, height and descent of a plain text are measured once per
-    process and renderer kind (SVG, PDF, Agg at one dpi) instead of once per renderer.
+    process and renderer kind (SVG, PDF, Agg at one dpi) instead of once per renderer, and
+    a plain text's layout (its lines, their offsets and its box about its anchor) is worked
+    out once per process, renderer kind and text style.
 
     Why: matplotlib caches a text's metrics per renderer instance, so each of a figure's
     renderings (the constrained layout's raster pass, the box measured, the SVG saved, the
@@ -268,16 +278,30 @@ def shared_text_metrics() -> Iterator[None]:
     the text, the font properties, the font files they resolve to and the hinting rc
     parameters: the key holds all of them, so a change of the rc parameters that picks
     another font or hinting cannot hit an old entry. Math text and TeX go to matplotlib's
-    own cache, as do other renderers. The figure files are byte-identical with and without
-    it (``tests/report/test_pdf_figures.py``). Off when matplotlib lacks the functions it
-    relies on (then nothing changes)."""
+    own cache, as do other renderers.
+
+    The layout (``Text._get_layout``, which matplotlib 3.11 recomputes at every measure and
+    every drawing, looking the font up again each time for its line gap) does not depend on
+    where the text is: it is a function of the renderer's kind and dpi, the figure's dpi,
+    the (wrapped) text, the font properties and the rc parameters they resolve through, the
+    line spacing, the rotation and the alignments; the key holds all of them, and each
+    caller gets its own copy of the box and the line list. A figure's box is measured, then
+    drawn for the SVG and the PDF, and most tick labels and risk-table numbers recur from
+    figure to figure, so most layouts are hits (on the jin2023 figures about a tenth of the
+    workers' function calls went to it).
+
+    The figure files are byte-identical with and without it
+    (``tests/report/test_pdf_figures.py``). Off when matplotlib lacks the functions it relies
+    on (then nothing changes)."""
     import matplotlib
     import matplotlib.text as mtext
     from matplotlib.font_manager import fontManager
 
     original = getattr(mtext, "_get_text_metrics_with_cache", None)
     find_fonts = getattr(fontManager, "_find_fonts_by_props", None)
-    if original is None or find_fonts is None or getattr(original, "_cartscope_shared", False):
+    layout = getattr(mtext.Text, "_get_layout", None)
+    if (original is None or find_fonts is None or layout is None
+            or getattr(original, "_cartscope_shared", False)):
         yield  # matplotlib without these, or active already
         return
     rc = matplotlib.rcParams
@@ -296,12 +320,38 @@ def shared_text_metrics() -> Iterator[None]:
             hit = _METRICS[key] = original(renderer, text, fontprop, ismath, dpi)
         return hit
 
+    def laid_out(self: Any, renderer: Any) -> Any:
+        base = getattr(renderer, "_renderer", renderer)
+        text = self._get_wrapped_text()
+        if (type(base).__name__ not in _RENDERERS or self.get_usetex()
+                or ("$" in text and self.get_parse_math())):
+            return layout(self, renderer)
+        prop = self._fontproperties
+        # the renderer's own part in a layout: its metrics (asked of the renderer it draws
+        # with: MixedModeRenderer and the SVG-and-PDF tee pass them on) and its font heights
+        key = (type(base), hasattr(renderer, "_get_font_height_metrics"), getattr(base, "dpi", None),
+               self.get_figure(root=True).dpi, text,
+               tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
+               prop.get_stretch(), prop.get_size(), prop.get_file(), prop.get_math_fontfamily(),
+               tuple(tuple(rc[name]) for name in _FAMILY_RC), tuple(rc[name] for name in _FONT_RC + _LAYOUT_RC),
+               self._linespacing, self.get_rotation(), self.get_rotation_mode(), self._horizontalalignment,
+               self._verticalalignment, self._get_multialignment())
+        hit = _LAYOUTS.get(key)
+        if hit is None:
+            if len(_LAYOUTS) >= _MAX_METRICS:
+                _LAYOUTS.clear()
+            hit = _LAYOUTS[key] = layout(self, renderer)
+        box, lines, corner = hit
+        return box.frozen(), list(lines), corner
+
     measured._cartscope_shared = True  # type: ignore[attr-defined]
     mtext._get_text_metrics_with_cache = measured
+    mtext.Text._get_layout = laid_out  # type: ignore[method-assign]
     try:
         yield
     finally:
         mtext._get_text_metrics_with_cache = original
+        mtext.Text._get_layout = layout  # type: ignore[method-assign]
 
 
 _COMMON: dict[str, frozenset[int]] = {}
