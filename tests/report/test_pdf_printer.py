@@ -39,6 +39,20 @@ def test_early_printer_prints_the_one_shot_file(page: Path, tmp_path: Path) -> N
     assert early == one_shot.path.read_bytes()
 
 
+def test_the_browser_quits_after_its_print_and_a_second_print_is_a_one_shot(page: Path, tmp_path: Path) -> None:
+    printer = ChromiumPrinter().start()
+    try:
+        first = printer.print_pdf(page, tmp_path / "first.pdf")
+        proc = printer._proc
+        assert proc is not None and printer._quitting  # asked to quit, not waited for
+        second = printer.print_pdf(page, tmp_path / "second.pdf")  # not in the quitting browser
+    finally:
+        printer.close()
+    assert proc.poll() is not None and printer._proc is None and printer._tmp is None
+    assert first.path is not None and second.path is not None
+    assert first.path.read_bytes() == second.path.read_bytes()
+
+
 def test_a_dead_printer_falls_back_to_the_one_shot_process(page: Path, tmp_path: Path) -> None:
     printer = ChromiumPrinter().start()
     assert printer._proc is not None

@@ -63,6 +63,23 @@ def test_figures_given_in_batches_are_drawn_as_all_at_once(tmp_path: Path) -> No
             assert (tmp_path / "streamed" / f"{stem}.{fmt}").read_bytes() == (tmp_path / "here" / f"{stem}.{fmt}").read_bytes()
 
 
+def test_work_after_the_figures_runs_in_a_worker_once_they_are_taken(tmp_path: Path) -> None:
+    items = _items(MIN_PARALLEL)
+    with FigurePool(2) as pool:
+        pool._ready()
+        pending = pool.stream(tmp_path, formats=("svg",))
+        pending.add(items)
+        after = pending.call(os.getpid)  # queued behind every figure, run by a worker
+        drawn = pending.collect()
+        assert after() not in (os.getpid(), None)
+        failing = pending.call(int, "not a number")
+        with pytest.raises(ValueError, match="not a number"):  # what it raised, raised where it is waited for
+            failing()
+    assert len(drawn) == MIN_PARALLEL
+    here = FigurePool(2).stream(tmp_path / "here", formats=("svg",))  # no worker up: run when asked, here
+    assert here.call(os.getpid)() == os.getpid()
+
+
 def test_fewer_figures_than_a_batch_are_drawn_in_this_process(tmp_path: Path) -> None:
     items = _items(2)
     pool = FigurePool(2)  # workers not started: two figures are not worth starting them

@@ -168,13 +168,14 @@ def render_html(doc: ReportDocument, svgs: dict[str, str] | None = None, *,
 
 def export_tables(doc: ReportDocument, out_dir: Path | str) -> tuple[Path, ...]:
     """Every table (CSV, XLSX, DOCX; the complete version of a cut table) under ``tables/``."""
-    from cartscope.report.tables import export_table
+    from cartscope.report.tables.export import export_tables as write_tables
 
-    out = Path(out_dir)
-    tables: list[Path] = []
-    for t in doc.tables():
-        tables += export_table(t.export or t.table, out / "tables" / t.stem, number=t.number)
-    return tuple(tables)
+    return write_tables(_table_files(doc, Path(out_dir)))
+
+
+def _table_files(doc: ReportDocument, out: Path) -> list[tuple[Any, Path, int]]:
+    """(table, file stem, number) of every table file of ``doc`` under ``out/tables``."""
+    return [(t.export or t.table, out / "tables" / t.stem, t.number) for t in doc.tables()]
 
 
 def export_items(doc: ReportDocument, out_dir: Path | str, *, formats: Sequence[str] | None = None,
@@ -209,10 +210,11 @@ def write_report(results: Results, out_dir: Path | str, *, cohort: Cohort | None
 
     Order of work, so that no core waits: the figure workers start (and the PDF printer,
     Chromium) while this process builds the document; each section's figures go to the
-    workers as soon as the section is built; the workers return each figure's SVG first; the
-    page is written as soon as the SVGs are in and printed with a placeholder in each
-    figure's box, and while Chromium prints, this process writes the table files and the
-    workers save the figures' other formats (PDF, PNG, PPTX) from the drawings they hold;
+    workers as soon as the section is built, and after the last of them the table files (a
+    worker writes them when it has no figure left, while the others finish theirs); the
+    workers return each figure's SVG first; the page is written as soon as the SVGs are in
+    and printed with a placeholder in each figure's box, and while Chromium prints, the
+    workers save the figures' other formats (PNG, PPTX) from the drawings they hold;
     then the figure PDFs are placed into the printed page (a PDF for the print is saved
     even when the figure files leave it out). :func:`start_report` and
     :meth:`PendingReport.finish` are the same in two steps, for a caller with work of its
@@ -277,6 +279,8 @@ class PendingReport:
         self.cohort: Cohort | None = None
         self.number_format: NumberFormat | None = None
         self._course: tuple[Any, list[Any]] | None = None
+        self._tables: Callable[[], tuple[Path, ...]] | None = None
+        """Waits for the table files (written by a worker after the figures, see :meth:`build`)."""
         self._print_tmp: tempfile.TemporaryDirectory[str] | None = None
         self.print_dir: Path | None = None
         """Folder of the page printed with figure placeholders and of the figure PDFs that are
@@ -320,6 +324,10 @@ class PendingReport:
             doc = build_document(results, self.cohort, on_figures=self.pending.add, course=course,
                                  **({"number_format": self.number_format} if self.number_format else {}))
             self.doc = doc
+            if self.exports:  # a worker writes the table files once it has no figure left
+                from cartscope.report.tables.export import export_tables as write_tables
+
+                self._tables = self.pending.call(write_tables, _table_files(doc, self.out))
         except BaseException:
             self.close()
             raise
@@ -372,8 +380,8 @@ class PendingReport:
         return PdfOutcome(target, "", outcome.engine)
 
     def finish(self, meanwhile: Callable[[], Any] | None = None) -> ReportFiles:
-        """Wait for the figures, write the page, print it, write the table files and wait for
-        the figure files and the PDF; see :func:`write_report`. ``meanwhile``: the caller's
+        """Wait for the figures, write the page, print it, and wait for the table files, the
+        figure files and the PDF; see :func:`write_report`. ``meanwhile``: the caller's
         own work (e.g. writing the results files), run while the page prints, once the
         figures are drawn: until then the workers have both cores."""
         out, doc, pending = self.out, self.doc, self.pending
@@ -391,7 +399,7 @@ class PendingReport:
             if meanwhile is not None:
                 meanwhile()
             self.step("report: table files", 0.82)
-            tables = export_tables(doc, out) if self.exports else ()
+            tables = self._tables() if self._tables is not None else ()
             self.step("report: figure files", 0.85)
             pending.finish()  # the workers saved the figures' other formats meanwhile
             pdf_path: Path | None = None

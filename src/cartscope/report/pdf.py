@@ -104,7 +104,7 @@ def fix_dates(data: bytes) -> bytes:
 
 class PendingPdf:
     """A PDF being printed by a Chromium process started by :func:`start_pdf`; the caller
-    goes on (writing the table files) and :meth:`wait` returns the outcome."""
+    goes on (writing the results files) and :meth:`wait` returns the outcome."""
 
     def __init__(self, html_path: Path, pdf_path: Path, timeout: float) -> None:
         self.pdf_path = pdf_path

@@ -9,7 +9,7 @@ written to fd 3 of the browser), with the parameters ``--print-to-pdf`` uses, so
 the same file, byte for byte (``tests/report/test_pdf_printer.py``).
 
 :meth:`ChromiumPrinter.submit` loads the page and prints it in a background thread while the
-caller writes the table files; :meth:`PendingPrint.wait` gives the
+caller goes on (writing the results files); :meth:`PendingPrint.wait` gives the
 :class:`~cartscope.report.pdf.PdfOutcome`. Whatever goes wrong with the early browser (it is
 missing, died, or answers with an error) the PDF is printed by the one-shot process instead,
 so the outcome is the same as :func:`~cartscope.report.pdf.html_to_pdf`'s.
@@ -53,12 +53,14 @@ class ChromiumPrinter:
         self._id = 0
         self._session = ""
         self._pending: list[int] = []
+        self._quitting = False
 
     def start(self) -> ChromiumPrinter:
         """Start the browser and ask for a page; returns at once (no-op without Chromium)."""
         if self.browser is None or self._proc is not None:
             return self
         self._tmp = tempfile.TemporaryDirectory(prefix="cartscope-pdf-")
+        self._quitting, self._session, self._pending, self._buf = False, "", [], b""
         to_browser, self._write_fd = os.pipe()
         self._read_fd, from_browser = os.pipe()
 
@@ -142,26 +144,35 @@ class ChromiumPrinter:
     def print_pdf(self, html_path: Path, pdf_path: Path) -> PdfOutcome:
         """Print now, once (the browser ends after it; the one-shot printer when the early
         browser is gone or fails); see the module docstring."""
-        if self.browser is None or self._proc is None:
+        if self.browser is None or self._proc is None or self._quitting:
             return html_to_pdf(html_path, pdf_path, timeout=self.timeout)
         try:
             data = self._print(html_path, time.monotonic() + self.timeout)
         except (ProtocolError, OSError, KeyError, ValueError):
             self.close()
             return html_to_pdf(html_path, pdf_path, timeout=self.timeout)
-        self.close()  # one print per browser: a second page printed in it differs in its object numbering
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         pdf_path.write_bytes(fix_dates(data))
+        # one print per browser (a second page printed in it differs in its object numbering):
+        # it is asked to quit now, and close() waits for its exit, which takes a third of a
+        # second that the caller spends placing the figures instead of waiting here
+        self._quit()
         return PdfOutcome(pdf_path, "", self.browser)
 
-    def close(self) -> None:
-        """End the browser (asked to close, killed after 5 s) and remove its profile."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
+    def _quit(self) -> None:
+        """Ask the browser to quit (once); :meth:`close` waits for it."""
+        if self._proc is not None and not self._quitting:
+            self._quitting = True
             try:
                 self._send("Browser.close")
             except OSError:
                 pass
+
+    def close(self) -> None:
+        """End the browser (asked to quit, killed after 5 s) and remove its profile."""
+        self._quit()
+        proc, self._proc = self._proc, None
+        if proc is not None:
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:

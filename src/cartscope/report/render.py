@@ -395,6 +395,17 @@ class PendingFigures:
                 self.futures.append((job[0], self.executor.submit(_job, job)))
             self._waiting = []
 
+    def call(self, fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        """Run ``fn(*args)`` in a worker after every figure given so far, so that it fills the
+        time a worker would otherwise wait for the last figures of the others (``fn`` and its
+        arguments must pickle); returns a function that waits for the result (and raises
+        what ``fn`` raised). With no worker up, ``fn`` runs in this process when the result
+        is asked for."""
+        with self._lock:
+            if self.executor is not None and not self._waiting and not self._here:
+                return self.executor.submit(fn, *args).result
+        return lambda: fn(*args)
+
     def finish(self) -> None:
         """Wait until the files of every format are written (the workers save the formats
         other than SVG after :meth:`collect` returned; see :func:`draw_and_save`)."""

@@ -60,6 +60,11 @@ def export_table(
     return paths
 
 
+def export_tables(tables: Iterable[tuple[Table, str | Path, int | str | None]]) -> tuple[Path, ...]:
+    """:func:`export_table` of each (table, stem, number), in every format; the paths written."""
+    return tuple(path for table, stem, number in tables for path in export_table(table, stem, number=number))
+
+
 def write_csv(table: Table, path: Path, caption: str | None = None) -> None:
     """The display grid as CSV (caption and footnotes are not data and are left out); text a
     spreadsheet would run as a formula is neutralised (:mod:`cartscope.safe_output`)."""
