@@ -15,9 +15,12 @@ import pytest
 
 from conftest import PASSWORD
 
+from cartscope.report.pdf import UNUSED_FEATURES
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--disable-features={','.join(UNUSED_FEATURES)}"]  # the report printer's: no address-bar page
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
 if not CHROMIUM.exists() and not os.environ.get("CARTSCOPE_REQUIRE_BROWSER"):

@@ -212,6 +212,10 @@ def landmark_table(
         f"{g}, {head}" if has_group else head for g in groups
     ]
     rows: list[list[str]] = []
+    estimates: dict[tuple[str, float, str], tuple[float, float, float]] = {}  # the first row of each cell
+    for ep, t, g, est, lo, hi in zip(data["endpoint"], data["time"], data["group"], data["survival"],
+                                     data["lower"], data["upper"]):
+        estimates.setdefault((ep, t, g), (est, lo, hi))
     for ep in pd.unique(data["endpoint"]):
         block = data[data["endpoint"] == ep]
         if has_endpoint:
@@ -222,13 +226,9 @@ def landmark_table(
             label = f"{INDENT}{when} {unit}" if has_endpoint else f"{when} {unit}"
             row = [label]
             for g in groups:
-                hit = block[(block["time"] == t) & (block["group"] == g)]
-                if hit.empty:
-                    row.append("")
-                    continue
-                r = hit.iloc[0]
-                row.append(fmt_estimate_ci(100.0 * r["survival"], 100.0 * r["lower"],
-                                           100.0 * r["upper"], pct_decimals, missing=NOT_ESTIMABLE))
+                hit = estimates.get((ep, t, g))
+                row.append("" if hit is None else fmt_estimate_ci(100.0 * hit[0], 100.0 * hit[1], 100.0 * hit[2],
+                                                                  pct_decimals, missing=NOT_ESTIMABLE))
             rows.append(row)
     tidy = data.copy()
     if not has_group:
