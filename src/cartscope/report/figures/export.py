@@ -330,7 +330,7 @@ def shared_text_metrics() -> Iterator[None]:
         # the renderer's own part in a layout: its metrics (asked of the renderer it draws
         # with: MixedModeRenderer and the SVG-and-PDF tee pass them on) and its font heights
         key = (type(base), hasattr(renderer, "_get_font_height_metrics"), getattr(base, "dpi", None),
-               self.get_figure(root=True).dpi, text,
+               self.figure.dpi, text,
                tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
                prop.get_stretch(), prop.get_size(), prop.get_file(), prop.get_math_fontfamily(),
                tuple(tuple(rc[name]) for name in _FAMILY_RC), tuple(rc[name] for name in _FONT_RC + _LAYOUT_RC),
