@@ -354,9 +354,11 @@ class PendingReport:
                      html_path: Path) -> tuple[Any, list[Path] | None]:
         """Start printing the report: the page with a placeholder for each figure when every
         figure has its PDF (the figure PDFs are placed into the print by :meth:`_placed`),
-        else the page as it is; returns (the print, the figure PDFs in placeholder order)."""
+        else the page as it is (written to ``html_path`` here); returns (the print, the figure
+        PDFs in placeholder order, None when the page itself is printed)."""
         pdfs = [r.pdf for r in rendered.values()]
-        if self.print_dir is None or not pdfs or any(p is None for p in pdfs):
+        if self.print_dir is None or not pdfs or any(p is None for p in pdfs):  # the page itself, written first
+            html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
             return self._submit(html_path, self.out / PDF_NAME), None
         page = self.print_dir / "print.html"
         page.write_text(render_html(doc, svgs, placed={stem: k for k, stem in enumerate(rendered)}),
@@ -390,12 +392,13 @@ class PendingReport:
             rendered = pending.collect(lambda k, n, stem: self.step(f"figure {k}/{n}", 0.1 + 0.7 * k / max(n, 1)))
             html_path = out / REPORT_NAME
             svgs = {s: r.svg for s, r in rendered.items()}
-            html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
             figures = tuple(p for r in rendered.values() for p in r.files)
             printing: Any = None
             placing: list[Path] | None = None
-            if self.pdf:
+            if self.pdf:  # the print first: the page with placeholders, or the page itself, written for it
                 printing, placing = self._start_print(doc, rendered, svgs, html_path)
+            if printing is None or placing is not None:  # the page, while the placeholders' page prints
+                html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
             if meanwhile is not None:
                 meanwhile()
             self.step("report: table files", 0.82)
