@@ -171,12 +171,20 @@ def test_early_figures_keep_their_numbers_or_the_report_says_why(lu) -> None:
             assert not any(isinstance(i, FigureItem) for i in section.items), section.key
 
 
-def test_streamed_figures_are_the_documents_figures_in_reading_order(lu) -> None:
+def test_streamed_figures_are_the_documents_figures_in_reading_order(lu, monkeypatch) -> None:
+    from cartscope.report import sections
     from cartscope.report.document import build_document
 
     cohort, results = lu
     batches: list[list[str]] = []
-    doc = build_document(results, cohort, on_figures=lambda figs: batches.append([f.stem for f in figs]))
+    built: list[str] = []  # the sections before the first figure are built after every figure is handed over
+    for key in sections.leading_figure_free(results.protocol.sections):
+        builder = sections.BUILDERS[key]
+        monkeypatch.setitem(sections.BUILDERS, key, lambda inp, b=builder, k=key: built.append(k) or b(inp))
+    doc = build_document(results, cohort, on_figures=lambda figs: batches.append([f.stem for f in figs])
+                         or built.append("figures"))
+    assert sections.leading_figure_free(results.protocol.sections) == {"cohort", "response"}
+    assert built[-2:] == ["cohort", "response"] and "figures" in built and "cohort" not in built[:-2]
     assert [s for batch in batches for s in batch] == [f.stem for f in doc.figures()]
     with_figures = [s for s in doc.sections if any(isinstance(i, FigureItem) for i in s.items)]
     assert batches == [[i.stem for i in s.items if isinstance(i, FigureItem)] for s in with_figures]

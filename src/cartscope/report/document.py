@@ -111,10 +111,34 @@ def build_document(results: Results, cohort: Cohort | None = None, *, number_for
         version=version,
         facts=facts,
         methods=tuple(methods_paragraphs(results, number_format=number_format, labels=labels)),
-        sections=number_sections(iter_sections(results, cohort, number_format=number_format, labels=labels,
-                                               course=course), on_figures),
+        sections=_sections(results, cohort, number_format, labels, on_figures, course),
         versions=dict(sorted(results.versions.items())),
     )
+
+
+def _sections(results: Results, cohort: Cohort | None, number_format: NumberFormat, labels: LabelRegistry,
+              on_figures: Callable[[list[FigureItem]], None] | None, course: Sequence[Item] | None
+              ) -> tuple[Section, ...]:
+    """The numbered sections. With ``on_figures``, the figure-free sections before the first
+    figure (Table 1, the responses) are built after all the others
+    (:func:`~cartscope.report.sections.leading_figure_free`): the workers start on the
+    sections' figures while this process builds those tables, instead of waiting for them;
+    no figure's number changes, and the tables are numbered once every section is built."""
+    later: dict[str, Callable[[], tuple[Item, ...]]] = {}
+    sections = number_sections(iter_sections(results, cohort, number_format=number_format, labels=labels,
+                                             course=course, later=later if on_figures is not None else None),
+                               on_figures)
+    if not later:
+        return sections
+    built = []
+    for s in sections:
+        if s.key in later:
+            items = later[s.key]()
+            if any(isinstance(i, FigureItem) for i in items):
+                raise RuntimeError(f"section {s.key!r}, built after the figures, has a figure")
+            s = Section(s.key, s.title, items, s.skipped, s.notes)
+        built.append(s)
+    return number_sections(built)
 
 
 __all__ = ["FigureItem", "FigureRecipe", "FlowItem", "Item", "NoteItem", "ReportDocument", "Section", "TableItem",

@@ -11,6 +11,7 @@ every number's format from the report's :class:`~cartscope.report.numbers.Number
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -127,16 +128,33 @@ def build_sections(results: Results, cohort: Cohort | None = None, *, number_for
     return list(iter_sections(results, cohort, number_format=number_format, labels=labels))
 
 
+def leading_figure_free(sections: Sequence[str]) -> frozenset[str]:
+    """The sections of :data:`FIGURE_FREE` that come before every section with figures (the
+    patient course included): building them after the others changes no figure's number."""
+    order = section_order(sections)
+    lead: set[str] = set()
+    for key in order:
+        if key not in FIGURE_FREE:
+            break
+        lead.add(key)
+    return frozenset(lead)
+
+
 def iter_sections(results: Results, cohort: Cohort | None = None, *, number_format: NumberFormat = DEFAULT_FORMAT,
-                  labels: LabelRegistry | None = None, course: Sequence[Item] | None = None) -> Iterator[Section]:
+                  labels: LabelRegistry | None = None, course: Sequence[Item] | None = None,
+                  later: dict[str, Callable[[], tuple[Item, ...]]] | None = None) -> Iterator[Section]:
     """The sections of :func:`build_sections`, each given as soon as it is built and its place
     is final (so that a caller can start drawing its figures while the next is built). The
     "Further analyses" section goes before a closing exclusions section, so that one is held
     back until the end. ``course``: the patient course's items built already from the same
-    endpoints (:func:`early_course`)."""
+    endpoints (:func:`early_course`). ``later``: when given, the sections of
+    :func:`leading_figure_free` are given in their place without items, and ``later[key]``
+    builds their items when called (the caller builds them after the sections with figures,
+    whose figures it can then start drawing sooner)."""
     labels = labels if labels is not None else registry_for(results.protocol, cohort=cohort,
                                                             plan=getattr(results, "plan", None))
     inp = SectionInput(results, cohort, number_format, labels)
+    defer = leading_figure_free(results.protocol.sections) if later is not None else frozenset()
     shown: set[str] = set()
     held: Section | None = None  # an exclusions section, until a section follows it
     skipped = getattr(results, "skipped", {}) or {}
@@ -148,11 +166,11 @@ def iter_sections(results: Results, cohort: Cohort | None = None, *, number_form
             section = Section(key, title, skipped=skipped[key], notes=notes)
         elif key != "course" and key not in results.sections:
             section = Section(key, title, skipped="the section did not run", notes=notes)
+        elif key in defer and later is not None:
+            later[key] = functools.partial(_build, inp, key, None)
+            section = Section(key, title, (), notes=notes)
         else:
-            builder = BUILDERS.get(key)
-            items = (list(course) if key == "course" and course is not None
-                     else builder(inp) if builder is not None else generic_section(inp, key))
-            section = Section(key, title, tuple(items), notes=notes)
+            section = Section(key, title, _build(inp, key, course), notes=notes)
         shown.add(key)
         if held is not None:
             yield held
@@ -168,5 +186,13 @@ def iter_sections(results: Results, cohort: Cohort | None = None, *, number_form
         yield held
 
 
+def _build(inp: SectionInput, key: str, course: Sequence[Item] | None) -> tuple[Item, ...]:
+    """The items of section ``key`` (the patient course's own when built already)."""
+    if key == "course" and course is not None:
+        return tuple(course)
+    builder = BUILDERS.get(key)
+    return tuple(builder(inp) if builder is not None else generic_section(inp, key))
+
+
 __all__ = ["BUILDERS", "FIGURE_FREE", "SECTION_TITLES", "SectionInput", "build_sections", "early_course",
-           "generic_section", "grid_table", "iter_sections", "section_order"]
+           "generic_section", "grid_table", "iter_sections", "leading_figure_free", "section_order"]
