@@ -350,16 +350,15 @@ class PendingReport:
 
         return start_pdf(page, pdf_path)
 
-    def _start_print(self, doc: ReportDocument, rendered: dict[str, Any], svgs: dict[str, str],
-                     html_path: Path) -> tuple[Any, list[Path] | None]:
-        """Start printing the report: the page with a placeholder for each figure when every
-        figure has its PDF (the figure PDFs are placed into the print by :meth:`_placed`),
-        else the page as it is (written to ``html_path`` here); returns (the print, the figure
-        PDFs in placeholder order, None when the page itself is printed)."""
+    def _print_placeholders(self, doc: ReportDocument, rendered: dict[str, Any], svgs: dict[str, str]
+                            ) -> tuple[Any, list[Path]] | None:
+        """Start printing the page with a placeholder for each figure, when every figure has
+        its PDF (the figure PDFs are placed into the print by :meth:`_placed`); returns (the
+        print, the figure PDFs in placeholder order), or None when the page itself is to be
+        printed."""
         pdfs = [r.pdf for r in rendered.values()]
-        if self.print_dir is None or not pdfs or any(p is None for p in pdfs):  # the page itself, written first
-            html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
-            return self._submit(html_path, self.out / PDF_NAME), None
+        if self.print_dir is None or not pdfs or any(p is None for p in pdfs):
+            return None
         page = self.print_dir / "print.html"
         page.write_text(render_html(doc, svgs, placed={stem: k for k, stem in enumerate(rendered)}),
                         encoding="utf-8", newline="\n")
@@ -393,12 +392,13 @@ class PendingReport:
             html_path = out / REPORT_NAME
             svgs = {s: r.svg for s, r in rendered.items()}
             figures = tuple(p for r in rendered.values() for p in r.files)
-            printing: Any = None
-            placing: list[Path] | None = None
-            if self.pdf:  # the print first: the page with placeholders, or the page itself, written for it
-                printing, placing = self._start_print(doc, rendered, svgs, html_path)
-            if printing is None or placing is not None:  # the page, while the placeholders' page prints
-                html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
+            # the page with placeholders prints while the page itself is written; without
+            # placeholders the page itself is printed, once written
+            started = self._print_placeholders(doc, rendered, svgs) if self.pdf else None
+            printing, placing = started if started is not None else (None, None)
+            html_path.write_text(render_html(doc, svgs), encoding="utf-8", newline="\n")
+            if self.pdf and started is None:
+                printing = self._submit(html_path, out / PDF_NAME)
             if meanwhile is not None:
                 meanwhile()
             self.step("report: table files", 0.82)

@@ -117,7 +117,7 @@ def early_course(endpoints: pd.DataFrame, cohort: Cohort | None, sections: Seque
     then: when only sections of :data:`FIGURE_FREE` come before it, its figures are the
     report's first. None otherwise (the course is then built in its turn)."""
     order = section_order(sections)
-    if not set(order[:order.index("course")]) <= FIGURE_FREE:
+    if not set(order[:order.index("course")]) <= leading_figure_free(sections):
         return None
     return course_items(endpoints, cohort)
 
@@ -166,7 +166,7 @@ def iter_sections(results: Results, cohort: Cohort | None = None, *, number_form
             section = Section(key, title, skipped=skipped[key], notes=notes)
         elif key != "course" and key not in results.sections:
             section = Section(key, title, skipped="the section did not run", notes=notes)
-        elif key in defer and later is not None:
+        elif later is not None and key in defer:
             later[key] = functools.partial(_build, inp, key, None)
             section = Section(key, title, (), notes=notes)
         else:
